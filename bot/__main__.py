@@ -1,0 +1,5 @@
+"""`python -m bot` is `leavebot`."""
+
+from bot.cli import run
+
+run()

@@ -1,0 +1,74 @@
+"""The app factory: a Bolt AsyncApp built from what it is given, nothing read from the environment."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.config import Settings
+from bot.errors import UserError, friendly
+from bot.listeners import Deps, actions, commands, events, views
+from bot.services.requests import LeaveService
+from providers.errors import ProviderAuthError, ProviderError
+
+log = logging.getLogger(__name__)
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: Slack's own URL or a fake's, retrying politely when rate limited."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def create_app(
+    settings: Settings, *, service: LeaveService, slack: AsyncWebClient, socket_mode: bool = False
+) -> AsyncApp:
+    """Build the Bolt app with every listener, the retry filter and the error handler."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = AsyncApp(client=slack, signing_secret=secret, request_verification_enabled=not socket_mode)
+    deps = Deps(service=service, settings=settings)
+
+    @app.middleware
+    async def drop_redeliveries(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        # Slack retries a delivery it thinks failed; the event id (or trigger id) is the same each time.
+        key = body.get("event_id") or body.get("trigger_id")
+        if key and not await service.store.first_delivery(key=key):
+            return BoltResponse(status=200, body="")
+        return await next()  # type: ignore[no-any-return]
+
+    for listeners in (commands, actions, views, events):
+        listeners.register(app, deps)
+
+    @app.error
+    async def tell_the_user(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+        if isinstance(error, ProviderAuthError):
+            log.error(
+                "%s rejected leavebot's credentials: check the %s_* settings",
+                error.provider,
+                error.provider.upper(),
+            )
+        elif not isinstance(error, UserError | ProviderError):
+            log.exception("unexpected error handling a Slack request", exc_info=error)
+        await tell(client, body, friendly(error))
+
+    return app
+
+
+async def tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """Answer the user behind ``body`` privately: through its response_url, else by DM."""
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    response_url = body.get("response_url")
+    if response_url:
+        await AsyncWebhookClient(response_url).send(
+            text=text, response_type="ephemeral", replace_original=False
+        )
+    elif user:
+        await client.chat_postMessage(channel=user, text=text)

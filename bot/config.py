@@ -1,0 +1,120 @@
+"""Settings: the one reader of the environment (and of ``.env``)."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from providers import PROVIDERS
+
+SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///leavebot.db"
+SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "KEY")  # values of these are never echoed
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the variable and says what is wrong."""
+
+
+class Settings(BaseSettings):
+    """Everything leavebot reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    leavebot_provider: Literal["local", "timetastic", "wheniwork", "whosoff", "timetap", "offiserv"] = "local"
+    port: int = Field(default=3000, ge=1, le=65535)
+    digest_channel: str | None = None
+    digest_time: time = time(9, 0)
+    digest_timezone: str = "UTC"
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slash_terminated(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (try Europe/London or UTC)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The digest's time zone."""
+        return ZoneInfo(self.digest_timezone)
+
+    @property
+    def digest_channels(self) -> list[str]:
+        """``DIGEST_CHANNEL`` may name several channels, comma-separated."""
+        return [c.strip() for c in (self.digest_channel or "").split(",") if c.strip()]
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError for the first of these settings that is unset."""
+        for name in names:
+            if not getattr(self, name):
+                raise ConfigError(f"{name.upper()} is not set")
+
+
+def async_database_url(url: str) -> str:
+    """Accept the URLs operators paste (postgres://, sqlite:///) and pick the async driver."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("must be a URL such as sqlite:///leavebot.db or postgresql://user@host/db")
+    drivers = {
+        "postgres": "postgresql+asyncpg",
+        "postgresql": "postgresql+asyncpg",
+        "sqlite": "sqlite+aiosqlite",
+    }
+    return f"{drivers.get(scheme, scheme)}://{rest}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment; a bad value becomes one ConfigError naming its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def load_provider_config(settings: Settings) -> BaseModel:
+    """The chosen provider's own settings, from ``<PROVIDER>_*`` variables."""
+    provider = PROVIDERS[settings.leavebot_provider]
+    prefix = f"{provider.name.upper()}_"
+    config_cls = type(
+        f"{provider.__name__}Settings",
+        (BaseSettings, provider.Config),
+        {"model_config": SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")},
+    )
+    try:
+        return config_cls()  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, prefix=prefix)) from None
+
+
+def _describe(exc: ValidationError, *, prefix: str = "") -> str:
+    error = exc.errors()[0]
+    name = (prefix + "_".join(str(p) for p in error["loc"][:1])).upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    secret = any(word in name for word in SECRET_WORDS)
+    shown = f" (got {value!r})" if isinstance(value, str) and not secret else ""
+    return f"{name}: {message}{shown}"

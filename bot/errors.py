@@ -1,0 +1,39 @@
+"""What a user is told when something goes wrong: one place turns every failure into plain words."""
+
+from __future__ import annotations
+
+from providers.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderNotFound,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+
+
+class UserError(Exception):
+    """A failure the user can understand or fix; its message is shown to them as it is."""
+
+
+class NotAnApprover(UserError):
+    """Someone who is not an approver of a request pressed its buttons."""
+
+
+def friendly(exc: BaseException) -> str:
+    """The message a Slack user sees for ``exc``; never a stack trace, never a secret."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, ProviderRejected):
+        return f"The HR system said no: {exc.message}"
+    if isinstance(exc, ProviderRateLimited):
+        return "The HR system is busy right now. Nothing was lost: please try again in a minute."
+    if isinstance(exc, ProviderUnavailable):
+        return "The HR system isn't answering right now. Nothing was lost: please try again in a few minutes."
+    if isinstance(exc, ProviderAuthError):
+        return "leavebot can't sign in to the HR system (its credentials were refused). Your admin has been told in the logs."
+    if isinstance(exc, ProviderNotFound):
+        return f"The HR system doesn't know that: {exc.message}"
+    if isinstance(exc, ProviderError):
+        return f"The HR system had a problem: {exc.message}"
+    return "Something went wrong on leavebot's side. Nothing was lost; please try again, and tell your admin if it keeps happening."

@@ -1,0 +1,47 @@
+"""The background loop of `leavebot serve`: the daily digest and housekeeping, claimed in the store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from bot.config import Settings
+from bot.services.requests import LeaveService
+from bot.services.whos_off import post_digest
+from bot.store.tables import now
+
+log = logging.getLogger(__name__)
+
+TICK = 30.0  # seconds between checks
+LATE_LIMIT = timedelta(hours=3)  # an instance started long after DIGEST_TIME doesn't post a stale digest
+DELIVERY_MEMORY = timedelta(hours=1)  # Slack's retries come within minutes
+
+
+def digest_due(settings: Settings, moment: datetime) -> bool:
+    """True on a weekday, from DIGEST_TIME until a few hours after it, in DIGEST_TIMEZONE."""
+    local = moment.astimezone(settings.zone)
+    due = local.replace(
+        hour=settings.digest_time.hour, minute=settings.digest_time.minute, second=0, microsecond=0
+    )
+    return local.weekday() < 5 and due <= local < due + LATE_LIMIT
+
+
+async def tick(service: LeaveService, settings: Settings, moment: datetime) -> None:
+    """One round of background work."""
+    if settings.digest_channels and digest_due(settings, moment):
+        day = moment.astimezone(settings.zone).date()
+        posted = await post_digest(service, channels=settings.digest_channels, day=day)
+        for channel in (c for c, done in posted.items() if done):
+            log.info("posted the digest for %s to %s", day, channel)
+    await service.store.forget_deliveries(before=moment - DELIVERY_MEMORY)
+
+
+async def run_forever(service: LeaveService, settings: Settings) -> None:
+    """Tick until cancelled; a failed tick is logged and the next one tries again."""
+    while True:
+        try:
+            await tick(service, settings, now())
+        except Exception:  # the loop must outlive any one failure; the claim makes the retry safe
+            log.exception("background job failed; retrying in %.0f s", TICK)
+        await asyncio.sleep(TICK)

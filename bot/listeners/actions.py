@@ -1,0 +1,100 @@
+"""Button clicks: the preview's Submit / Edit / Cancel and the approval card's Approve / Decline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.listeners import Deps
+from bot.listeners.commands import open_request_modal
+from bot.services.requests import Submitted
+from bot.views import ids
+from bot.views import requests as views
+from providers.models import Decision, Status
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the button listeners."""
+
+    @app.action(ids.SUBMIT)
+    async def submit(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        draft_id, draft = views.read_preview_value(action["value"])
+        result = await deps.service.submit(
+            draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"]
+        )
+        await respond(text=submitted_text(result), replace_original=True)
+
+    @app.action(ids.EDIT)
+    async def edit(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        _, draft = views.read_preview_value(action["value"])
+        await open_request_modal(client, deps, trigger_id=body["trigger_id"], initial=draft)
+        await respond(delete_original=True)
+
+    @app.action(ids.DISCARD)
+    async def discard(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(delete_original=True)
+
+    @app.action(ids.APPROVE)
+    async def approve(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        result = await deps.service.decide(
+            request_id=int(action["value"]), slack_user_id=body["user"]["id"], decision=Decision.APPROVE
+        )
+        if not result.acted:
+            await respond(
+                text=already_decided(result.request), response_type="ephemeral", replace_original=False
+            )
+
+    @app.action(ids.DECLINE)
+    async def decline(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        request = await deps.service.authorise(
+            request_id=int(action["value"]), slack_user_id=body["user"]["id"]
+        )
+        if request.status != Status.PENDING:
+            await respond(text=already_decided(request), response_type="ephemeral", replace_original=False)
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=views.decline_modal(request))
+
+
+def submitted_text(result: Submitted) -> str:
+    """What the requester sees once their request was sent."""
+    when = result.request.span.describe()
+    if result.request.status != Status.PENDING:
+        return f"Your leave for {when} is {result.request.status}."
+    if not result.approvers:
+        return (
+            f"Your leave for {when} is booked and waiting for approval, but no approver is set up for you. "
+            "Ask your admin to add one (LOCAL_APPROVERS or the HR system)."
+        )
+    again = " (you had sent this already)" if result.duplicate else ""
+    names = ", ".join(f"<@{a}>" for a in result.approvers)
+    return f"📨 Sent{again}: your leave for {when} is waiting for {names}."
+
+
+def already_decided(request: Any) -> str:
+    """Told to an approver who clicks a request that is no longer pending."""
+    if request.status == "deciding":
+        return f"<@{request.decided_by}> is deciding this request right now."
+    return f"This request was already decided: {views.outcome_line(request)}."

@@ -1,0 +1,88 @@
+"""`/leave`: the modal, a typed request's preview, `who` and `help`."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.listeners import Deps
+from bot.parsing import ParseError, parse_request
+from bot.services.whos_off import render
+from bot.views import requests as views
+from bot.views.help import HELP
+from providers.errors import ProviderError
+from providers.models import Draft
+
+MODAL_DATA_BUDGET = 1.5  # seconds; the trigger id expires 3 s after Slack sent it
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the `/leave` command."""
+
+    @app.command("/leave")
+    async def leave(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        text = (command.get("text") or "").strip()
+        word = text.split()[0].lower() if text else ""
+        if not text:
+            await ack()
+            await open_request_modal(client, deps, trigger_id=command["trigger_id"])
+        elif word == "help":
+            await ack(text=HELP)
+        elif word == "who":
+            await who(ack, respond, deps, text.split()[1:])
+        else:
+            await preview(ack, deps, text)
+
+
+async def open_request_modal(
+    client: AsyncWebClient, deps: Deps, *, trigger_id: str, initial: Draft | None = None, metadata: str = ""
+) -> None:
+    """Open the request modal at once; leave types are only waited for briefly."""
+    try:
+        leave_types = await asyncio.wait_for(deps.service.leave_types(), MODAL_DATA_BUDGET)
+    except (TimeoutError, ProviderError):
+        leave_types = []  # better a modal without a type picker than no modal at all
+    view = views.request_modal(leave_types, initial=initial, today=deps.today())
+    await client.views_open(trigger_id=trigger_id, view={**view, "private_metadata": metadata})
+
+
+async def preview(ack: AsyncAck, deps: Deps, text: str) -> None:
+    """Parse typed text and answer with the preview, or with what was not understood."""
+    try:
+        draft = parse_request(text, today=deps.today(), leave_types=deps.service.cached_leave_types())
+    except ParseError as exc:
+        await ack(text=str(exc))
+        return
+    await ack(text="Here's your leave request", blocks=views.preview(draft, uuid.uuid4().hex))
+
+
+async def who(ack: AsyncAck, respond: AsyncRespond, deps: Deps, words: list[str]) -> None:
+    """`/leave who [today|tomorrow|YYYY-MM-DD]`."""
+    day = _day(words, deps.today())
+    if day is None:
+        await ack(
+            text=f"I couldn't understand “{' '.join(words)}”. Try `/leave who`, `/leave who tomorrow` or `/leave who 2026-12-24`."
+        )
+        return
+    await ack()
+    text, blocks = await render(deps.service, day, title="Who's off")
+    await respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+def _day(words: list[str], today: date) -> date | None:
+    word = words[0].lower() if words else "today"
+    if word == "today":
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        return None

@@ -1,0 +1,34 @@
+"""Wire the real parts together from settings: database, provider, Slack client, service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from bot.app import slack_client
+from bot.config import Settings, load_provider_config
+from bot.services.requests import LeaveService
+from bot.store import Store, create_engine, upgrade
+from providers import PROVIDERS, HttpProvider
+
+PROVIDER_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[LeaveService]:
+    """A migrated database, the configured provider and Slack (when a token is set), closed afterwards."""
+    provider_cls = PROVIDERS[settings.leavebot_provider]
+    config = load_provider_config(settings)
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    # One client per provider; redirects are not followed (they mean an expired session, not a new home).
+    http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT) if issubclass(provider_cls, HttpProvider) else None
+    provider = provider_cls(config, http=http, engine=engine)
+    slack = slack_client(settings) if settings.slack_bot_token else None
+    try:
+        yield LeaveService(provider=provider, store=Store(engine), slack=slack)
+    finally:
+        await provider.aclose()
+        await engine.dispose()

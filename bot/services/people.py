@@ -1,0 +1,90 @@
+"""Slack users ↔ provider people, matched by e-mail address and remembered in the store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import UserError
+from bot.store import Store
+from bot.store.tables import SlackUser, now
+from providers.base import LeaveProvider
+from providers.errors import ProviderNotFound
+from providers.models import Person
+
+FRESH_FOR = timedelta(hours=12)  # how long a Slack profile read is trusted before reading it again
+
+
+class People:
+    """Finds who a Slack user is in the HR system, and who an HR person is in Slack."""
+
+    def __init__(self, *, store: Store, provider: LeaveProvider, slack: AsyncWebClient | None) -> None:
+        self.store = store
+        self.provider = provider
+        self.slack = slack
+
+    async def person_for(self, slack_user_id: str) -> Person:
+        """The provider's person for a Slack user; UserError when they can't be found."""
+        user = await self.store.slack_user(slack_user_id=slack_user_id)
+        if user is None or user.person_id is None or now() - _aware(user) > FRESH_FOR:
+            user = await self._refresh(slack_user_id)
+        assert user.person_id is not None
+        return Person(id=user.person_id, name=user.name, email=user.email, slack_user_id=slack_user_id)
+
+    async def _refresh(self, slack_user_id: str) -> SlackUser:
+        if self.slack is None:
+            raise UserError("Slack is not configured, so I can't tell who you are.")
+        profile = (await self.slack.users_info(user=slack_user_id))["user"]
+        email = (profile.get("profile") or {}).get("email")
+        if not email:
+            raise UserError("I can't see your e-mail address in Slack, so I can't find you in the HR system.")
+        try:
+            person = await self.provider.find_person(email)
+        except ProviderNotFound:
+            raise UserError(
+                f"I couldn't find {email} in {self.provider.display_name}. Ask your admin to add you there."
+            ) from None
+        name = profile.get("real_name") or (profile.get("profile") or {}).get("real_name") or person.name
+        user = SlackUser(
+            slack_user_id=slack_user_id,
+            email=email.lower(),
+            name=name,
+            tz=profile.get("tz"),
+            person_id=person.id,
+        )
+        return await self.store.save_slack_user(user=user)
+
+    async def slack_id_for(self, person: Person) -> str | None:
+        """The Slack user id of a provider person, or None when Slack doesn't know them."""
+        if person.slack_user_id:
+            return person.slack_user_id
+        if not person.email:
+            return None
+        known = await self.store.slack_user_by_email(email=person.email)
+        if known is not None:
+            return known.slack_user_id
+        if self.slack is None:
+            return None
+        try:
+            found = (await self.slack.users_lookupByEmail(email=person.email))["user"]
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                return None
+            raise
+        user = SlackUser(
+            slack_user_id=found["id"],
+            email=person.email.lower(),
+            name=found.get("real_name") or person.name,
+            tz=found.get("tz"),
+            person_id=person.id,
+        )
+        await self.store.save_slack_user(user=user)
+        return user.slack_user_id
+
+
+def _aware(user: SlackUser):  # type: ignore[no-untyped-def]
+    # SQLite hands back naive datetimes even for timezone-aware columns; they were stored in UTC.
+    stamp = user.updated_at
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=now().tzinfo)

@@ -1,0 +1,6 @@
+"""The bot's database: tables, the Store, and migrations."""
+
+from bot.store.migrate import upgrade
+from bot.store.repo import Store, create_engine
+
+__all__ = ["Store", "create_engine", "upgrade"]

@@ -1,0 +1,240 @@
+"""The store: every read and write of the bot's tables, each in its own short transaction.
+
+Everything that must happen once across instances is decided here by the
+database (unique keys and conditional updates), never by a process-local lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, event, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.tables import (
+    ApprovalCard,
+    AuditEntry,
+    DigestPost,
+    LeaveRequest,
+    SlackDelivery,
+    SlackUser,
+    now,
+)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite waits for locks instead of failing, and enforces foreign keys."""
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return engine
+
+
+class Store:
+    """The bot's database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session whose objects stay readable after commit."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    async def close(self) -> None:
+        """Dispose of the connection pool."""
+        await self.engine.dispose()
+
+    async def _insert_once(self, row: Any) -> bool:
+        """Insert a row; False when its unique key exists already."""
+        async with self.session() as session:
+            session.add(row)
+            try:
+                await session.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    # Slack deliveries
+
+    async def first_delivery(self, *, key: str) -> bool:
+        """Record a delivery; False when it was seen before (a Slack retry)."""
+        return await self._insert_once(SlackDelivery(key=key))
+
+    async def forget_deliveries(self, *, before: datetime) -> None:
+        """Drop delivery records older than any retry Slack could still send."""
+        async with self.session() as session:
+            await session.exec(delete(SlackDelivery).where(col(SlackDelivery.received_at) < before))
+            await session.commit()
+
+    # People
+
+    async def slack_user(self, *, slack_user_id: str) -> SlackUser | None:
+        """A Slack user seen before."""
+        async with self.session() as session:
+            return await session.get(SlackUser, slack_user_id)
+
+    async def slack_user_by_email(self, *, email: str) -> SlackUser | None:
+        """A Slack user seen before, found by e-mail."""
+        async with self.session() as session:
+            query = select(SlackUser).where(col(SlackUser.email) == email.lower())
+            return (await session.exec(query)).first()
+
+    async def save_slack_user(self, *, user: SlackUser) -> SlackUser:
+        """Insert or refresh a Slack user."""
+        user.updated_at = now()
+        async with self.session() as session:
+            merged = await session.merge(user)
+            await session.commit()
+            return merged
+
+    # Requests
+
+    async def create_request(self, *, request: LeaveRequest) -> tuple[LeaveRequest, bool]:
+        """Insert a request under its idempotency key; (row, False) if the key was used already."""
+        if await self._insert_once(request):
+            return request, True
+        existing = await self.request_by_key(key=request.idempotency_key)
+        assert existing is not None
+        return existing, False
+
+    async def request(self, *, request_id: int) -> LeaveRequest | None:
+        """A request by id."""
+        async with self.session() as session:
+            return await session.get(LeaveRequest, request_id)
+
+    async def request_by_key(self, *, key: str) -> LeaveRequest | None:
+        """A request by idempotency key."""
+        async with self.session() as session:
+            query = select(LeaveRequest).where(col(LeaveRequest.idempotency_key) == key)
+            return (await session.exec(query)).first()
+
+    async def move_request(
+        self, *, request_id: int, from_status: Sequence[str], to_status: str, **values: Any
+    ) -> bool:
+        """Compare-and-set a request's status; True only for the one caller that moved it."""
+        query = (
+            update(LeaveRequest)
+            .where(col(LeaveRequest.id) == request_id, col(LeaveRequest.status).in_(list(from_status)))
+            .values(status=to_status, updated_at=now(), **values)
+        )
+        async with self.session() as session:
+            moved = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+        return bool(moved)
+
+    async def requests_of(self, *, slack_user_id: str, since: date) -> list[LeaveRequest]:
+        """A requester's requests ending on or after ``since``, soonest first."""
+        query = (
+            select(LeaveRequest)
+            .where(col(LeaveRequest.requester_slack_id) == slack_user_id, col(LeaveRequest.end_date) >= since)
+            .order_by(col(LeaveRequest.start_date))
+        )
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
+
+    async def pending_for_approver(self, *, slack_user_id: str) -> list[LeaveRequest]:
+        """Requests waiting for this approver."""
+        query = (
+            select(LeaveRequest)
+            .join(ApprovalCard, col(ApprovalCard.request_id) == col(LeaveRequest.id))
+            .where(
+                col(ApprovalCard.approver_slack_id) == slack_user_id, col(LeaveRequest.status) == "pending"
+            )
+            .order_by(col(LeaveRequest.start_date))
+        )
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
+
+    # Approval cards
+
+    async def add_approvers(self, *, request_id: int, slack_user_ids: Sequence[str]) -> None:
+        """Record who may decide a request (idempotent)."""
+        for slack_user_id in slack_user_ids:
+            await self._insert_once(ApprovalCard(request_id=request_id, approver_slack_id=slack_user_id))
+
+    async def cards(self, *, request_id: int) -> list[ApprovalCard]:
+        """The approvers of a request and where their messages are."""
+        query = select(ApprovalCard).where(col(ApprovalCard.request_id) == request_id)
+        async with self.session() as session:
+            return list((await session.exec(query.order_by(col(ApprovalCard.id)))).all())
+
+    async def set_card_message(self, *, card_id: int, channel: str, ts: str) -> None:
+        """Remember where an approver's message was posted."""
+        query = update(ApprovalCard).where(col(ApprovalCard.id) == card_id).values(channel=channel, ts=ts)
+        async with self.session() as session:
+            await session.exec(query)
+            await session.commit()
+
+    # Audit
+
+    async def audit(self, *, request_id: int, actor: str, action: str, detail: str = "") -> None:
+        """Append one line to the audit log."""
+        async with self.session() as session:
+            session.add(AuditEntry(request_id=request_id, actor=actor, action=action, detail=detail))
+            await session.commit()
+
+    async def audit_log(self, *, request_id: int) -> list[AuditEntry]:
+        """A request's audit trail, oldest first."""
+        query = (
+            select(AuditEntry).where(col(AuditEntry.request_id) == request_id).order_by(col(AuditEntry.id))
+        )
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
+
+    # Digest
+
+    async def claim_digest(self, *, channel: str, day: date, stale_after: timedelta) -> bool:
+        """Claim a channel's digest for a day; False if posted, or claimed recently by someone else."""
+        if await self._insert_once(DigestPost(channel=channel, day=day)):
+            return True
+        # A claim that was never marked posted (its instance died) may be taken over once it is stale.
+        query = (
+            update(DigestPost)
+            .where(
+                col(DigestPost.channel) == channel,
+                col(DigestPost.day) == day,
+                col(DigestPost.posted).is_(False),
+                col(DigestPost.claimed_at) < now() - stale_after,
+            )
+            .values(claimed_at=now())
+        )
+        async with self.session() as session:
+            moved = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+        return bool(moved)
+
+    async def digest_posted(self, *, channel: str, day: date, ts: str) -> None:
+        """Mark a claimed digest as posted."""
+        query = (
+            update(DigestPost)
+            .where(col(DigestPost.channel) == channel, col(DigestPost.day) == day)
+            .values(posted=True, ts=ts)
+        )
+        async with self.session() as session:
+            await session.exec(query)
+            await session.commit()
+
+    async def release_digest(self, *, channel: str, day: date) -> None:
+        """Give a claim back after a failed post, so the next attempt can retry it."""
+        query = delete(DigestPost).where(
+            col(DigestPost.channel) == channel, col(DigestPost.day) == day, col(DigestPost.posted).is_(False)
+        )
+        async with self.session() as session:
+            await session.exec(query)
+            await session.commit()

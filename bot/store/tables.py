@@ -1,0 +1,119 @@
+"""The bot's own tables; nothing here knows Slack's API or any provider's."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from providers.models import LeaveSpan, part_from_text
+
+
+def now() -> datetime:
+    """The current time, timezone-aware (stored as such on PostgreSQL)."""
+    return datetime.now(UTC)
+
+
+def timestamp(**kwargs: Any) -> Any:
+    """A timezone-aware timestamp column."""
+    return Field(sa_type=DateTime(timezone=True), **kwargs)  # type: ignore[call-overload]
+
+
+class SlackUser(SQLModel, table=True):
+    """A Slack user and the provider person found by their e-mail address."""
+
+    __tablename__ = "slack_user"
+
+    slack_user_id: str = Field(primary_key=True)
+    email: str | None = Field(default=None, index=True)
+    name: str
+    tz: str | None = None
+    person_id: str | None = None
+    updated_at: datetime = timestamp(default_factory=now)
+
+
+class LeaveRequest(SQLModel, table=True):
+    """Every request the bot handled, from submission to decision."""
+
+    __tablename__ = "leave_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The Submit button's draft id or the modal's view id: a retry or double click finds this row.
+    idempotency_key: str = Field(unique=True)
+    provider: str
+    booking_id: str | None = None
+    status: str = Field(index=True)
+    requester_slack_id: str | None = Field(default=None, index=True)
+    requester_person_id: str
+    requester_name: str
+    requester_email: str | None = None
+    start_date: date
+    end_date: date
+    start_part: str
+    end_part: str
+    leave_type_id: str | None = None
+    leave_type_name: str | None = None
+    reason: str = ""
+    decided_by: str | None = None
+    decline_reason: str | None = None
+    created_at: datetime = timestamp(default_factory=now)
+    updated_at: datetime = timestamp(default_factory=now)
+
+    @property
+    def span(self) -> LeaveSpan:
+        """The dates and parts of the request, as the normalized model."""
+        return LeaveSpan(
+            start_date=self.start_date,
+            end_date=self.end_date,
+            start=part_from_text(self.start_part),
+            end=part_from_text(self.end_part),
+        )
+
+
+class ApprovalCard(SQLModel, table=True):
+    """One approver of a request, and where their copy of the approval message is."""
+
+    __tablename__ = "approval_card"
+    __table_args__ = (UniqueConstraint("request_id", "approver_slack_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="leave_request.id", index=True)
+    approver_slack_id: str
+    channel: str | None = None
+    ts: str | None = None
+
+
+class SlackDelivery(SQLModel, table=True):
+    """A Slack delivery already handled (event id or trigger id), so retries are dropped."""
+
+    __tablename__ = "slack_delivery"
+
+    key: str = Field(primary_key=True)
+    received_at: datetime = timestamp(default_factory=now)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which request, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="leave_request.id", index=True)
+    actor: str
+    action: str
+    detail: str = ""
+    at: datetime = timestamp(default_factory=now)
+
+
+class DigestPost(SQLModel, table=True):
+    """The claim on one channel's digest for one day: posted once, however many instances run."""
+
+    __tablename__ = "digest_post"
+
+    channel: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    posted: bool = False
+    ts: str | None = None
+    claimed_at: datetime = timestamp(default_factory=now)

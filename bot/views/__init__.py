@@ -1,0 +1,1 @@
+"""Pure Block Kit builders: functions of the models, no I/O."""

@@ -1,0 +1,249 @@
+"""Messages and modals of one leave request: preview, request modal, approval card, outcomes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.store.tables import LeaveRequest
+from bot.views import ids
+from providers.models import Draft, LeaveSpan, LeaveType, Status, format_minute
+
+Blocks = list[dict[str, Any]]
+
+HOURS = "HOURS"
+START_PARTS = {"AM": "From the morning", "PM": "From lunchtime", HOURS: "At a time (hours)"}
+END_PARTS = {"PM": "To the end of the day", "AM": "To lunchtime", HOURS: "At a time (hours)"}
+OUTCOME_WORDS = {
+    Status.APPROVED: "✅ Approved",
+    Status.DECLINED: "❌ Declined",
+    Status.CANCELLED: "🚫 Cancelled",
+}
+
+
+def text(value: str) -> dict[str, Any]:
+    """A plain_text object."""
+    return {"type": "plain_text", "text": value, "emoji": True}
+
+
+def section(markdown: str) -> dict[str, Any]:
+    """A section block of mrkdwn."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
+
+
+def context(markdown: str) -> dict[str, Any]:
+    """A context block of mrkdwn."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markdown}]}
+
+
+def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    """A button element."""
+    element = {"type": "button", "text": text(label), "action_id": action_id, "value": value}
+    return element | ({"style": style} if style else {})
+
+
+def summary(span: LeaveSpan, leave_type: str | None, reason: str) -> str:
+    """Dates, type and reason in a few mrkdwn lines."""
+    lines = [f"*When:* {span.describe()}"]
+    if leave_type:
+        lines.append(f"*Type:* {leave_type}")
+    if reason:
+        lines.append(f"*Reason:* {reason}")
+    return "\n".join(lines)
+
+
+def preview(draft: Draft, draft_id: str) -> Blocks:
+    """The ephemeral preview of a typed request, with Submit / Edit / Cancel."""
+    value = json.dumps({"id": draft_id, "draft": draft.model_dump(mode="json")}, separators=(",", ":"))
+    return [
+        section(f"*Here's your leave request:*\n{summary(draft, draft.leave_type, draft.reason)}"),
+        {
+            "type": "actions",
+            "elements": [
+                button("Submit", ids.SUBMIT, value, "primary"),
+                button("Edit", ids.EDIT, value),
+                button("Cancel", ids.DISCARD, draft_id),
+            ],
+        },
+    ]
+
+
+def read_preview_value(value: str) -> tuple[str, Draft]:
+    """The draft id and draft carried by a preview button."""
+    data = json.loads(value)
+    return data["id"], Draft.model_validate(data["draft"])
+
+
+def request_modal(
+    leave_types: Sequence[LeaveType], *, initial: Draft | None = None, today: date
+) -> dict[str, Any]:
+    """The modal for a new request; ``initial`` pre-fills it (the preview's Edit)."""
+    draft = initial or Draft(start_date=today, end_date=today)
+    blocks: Blocks = [
+        _input(
+            ids.START_DATE, "First day", {"type": "datepicker", "initial_date": draft.start_date.isoformat()}
+        ),
+        _input(ids.START_PART, "Starting", _select(START_PARTS, _part_key(draft.start))),
+        _input(ids.END_DATE, "Last day", {"type": "datepicker", "initial_date": draft.end_date.isoformat()}),
+        _input(ids.END_PART, "Ending", _select(END_PARTS, _part_key(draft.end))),
+        _input(ids.START_TIME, "From (for hours)", _timepicker(draft.start), optional=True),
+        _input(ids.END_TIME, "To (for hours)", _timepicker(draft.end), optional=True),
+    ]
+    if leave_types:
+        choices = {t.id: t.name for t in leave_types[:100]}
+        chosen = next((t.id for t in leave_types if t.name == draft.leave_type), leave_types[0].id)
+        blocks.append(_input(ids.LEAVE_TYPE, "Type of leave", _select(choices, chosen)))
+    reason = {"type": "plain_text_input", "max_length": 500, "initial_value": draft.reason}
+    blocks.append(_input(ids.REASON, "Reason", reason, optional=True))
+    return {
+        "type": "modal",
+        "callback_id": ids.REQUEST_MODAL,
+        "title": text("Request leave"),
+        "submit": text("Submit"),
+        "close": text("Cancel"),
+        "blocks": blocks,
+    }
+
+
+def _part_key(part: object) -> str:
+    return HOURS if isinstance(part, int) else str(part)
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
+    element = {key: value for key, value in element.items() if value not in (None, "")}
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": text(label),
+        "optional": optional,
+        "element": {**element, "action_id": block_id},
+    }
+
+
+def _select(choices: dict[str, str], initial: str) -> dict[str, Any]:
+    options = [{"text": text(label), "value": value} for value, label in choices.items()]
+    chosen = next((o for o in options if o["value"] == initial), options[0])
+    return {"type": "static_select", "options": options, "initial_option": chosen}
+
+
+def _timepicker(part: object) -> dict[str, Any]:
+    return {"type": "timepicker", "initial_time": format_minute(part) if isinstance(part, int) else None}
+
+
+def approval_card(request: LeaveRequest) -> Blocks:
+    """An approver's card: who, when, what, and Approve / Decline while it is pending."""
+    blocks = [
+        section(
+            f"*<@{request.requester_slack_id}>* asks for leave\n"
+            f"{summary(request.span, request.leave_type_name, request.reason)}"
+        )
+    ]
+    if request.status == Status.PENDING:
+        value = str(request.id)
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"decide-{request.id}",
+                "elements": [
+                    button("Approve", ids.APPROVE, value, "primary"),
+                    button("Decline", ids.DECLINE, value, "danger"),
+                ],
+            }
+        )
+    else:
+        blocks.append(context(outcome_line(request)))
+    return blocks
+
+
+def outcome_line(request: LeaveRequest) -> str:
+    """'✅ Approved by @bob' or '❌ Declined by @bob: not this week'."""
+    words = OUTCOME_WORDS.get(Status(request.status), request.status.capitalize())
+    line = f"{words} by <@{request.decided_by}>" if request.decided_by else words
+    return f"{line}: {request.decline_reason}" if request.decline_reason else line
+
+
+def card_fallback(request: LeaveRequest) -> str:
+    """Notification text of an approval card."""
+    return f"Leave request from {request.requester_name}: {request.span.describe()}"
+
+
+def requester_outcome(request: LeaveRequest) -> str:
+    """The DM telling a requester what was decided."""
+    when = request.span.describe()
+    if request.status == Status.APPROVED:
+        return f"✅ Your leave for {when} was approved by <@{request.decided_by}>."
+    reason = f"\n> {request.decline_reason}" if request.decline_reason else ""
+    return f"❌ Your leave for {when} was declined by <@{request.decided_by}>.{reason}"
+
+
+def decline_modal(request: LeaveRequest) -> dict[str, Any]:
+    """Ask an approver why they decline (optional)."""
+    return {
+        "type": "modal",
+        "callback_id": ids.DECLINE_MODAL,
+        "private_metadata": str(request.id),
+        "title": text("Decline leave"),
+        "submit": text("Decline"),
+        "close": text("Back"),
+        "blocks": [
+            section(f"Decline {request.requester_name}'s leave for {request.span.describe()}?"),
+            _input(
+                ids.DECLINE_REASON,
+                "Reason (shown to them)",
+                {"type": "plain_text_input", "multiline": True, "max_length": 500},
+                optional=True,
+            ),
+        ],
+    }
+
+
+class ModalError(ValueError):
+    """A modal field is wrong; ``block_id`` says which, for Slack's inline errors."""
+
+    def __init__(self, block_id: str, message: str) -> None:
+        super().__init__(message)
+        self.block_id = block_id
+
+
+def draft_from_modal(values: dict[str, dict[str, Any]], leave_types: Sequence[LeaveType]) -> Draft:
+    """Read the request modal's state back into a draft, or raise ModalError for the field to fix."""
+
+    def value(block_id: str) -> dict[str, Any]:
+        return values.get(block_id, {}).get(block_id, {})
+
+    start_part = (value(ids.START_PART).get("selected_option") or {}).get("value", "AM")
+    end_part = (value(ids.END_PART).get("selected_option") or {}).get("value", "PM")
+    start_date = value(ids.START_DATE).get("selected_date")
+    end_date = value(ids.END_DATE).get("selected_date") or start_date
+    start = _modal_part(start_part, value(ids.START_TIME), ids.START_TIME)
+    end = _modal_part(end_part, value(ids.END_TIME), ids.END_TIME)
+    chosen = (value(ids.LEAVE_TYPE).get("selected_option") or {}).get("value")
+    leave_type = next((t.name for t in leave_types if t.id == chosen), None)
+    try:
+        return Draft(
+            start_date=start_date,
+            end_date=end_date,
+            start=start,
+            end=end,
+            leave_type=leave_type,
+            reason=(value(ids.REASON).get("value") or "").strip(),
+        )
+    except ValidationError as exc:
+        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise ModalError(
+            ids.END_TIME if "hourly" in message else ids.END_DATE, message.capitalize()
+        ) from None
+
+
+def _modal_part(part: str, time_value: dict[str, Any], block_id: str) -> object:
+    if part != HOURS:
+        return part
+    chosen = time_value.get("selected_time")
+    if not chosen:
+        raise ModalError(block_id, "Pick a time for an hourly booking.")
+    hours, minutes = (int(x) for x in chosen.split(":"))
+    return hours * 60 + minutes

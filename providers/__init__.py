@@ -1,0 +1,8 @@
+"""HR systems behind one interface; ``PROVIDERS`` maps ``LEAVEBOT_PROVIDER`` names to them."""
+
+from providers.base import ApprovalMode, Capabilities, HttpProvider, LeaveProvider
+from providers.local import LocalProvider
+
+PROVIDERS: dict[str, type[LeaveProvider]] = {cls.name: cls for cls in (LocalProvider,)}
+
+__all__ = ["PROVIDERS", "ApprovalMode", "Capabilities", "HttpProvider", "LeaveProvider"]

@@ -1,0 +1,203 @@
+"""The built-in provider: leave kept in the bot's own database, approvers from configuration."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+from sqlalchemy import DateTime, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import Field as Column
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from providers.base import Capabilities, LeaveProvider
+from providers.errors import ProviderError, ProviderNotFound
+from providers.models import (
+    Absence,
+    Booking,
+    HolidayRequest,
+    LeaveType,
+    Outcome,
+    Person,
+    Status,
+    part_from_text,
+    part_to_text,
+)
+
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+DEFAULT = "*"
+
+
+class LocalLeave(SQLModel, table=True):
+    """One booking held by the local provider."""
+
+    __tablename__ = "local_leave"
+
+    id: int | None = Column(default=None, primary_key=True)
+    person_id: str = Column(index=True)
+    person_name: str
+    person_email: str | None = None
+    start_date: date = Column(index=True)
+    end_date: date = Column(index=True)
+    start_part: str
+    end_part: str
+    leave_type: str | None = None
+    reason: str = ""
+    status: str = Column(default=Status.PENDING.value, index=True)
+    created_at: datetime = Column(sa_type=DateTime(timezone=True), default_factory=lambda: datetime.now(UTC))
+
+
+def parse_approvers(value: Any) -> dict[str, list[str]]:
+    """Read ``LOCAL_APPROVERS``: JSON, or ``alice@x.com=bob@x.com,U0BOSS; *=carol@x.com``."""
+    if isinstance(value, dict):
+        return {k.strip().lower() if "@" in k else k.strip(): _as_list(v) for k, v in value.items()}
+    text = str(value or "").strip()
+    if text.startswith("{"):
+        return parse_approvers(json.loads(text))
+    mapping: dict[str, list[str]] = {}
+    for entry in filter(None, (e.strip() for e in text.split(";"))):
+        who, sep, approvers = entry.partition("=")
+        if not sep:  # a bare list is the default approvers
+            who, approvers = DEFAULT, who
+        mapping.update(parse_approvers({who: approvers}))
+    return mapping
+
+
+def _as_list(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [i.strip().lower() if "@" in i else i.strip() for i in items if i.strip()]
+
+
+class LocalProvider(LeaveProvider):
+    """Leave kept in leavebot's database: the bot works with no HR system at all."""
+
+    name = "local"
+    display_name = "leavebot"
+    capabilities = Capabilities()
+
+    class Config(LeaveProvider.Config):
+        """``LOCAL_APPROVERS`` maps people (e-mail or Slack id) to approvers; ``*`` is everyone else."""
+
+        # NoDecode: operators write these as plain text, not JSON (see parse_approvers).
+        approvers: Annotated[dict[str, list[str]], NoDecode] = Field(default_factory=dict)
+        leave_types: Annotated[list[str], NoDecode] = Field(
+            default_factory=lambda: ["Annual leave", "Sick leave", "Other"]
+        )
+
+        @field_validator("approvers", mode="before")
+        @classmethod
+        def _read_approvers(cls, value: Any) -> dict[str, list[str]]:
+            return parse_approvers(value)
+
+        @field_validator("leave_types", mode="before")
+        @classmethod
+        def _read_leave_types(cls, value: Any) -> Any:
+            return [t.strip() for t in value.split(",") if t.strip()] if isinstance(value, str) else value
+
+    config: Config
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise ProviderError("the local provider needs the bot's database", provider=self.name)
+        return self._engine
+
+    async def find_person(self, email: str) -> Person:
+        """Everyone with an e-mail address is a person here."""
+        address = email.strip().lower()
+        if "@" not in address:
+            raise ProviderNotFound(f"{email!r} is not an e-mail address", provider=self.name)
+        return _person_for(address)
+
+    async def leave_types(self) -> list[LeaveType]:
+        """The configured leave types; ids are their positions, stable across restarts."""
+        return [LeaveType(id=str(i), name=n) for i, n in enumerate(self.config.leave_types, start=1)]
+
+    async def submit(self, request: HolidayRequest) -> Booking:
+        """Store the request as pending."""
+        person = request.requester
+        row = LocalLeave(
+            person_id=person.id,
+            person_name=person.name,
+            person_email=person.email,
+            start_date=request.start_date,
+            end_date=request.end_date,
+            start_part=part_to_text(request.start),
+            end_part=part_to_text(request.end),
+            leave_type=request.leave_type.name if request.leave_type else None,
+            reason=request.reason,
+        )
+        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            session.add(row)
+            await session.commit()
+        return Booking(id=str(row.id), status=Status.PENDING)
+
+    async def absences(self, start: date, end: date) -> list[Absence]:
+        """Every booking overlapping the range, whatever its status."""
+        query = select(LocalLeave).where(LocalLeave.start_date <= end, LocalLeave.end_date >= start)
+        async with AsyncSession(self.engine) as session:
+            rows = (await session.exec(query.order_by(col(LocalLeave.start_date), col(LocalLeave.id)))).all()
+        return [_absence(row) for row in rows]
+
+    async def approve(self, booking_id: str) -> Outcome:
+        """Pending → approved, once."""
+        return await self._move(booking_id, {Status.PENDING}, Status.APPROVED)
+
+    async def decline(self, booking_id: str, reason: str) -> Outcome:
+        """Pending → declined, once."""
+        return await self._move(booking_id, {Status.PENDING}, Status.DECLINED)
+
+    async def cancel(self, booking_id: str) -> Outcome:
+        """Pending or approved → cancelled."""
+        return await self._move(booking_id, {Status.PENDING, Status.APPROVED}, Status.CANCELLED)
+
+    async def approvers(self, person: Person) -> list[Person]:
+        """Approvers configured for the person's e-mail or Slack id, else the default ones."""
+        table = self.config.approvers
+        keys = [k for k in (person.email and person.email.lower(), person.slack_user_id) if k]
+        chosen = next((table[k] for k in keys if k in table), table.get(DEFAULT, []))
+        own = {person.email and person.email.lower(), person.slack_user_id}
+        return [_person_for(a) for a in chosen if a not in own]
+
+    async def _move(self, booking_id: str, sources: set[Status], target: Status) -> Outcome:
+        # A conditional update: of two approvers clicking at once, exactly one moves the row.
+        if not booking_id.isdigit():
+            raise ProviderNotFound(f"no booking {booking_id}", provider=self.name)
+        query = (
+            update(LocalLeave)
+            .where(col(LocalLeave.id) == int(booking_id), col(LocalLeave.status).in_(list(sources)))
+            .values(status=target.value)
+        )
+        async with AsyncSession(self.engine) as session:
+            moved = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+            if moved:
+                return Outcome(status=target)
+            row = await session.get(LocalLeave, int(booking_id))
+        if row is None:
+            raise ProviderNotFound(f"no booking {booking_id}", provider=self.name)
+        return Outcome(status=Status(row.status), already_actioned=True)
+
+
+def _person_for(key: str) -> Person:
+    if SLACK_USER_ID.match(key):
+        return Person(id=key, name=key, slack_user_id=key)
+    return Person(id=key, name=key.split("@")[0], email=key)
+
+
+def _absence(row: LocalLeave) -> Absence:
+    return Absence(
+        id=str(row.id),
+        person=Person(id=row.person_id, name=row.person_name, email=row.person_email),
+        start_date=row.start_date,
+        end_date=row.end_date,
+        start=part_from_text(row.start_part),
+        end=part_from_text(row.end_part),
+        status=Status(row.status),
+        leave_type=row.leave_type,
+    )

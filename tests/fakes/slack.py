@@ -1,0 +1,534 @@
+"""A real loopback HTTP server that stands in for Slack's Web API (and response_url hooks) in tests.
+
+Point ``AsyncWebClient(token=..., base_url=fake.url)`` at it. It runs in a daemon thread, so it works
+from sync tests and from any asyncio event loop. Listener work in Bolt happens after the HTTP ack, so
+tests should ``await fake.wait_for("chat.postMessage")`` before asserting on recorded calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+TEAM_ID = "T0001"
+TEAM_NAME = "Acme"
+TEAM_URL = "https://acme.slack.com/"
+BOT_USER_ID = "UBOT"
+BOT_ID = "B0001"
+APP_ID = "A0001"
+NOT_IN_CHANNEL = "C_NOT_IN"
+
+# Fields slack_sdk (and other clients) may send as JSON strings inside a form body.
+_JSON_FIELDS = ("blocks", "view", "attachments")
+_TS_EPOCH = 1764000000
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass(frozen=True)
+class _Fault:
+    error: str
+    status: int
+    retry_after: int
+
+
+@dataclass
+class _Reply:
+    status: int = 200
+    body: dict[str, Any] | str = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class SlackError(Exception):
+    """Raised by a method handler to answer ``{"ok": false, "error": ...}``."""
+
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+def _is_user_id(channel: str) -> bool:
+    return channel[:1] in ("U", "W")
+
+
+def _decode_json_fields(args: dict[str, Any]) -> dict[str, Any]:
+    for key in _JSON_FIELDS:
+        value = args.get(key)
+        if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+            # Undecodable JSON is left as sent so the method answers invalid_arguments like Slack.
+            with contextlib.suppress(json.JSONDecodeError):
+                args[key] = json.loads(value)
+    return args
+
+
+def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    text = raw.decode("utf-8")
+    if "json" in content_type or text.lstrip().startswith("{"):
+        parsed = json.loads(text)
+        return parsed if isinstance(parsed, dict) else {"_body": parsed}
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def _tz_offset(tz: str) -> int:
+    offset = datetime.now(ZoneInfo(tz)).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        """Serve a GET (slack_sdk uses GET for users.info / users.lookupByEmail)."""
+        self._handle()
+
+    def do_POST(self) -> None:
+        """Serve a POST."""
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+    def _handle(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = _parse_body(self.rfile.read(length), self.headers.get("Content-Type", ""))
+        args = _decode_json_fields({**dict(parse_qsl(url.query, keep_blank_values=True)), **body})
+        reply = self.server.fake._route(url.path, args, self.headers.get("Authorization"))
+        self._send(reply)
+
+    def _send(self, reply: _Reply) -> None:
+        if isinstance(reply.body, str):
+            payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
+        else:
+            payload, content_type = json.dumps(reply.body).encode(), "application/json; charset=utf-8"
+        self.send_response(reply.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeSlack) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+class FakeSlack:
+    """Loopback stand-in for Slack's Web API that records every call."""
+
+    def __init__(self, token: str = "xoxb-test") -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.home: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self._lock = threading.RLock()
+        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._revoked = False
+        self._seq = itertools.count(1)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.delete": self._chat_delete,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.push": self._views_push,
+            "views.publish": self._views_publish,
+            "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
+            "conversations.open": self._conversations_open,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down and release its socket."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base(self) -> str:
+        """Root URL of the server, e.g. ``http://127.0.0.1:PORT``."""
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        """Web API base URL to pass as ``AsyncWebClient(base_url=...)``."""
+        return f"{self.base}/api/"
+
+    # -- test set-up -----------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        email: str,
+        name: str,
+        real_name: str | None = None,
+        tz: str = "Europe/London",
+        is_bot: bool = False,
+    ) -> None:
+        """Register a workspace member for users.info / users.lookupByEmail."""
+        with self._lock:
+            self.users[user_id] = {
+                "id": user_id,
+                "email": email,
+                "name": name,
+                "real_name": real_name or name,
+                "tz": tz,
+                "is_bot": is_bot,
+            }
+
+    def revoke(self) -> None:
+        """Make every later Web API call answer ``token_revoked``."""
+        with self._lock:
+            self._revoked = True
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str = "ratelimited",
+        status: int = 429,
+        retry_after: int = 1,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` with ``error`` (HTTP ``status``)."""
+        with self._lock:
+            self._faults[method].extend([_Fault(error, status, retry_after)] * times)
+
+    def response_url(self, name: str = "r1") -> str:
+        """A response_url whose POSTs are recorded as method ``hooks/<name>``."""
+        return f"{self.base}/hooks/{name}"
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Recorded calls to ``method``, oldest first."""
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        """Stored (non-deleted) messages in ``channel``, oldest first."""
+        with self._lock:
+            found = [msg for (chan, _), msg in self.messages.items() if chan == channel]
+        return sorted(found, key=lambda msg: msg["ts"])
+
+    def reset(self) -> None:
+        """Forget recorded calls (stored messages, views and users are kept)."""
+        with self._lock:
+            self.calls.clear()
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until ``count`` calls to ``method`` were recorded; AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.calls_to(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(self._timeout_message(method, count, len(found), timeout))
+            await asyncio.sleep(0.01)
+        return found
+
+    def wait_for_sync(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Blocking twin of :meth:`wait_for` for non-async tests."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.calls_to(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(self._timeout_message(method, count, len(found), timeout))
+            time.sleep(0.01)
+        return found
+
+    def _timeout_message(self, method: str, count: int, got: int, timeout: float) -> str:
+        with self._lock:
+            seen = [call.method for call in self.calls]
+        return f"expected {count} call(s) to {method} within {timeout}s, got {got}; calls seen: {seen}"
+
+    # -- request routing (runs on server threads) ------------------------------------------------
+
+    def _route(self, path: str, args: dict[str, Any], authorization: str | None) -> _Reply:
+        if path.startswith("/hooks/"):
+            return self._hook(path.removeprefix("/"), args)
+        if not path.startswith("/api/"):
+            return _Reply(404, "not found")
+        token = self._token(args, authorization)
+        with self._lock:
+            self.calls.append(Call(path.removeprefix("/api/"), args, token))
+            return self._answer(path.removeprefix("/api/"), args, token)
+
+    def _hook(self, method: str, args: dict[str, Any]) -> _Reply:
+        with self._lock:
+            self.calls.append(Call(method, args, None))
+        return _Reply(200, "ok")
+
+    @staticmethod
+    def _token(args: dict[str, Any], authorization: str | None) -> str | None:
+        # Slack also accepts the legacy `token` body field when no Authorization header is sent.
+        body_token = args.pop("token", None)
+        if authorization and authorization.startswith("Bearer "):
+            return authorization.removeprefix("Bearer ")
+        return body_token
+
+    def _answer(self, method: str, args: dict[str, Any], token: str | None) -> _Reply:
+        try:
+            self._check_auth(token)
+            if fault := self._take_fault(method):
+                return self._fault_reply(fault)
+            handler = self._methods.get(method)
+            if handler is None:
+                raise SlackError("unknown_method")
+            return _Reply(200, {"ok": True, **handler(args)})
+        except SlackError as err:
+            return _Reply(200, {"ok": False, "error": err.error, **err.extra})
+
+    def _check_auth(self, token: str | None) -> None:
+        if not token:
+            raise SlackError("not_authed")
+        if token != self.token:
+            raise SlackError("invalid_auth")
+        if self._revoked:
+            raise SlackError("token_revoked")
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        queue = self._faults.get(method)
+        return queue.popleft() if queue else None
+
+    @staticmethod
+    def _fault_reply(fault: _Fault) -> _Reply:
+        headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
+        return _Reply(fault.status, {"ok": False, "error": fault.error}, headers)
+
+    def _next_ts(self) -> str:
+        micros = next(self._seq) * 100
+        return f"{_TS_EPOCH + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _next_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._seq):08d}"
+
+    # -- auth / chat -----------------------------------------------------------------------------
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": TEAM_URL,
+            "team": TEAM_NAME,
+            "user": "leavebot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    @staticmethod
+    def _channel(args: dict[str, Any]) -> str:
+        channel = args.get("channel")
+        if not channel:
+            raise SlackError("channel_not_found")
+        if channel == NOT_IN_CHANNEL:
+            raise SlackError("not_in_channel")
+        # Posting to a user id delivers to the bot's DM with that user.
+        return f"D{channel}" if _is_user_id(channel) else channel
+
+    def _chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
+            raise SlackError("no_text")
+        ts = self._next_ts()
+        stored = {"ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks") or []}
+        stored["thread_ts"] = args.get("thread_ts")
+        self.messages[(channel, ts)] = stored
+        message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, **stored}
+        if message["thread_ts"] is None:
+            del message["thread_ts"]
+        return {"channel": channel, "ts": ts, "message": message}
+
+    def _stored_message(self, args: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        channel, ts = args.get("channel", ""), args.get("ts", "")
+        stored = self.messages.get((channel, ts))
+        if stored is None:
+            raise SlackError("message_not_found")
+        return channel, ts, stored
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts, stored = self._stored_message(args)
+        # Like Slack, omitted text/blocks keep their previous value.
+        for key in ("text", "blocks"):
+            if key in args:
+                stored[key] = args[key]
+        message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, **stored}
+        return {"channel": channel, "ts": ts, "text": stored["text"], "message": message}
+
+    def _chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._channel(args)
+        if not args.get("user"):
+            raise SlackError("user_not_in_channel")
+        return {"message_ts": self._next_ts()}
+
+    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts, _ = self._stored_message(args)
+        del self.messages[(channel, ts)]
+        return {"channel": channel, "ts": ts}
+
+    # -- views -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _view_arg(args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view")
+        if not isinstance(view, dict):
+            raise SlackError("invalid_arguments", response_metadata={"messages": ["invalid `view`"]})
+        return view
+
+    @staticmethod
+    def _require_trigger(args: dict[str, Any]) -> None:
+        if not args.get("trigger_id"):
+            raise SlackError("invalid_arguments", response_metadata={"messages": ["invalid `trigger_id`"]})
+
+    def _store_view(self, view: dict[str, Any], *, view_id: str | None = None) -> dict[str, Any]:
+        view_id = view_id or self._next_id("V")
+        stored = {
+            "type": "modal",
+            "blocks": [],
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            **view,
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{next(self._seq):08d}",
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+        }
+        self.views[view_id] = stored
+        return stored
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._require_trigger(args)
+        return {"view": self._store_view(self._view_arg(args))}
+
+    def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._require_trigger(args)
+        return {"view": self._store_view(self._view_arg(args))}
+
+    def _find_view(self, args: dict[str, Any]) -> dict[str, Any]:
+        if view_id := args.get("view_id"):
+            found = self.views.get(view_id)
+        elif external_id := args.get("external_id"):
+            found = next((v for v in self.views.values() if v.get("external_id") == external_id), None)
+        else:
+            raise SlackError("invalid_arguments", response_metadata={"messages": ["missing `view_id`"]})
+        if found is None:
+            raise SlackError("not_found")
+        return found
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        current = self._find_view(args)
+        if args.get("hash") and args["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        return {"view": self._store_view(self._view_arg(args), view_id=current["id"])}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = args.get("user_id")
+        if not user_id:
+            raise SlackError("invalid_arguments", response_metadata={"messages": ["missing `user_id`"]})
+        view = self._view_arg(args)
+        current = self.home.get(user_id)
+        if args.get("hash") and current and args["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        stored = self._store_view(view, view_id=current["id"] if current else None)
+        self.home[user_id] = stored
+        return {"view": stored}
+
+    # -- users / conversations -------------------------------------------------------------------
+
+    @staticmethod
+    def _user_json(user: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": user["id"],
+            "team_id": TEAM_ID,
+            "name": user["name"],
+            "deleted": False,
+            "real_name": user["real_name"],
+            "tz": user["tz"],
+            "tz_offset": _tz_offset(user["tz"]),
+            "is_bot": user["is_bot"],
+            "profile": {
+                "email": user["email"],
+                "real_name": user["real_name"],
+                "display_name": user["name"],
+            },
+        }
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(args.get("user", ""))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": self._user_json(user)}
+
+    def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
+        email = str(args.get("email", "")).casefold()
+        user = next((u for u in self.users.values() if u["email"].casefold() == email), None)
+        if user is None:
+            raise SlackError("users_not_found")
+        return {"user": self._user_json(user)}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        if len(users) == 1:
+            return {"channel": {"id": f"D{users[0]}"}}
+        return {"channel": {"id": "G" + "".join(sorted(users))}}
