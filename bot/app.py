@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
-from bot.errors import UserError, friendly
-from bot.listeners import Deps, actions, commands, events, views
+from bot.listeners import Deps, actions, commands, events, report_error, views
 from bot.services.requests import LeaveService
-from providers.errors import ProviderAuthError, ProviderError
-
-log = logging.getLogger(__name__)
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -49,26 +43,6 @@ def create_app(
 
     @app.error
     async def tell_the_user(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
-        if isinstance(error, ProviderAuthError):
-            log.error(
-                "%s rejected leavebot's credentials: check the %s_* settings",
-                error.provider,
-                error.provider.upper(),
-            )
-        elif not isinstance(error, UserError | ProviderError):
-            log.exception("unexpected error handling a Slack request", exc_info=error)
-        await tell(client, body, friendly(error))
+        await report_error(error, body, client)
 
     return app
-
-
-async def tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-    """Answer the user behind ``body`` privately: through its response_url, else by DM."""
-    user = body.get("user_id") or (body.get("user") or {}).get("id")
-    response_url = body.get("response_url")
-    if response_url:
-        await AsyncWebhookClient(response_url).send(
-            text=text, response_type="ephemeral", replace_original=False
-        )
-    elif user:
-        await client.chat_postMessage(channel=user, text=text)

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners import Deps
+from bot.listeners import Deps, reporting_errors
 from bot.listeners.commands import open_request_modal
 from bot.services.requests import Submitted
 from bot.views import ids
@@ -20,14 +20,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(ids.SUBMIT)
     async def submit(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
-        draft_id, draft = views.read_preview_value(action["value"])
-        result = await deps.service.submit(
-            draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"]
-        )
-        await respond(text=submitted_text(result), replace_original=True)
+        async with reporting_errors(body, client):
+            draft_id, draft = views.read_preview_value(action["value"])
+            result = await deps.service.submit(
+                draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"]
+            )
+            await respond(text=submitted_text(result), replace_original=True)
 
     @app.action(ids.EDIT)
     async def edit(
@@ -38,9 +43,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        _, draft = views.read_preview_value(action["value"])
-        await open_request_modal(client, deps, trigger_id=body["trigger_id"], initial=draft)
-        await respond(delete_original=True)
+        async with reporting_errors(body, client):
+            _, draft = views.read_preview_value(action["value"])
+            await open_request_modal(client, deps, trigger_id=body["trigger_id"], initial=draft)
+            await respond(delete_original=True)
 
     @app.action(ids.DISCARD)
     async def discard(ack: AsyncAck, respond: AsyncRespond) -> None:
@@ -49,16 +55,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(ids.APPROVE)
     async def approve(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
-        result = await deps.service.decide(
-            request_id=int(action["value"]), slack_user_id=body["user"]["id"], decision=Decision.APPROVE
-        )
-        if not result.acted:
-            await respond(
-                text=already_decided(result.request), response_type="ephemeral", replace_original=False
+        async with reporting_errors(body, client):
+            result = await deps.service.decide(
+                request_id=int(action["value"]), slack_user_id=body["user"]["id"], decision=Decision.APPROVE
             )
+            if not result.acted:
+                await respond(
+                    text=already_decided(result.request), response_type="ephemeral", replace_original=False
+                )
 
     @app.action(ids.DECLINE)
     async def decline(
@@ -69,13 +80,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        request = await deps.service.authorise(
-            request_id=int(action["value"]), slack_user_id=body["user"]["id"]
-        )
-        if request.status != Status.PENDING:
-            await respond(text=already_decided(request), response_type="ephemeral", replace_original=False)
-            return
-        await client.views_open(trigger_id=body["trigger_id"], view=views.decline_modal(request))
+        async with reporting_errors(body, client):
+            request = await deps.service.authorise(
+                request_id=int(action["value"]), slack_user_id=body["user"]["id"]
+            )
+            if request.status != Status.PENDING:
+                await respond(
+                    text=already_decided(request), response_type="ephemeral", replace_original=False
+                )
+                return
+            await client.views_open(trigger_id=body["trigger_id"], view=views.decline_modal(request))
 
 
 def submitted_text(result: Submitted) -> str:

@@ -10,7 +10,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners import Deps
+from bot.errors import UserError
+from bot.listeners import Deps, reporting_errors
 from bot.parsing import ParseError, parse_request
 from bot.services.whos_off import render
 from bot.views import requests as views
@@ -30,15 +31,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         text = (command.get("text") or "").strip()
         word = text.split()[0].lower() if text else ""
-        if not text:
-            await ack()
-            await open_request_modal(client, deps, trigger_id=command["trigger_id"])
-        elif word == "help":
-            await ack(text=HELP)
-        elif word == "who":
-            await who(ack, respond, deps, text.split()[1:])
-        else:
+        if word == "help":
+            await ack(text=HELP, response_type="ephemeral")
+        elif word not in ("", "who"):
             await preview(ack, deps, text)
+        else:
+            await ack()
+            async with reporting_errors(command, client):
+                if word == "who":
+                    await who(respond, deps, text.split()[1:])
+                else:
+                    await open_request_modal(client, deps, trigger_id=command["trigger_id"])
 
 
 async def open_request_modal(
@@ -58,20 +61,22 @@ async def preview(ack: AsyncAck, deps: Deps, text: str) -> None:
     try:
         draft = parse_request(text, today=deps.today(), leave_types=deps.service.cached_leave_types())
     except ParseError as exc:
-        await ack(text=str(exc))
+        await ack(text=str(exc), response_type="ephemeral")
         return
-    await ack(text="Here's your leave request", blocks=views.preview(draft, uuid.uuid4().hex))
+    await ack(
+        text="Here's your leave request",
+        blocks=views.preview(draft, uuid.uuid4().hex),
+        response_type="ephemeral",
+    )
 
 
-async def who(ack: AsyncAck, respond: AsyncRespond, deps: Deps, words: list[str]) -> None:
-    """`/leave who [today|tomorrow|YYYY-MM-DD]`."""
+async def who(respond: AsyncRespond, deps: Deps, words: list[str]) -> None:
+    """`/leave who [today|tomorrow|YYYY-MM-DD]`, answered through the response_url."""
     day = _day(words, deps.today())
     if day is None:
-        await ack(
-            text=f"I couldn't understand “{' '.join(words)}”. Try `/leave who`, `/leave who tomorrow` or `/leave who 2026-12-24`."
+        raise UserError(
+            f"I couldn't understand “{' '.join(words)}”. Try `/leave who`, `/leave who tomorrow` or `/leave who 2026-12-24`."
         )
-        return
-    await ack()
     text, blocks = await render(deps.service, day, title="Who's off")
     await respond(text=text, blocks=blocks, response_type="ephemeral")
 

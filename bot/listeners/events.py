@@ -18,5 +18,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
             return
+        # No one to answer on failure here: Bolt's error handler logs it (events are acked at once).
         mine, to_decide = await deps.service.upcoming_of(event["user"], today=deps.today())
         await client.views_publish(user_id=event["user"], view=home(mine, to_decide))

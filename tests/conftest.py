@@ -1,0 +1,196 @@
+"""Fixtures: both databases, the fake Slack, and the real app served by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import pytest
+import slack_requests as sr
+import uvicorn
+from fakes.slack import FakeSlack
+
+from bot.app import create_app, slack_client
+from bot.config import Settings
+from bot.server import create_server
+from bot.services.requests import LeaveService
+from bot.store import Store, create_engine, upgrade
+from providers.local import LocalProvider
+
+SECRET = "test-signing-secret"
+POSTGRES_URL = os.environ.get("LEAVEBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ALICE, BOB, CAROL, MALLORY = "U0ALICE", "U0BOB", "U0CAROL", "U0MALLORY"
+USERS = {
+    ALICE: ("alice@example.com", "Alice Archer"),
+    BOB: ("bob@example.com", "Bob Boss"),
+    CAROL: ("carol@example.com", "Carol Chief"),
+    MALLORY: ("mallory@example.com", "Mallory Meddler"),
+}
+APPROVERS = "*=bob@example.com,carol@example.com"
+
+
+def _postgres_reachable() -> bool:
+    parts = urlsplit(POSTGRES_URL)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+POSTGRES_UP = _postgres_reachable()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/leavebot.db"
+        return
+    if not POSTGRES_UP:
+        pytest.skip(
+            f"PostgreSQL is not reachable at {POSTGRES_URL}: this PostgreSQL storage test was SKIPPED"
+        )
+    name = f"leavebot_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    parts = urlsplit(POSTGRES_URL)
+    yield f"postgresql+asyncpg://{parts.netloc}/{name}"
+    admin = await asyncpg.connect(POSTGRES_URL)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A migrated store."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield Store(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """The fake Slack Web API, knowing Alice (requester), Bob and Carol (approvers) and Mallory."""
+    with FakeSlack() as fake:
+        for user_id, (email, name) in USERS.items():
+            fake.add_user(user_id, email=email, name=name.split()[0].lower(), real_name=name)
+        yield fake
+
+
+class SpyProvider(LocalProvider):
+    """The real local provider, counting its calls and failing on demand (a provider outage)."""
+
+    calls: Counter[str]
+    failures: dict[str, Exception]
+
+    def __getattribute__(self, name: str) -> Any:
+        attribute = super().__getattribute__(name)
+        if name in ("submit", "approve", "decline", "cancel"):
+
+            async def spied(*args: Any, **kwargs: Any) -> Any:
+                self.calls[name] += 1
+                if name in self.failures:
+                    raise self.failures.pop(name)
+                return await attribute(*args, **kwargs)
+
+            return spied
+        return attribute
+
+
+@dataclass
+class Bot:
+    """The running app and ways to talk to it as Slack does."""
+
+    http: httpx.AsyncClient
+    slack: FakeSlack
+    service: LeaveService
+    provider: SpyProvider
+    settings: Settings
+
+    async def post(
+        self,
+        body: str,
+        *,
+        json_body: bool = False,
+        timestamp: int | None = None,
+        secret: str = SECRET,
+        retry_num: int | None = None,
+    ) -> httpx.Response:
+        """POST a body to /slack/events, signed as Slack signs it."""
+        content_type = "application/json" if json_body else "application/x-www-form-urlencoded"
+        headers = sr.signed_headers(
+            body, secret, timestamp=timestamp, content_type=content_type, retry_num=retry_num
+        )
+        return await self.http.post("/slack/events", content=body, headers=headers)
+
+    def response_url(self, name: str) -> str:
+        """A response_url on the fake, unique per name."""
+        return self.slack.response_url(name)
+
+    async def command(
+        self, text: str, *, user: str = ALICE, hook: str = "command", **kwargs: Any
+    ) -> httpx.Response:
+        """Type `/leave <text>`; answers sent later go to the response_url named ``hook``."""
+        body = sr.slash_command(text, user_id=user, response_url=self.response_url(hook), **kwargs)
+        return await self.post(body)
+
+    async def click(
+        self, action_id: str, value: str, *, user: str, hook: str = "click", **kwargs: Any
+    ) -> httpx.Response:
+        """Press a button."""
+        payload = sr.block_action(
+            user_id=user, action_id=action_id, value=value, response_url=self.response_url(hook), **kwargs
+        )
+        return await self.post(sr.interactive(payload))
+
+    async def submit_view(
+        self, callback_id: str, values: dict[str, Any], *, user: str, **kwargs: Any
+    ) -> httpx.Response:
+        """Submit a modal."""
+        payload = sr.view_submission(user_id=user, callback_id=callback_id, values=values, **kwargs)
+        return await self.post(sr.interactive(payload))
+
+
+@pytest.fixture
+async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
+    """leavebot on the local provider, served over real HTTP by uvicorn, talking to the fake Slack."""
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.url,
+        database_url=database_url,
+        digest_channel="C0DIGEST",
+    )
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    provider = SpyProvider(LocalProvider.Config(approvers=APPROVERS), engine=engine)
+    provider.calls, provider.failures = Counter(), {}
+    client = slack_client(settings)
+    service = LeaveService(provider=provider, store=Store(engine), slack=client)
+    app = create_app(settings, service=service, slack=client)
+    config = uvicorn.Config(
+        create_server(app, service.store), host="127.0.0.1", port=0, log_level="warning", ws="none"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        yield Bot(http=http, slack=slack, service=service, provider=provider, settings=settings)
+    server.should_exit = True
+    await serving
+    await engine.dispose()
