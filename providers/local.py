@@ -174,7 +174,7 @@ class LocalProvider(LeaveProvider):
             .values(status=target.value)
         )
         async with AsyncSession(self.engine) as session:
-            moved = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            moved = (await session.exec(query)).rowcount
             await session.commit()
             if moved:
                 return Outcome(status=target)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import slack_requests as sr
 from conftest import ALICE, BOB, CAROL, MALLORY, Bot
 
+from bot.jobs import tick
 from bot.services.whos_off import post_digest
 from bot.views import ids
-from providers.errors import ProviderUnavailable
-from providers.models import Status
+from providers.errors import ProviderAuthError, ProviderRateLimited, ProviderUnavailable
+from providers.models import Draft, Status
 
 DAY = date.today() + timedelta(days=30)
 
@@ -54,6 +56,14 @@ async def submitted_request(bot: Bot, text: str = f"{DAY.isoformat()} pm for the
             return int(button_value(cards[-1].args["blocks"], ids.APPROVE))
         await asyncio.sleep(0.02)
     raise AssertionError(f"no approval cards; Slack saw {[c.method for c in bot.slack.calls]}")
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until ``check()`` holds, for work that runs after the ack."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition never became true"
+        await asyncio.sleep(0.02)
 
 
 async def settle() -> None:
@@ -358,3 +368,62 @@ async def test_healthz(bot: Bot) -> None:
     """GET /healthz answers 200 while the database is reachable."""
     response = await bot.http.get("/healthz")
     assert response.status_code == 200 and response.json() == {"ok": True}
+
+
+async def test_rate_limited_provider_is_explained(bot: Bot) -> None:
+    """A provider answering 'slow down' gives the requester a plain message, and nothing is booked."""
+    bot.provider.failures["submit"] = ProviderRateLimited("slow down", provider="local", retry_after=30)
+    await bot.click(
+        ids.SUBMIT, preview_value((await bot.command(DAY.isoformat())).json()), user=ALICE, hook="busy"
+    )
+    [told] = await bot.slack.wait_for("hooks/busy")
+    assert "busy" in told.args["text"] and "try again" in told.args["text"]
+    assert await bot.provider.absences(DAY, DAY) == []
+
+
+async def test_refused_credentials_tell_the_user_and_the_operator(bot: Bot, caplog: Any) -> None:
+    """When the provider refuses the bot's credentials, the approver is told plainly and the log names the settings."""
+    request_id = await submitted_request(bot)
+    bot.provider.failures["approve"] = ProviderAuthError("refused", provider="local")
+    await bot.click(ids.APPROVE, str(request_id), user=BOB, hook="auth")
+    [told] = await bot.slack.wait_for("hooks/auth")
+    assert "can't sign in" in told.args["text"]
+    assert "LOCAL_*" in caplog.text
+    request = await bot.service.store.request(request_id=request_id)
+    assert request is not None and request.status == Status.PENDING  # the next click can still decide
+
+
+async def test_cards_reach_approvers_despite_a_slack_rate_limit(bot: Bot) -> None:
+    """A 429 with Retry-After from Slack on an approval card is waited out and retried."""
+    bot.slack.fail_next("chat.postMessage", retry_after=0)
+    await submitted_request(bot)
+    await eventually(lambda: [len(bot.slack.messages_in(f"D{user}")) for user in (BOB, CAROL)] == [1, 1])
+
+
+async def test_edit_opens_the_modal_prefilled_and_cancel_removes_the_preview(bot: Bot) -> None:
+    """Edit opens the request modal with the typed values; Cancel deletes the preview."""
+    blocks = (await bot.command(f"{DAY.isoformat()} am for a haircut")).json()["blocks"]
+    await bot.click(ids.EDIT, button_value(blocks, ids.EDIT), user=ALICE, hook="edit")
+    [opened] = await bot.slack.wait_for("views.open")
+    view = json.dumps(opened.args["view"])
+    assert DAY.isoformat() in view and "a haircut" in view and "To lunchtime" in view
+    await bot.click(ids.DISCARD, button_value(blocks, ids.DISCARD), user=ALICE, hook="cancel")
+    hooks = await bot.slack.wait_for("hooks/cancel")
+    assert hooks[0].args["delete_original"] is True
+    assert bot.provider.calls["submit"] == 0
+
+
+async def test_background_tick_posts_the_digest_when_due(bot: Bot) -> None:
+    """The serve loop's tick posts the digest at DIGEST_TIME on a weekday, once."""
+    monday = date(2026, 11, 23)
+    draft = Draft(start_date=monday, end_date=monday)
+    person = await bot.service.provider.find_person("alice@example.com")
+    submitted = await bot.service.submit(draft=draft, key="tick-test", person=person)
+    await bot.service.provider.approve(submitted.request.booking_id or "")
+    before = datetime(2026, 11, 23, 8, 59, tzinfo=UTC)
+    await tick(bot.service, bot.settings, before)
+    assert bot.slack.messages_in("C0DIGEST") == []
+    for minute in (0, 1):
+        await tick(bot.service, bot.settings, before.replace(hour=9, minute=minute))
+    [digest] = bot.slack.messages_in("C0DIGEST")
+    assert "alice" in json.dumps(digest["blocks"])
