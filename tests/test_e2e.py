@@ -427,3 +427,10 @@ async def test_background_tick_posts_the_digest_when_due(bot: Bot) -> None:
         await tick(bot.service, bot.settings, before.replace(hour=9, minute=minute))
     [digest] = bot.slack.messages_in("C0DIGEST")
     assert "alice" in json.dumps(digest["blocks"])
+
+
+async def test_text_containing_payload_is_still_a_command(bot: Bot) -> None:
+    """`/leave … payload …` is answered like any request (slack_bolt alone would answer 404)."""
+    response = await bot.command(f"{DAY.isoformat()} for the payload team offsite")
+    assert response.status_code == 200
+    assert "payload team offsite" in response.json()["blocks"][0]["text"]["text"]
