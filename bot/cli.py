@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; exit 2 for configuration errors, 1 for anything else that failed."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic logs its plugin set-up on import and its context on every start: noise around our one-line errors.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         return asyncio.run(args.run(settings, args)) or 0

@@ -54,11 +54,13 @@ class LocalLeave(SQLModel, table=True):
 
 def parse_approvers(value: Any) -> dict[str, list[str]]:
     """Read ``LOCAL_APPROVERS``: JSON, or ``alice@x.com=bob@x.com,U0BOSS; *=carol@x.com``."""
+    if isinstance(value, list):  # a bare list is the default approvers
+        return {DEFAULT: _as_list(value)}
     if isinstance(value, dict):
         return {k.strip().lower() if "@" in k else k.strip(): _as_list(v) for k, v in value.items()}
     text = str(value or "").strip()
-    if text.startswith("{"):
-        return parse_approvers(json.loads(text))
+    if text.startswith(("{", "[")):
+        return parse_approvers(_json(text))
     mapping: dict[str, list[str]] = {}
     for entry in filter(None, (e.strip() for e in text.split(";"))):
         who, sep, approvers = entry.partition("=")
@@ -68,8 +70,18 @@ def parse_approvers(value: Any) -> dict[str, list[str]]:
     return mapping
 
 
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        # The decoder's own message names no setting; this one is reported against LOCAL_APPROVERS.
+        raise ValueError(f"is not valid JSON ({exc.msg} at character {exc.pos + 1})") from None
+
+
 def _as_list(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else str(value).split(",")
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ValueError("approvers must be e-mail addresses or Slack user ids, as text or a list of text")
     return [i.strip().lower() if "@" in i else i.strip() for i in items if i.strip()]
 
 
