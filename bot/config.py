@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
-    leavebot_provider: Literal["local", "timetastic", "wheniwork", "whosoff", "timetap", "offiserv"] = "local"
+    leavebot_provider: str = "local"
     port: int = Field(default=3000, ge=1, le=65535)
     digest_channel: str | None = None
     digest_time: time = time(9, 0)
@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("leavebot_provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        name = value.strip().lower()
+        if name not in PROVIDERS:
+            raise ValueError(f"unknown provider; choose one of {', '.join(sorted(PROVIDERS))}")
+        return name
 
     @field_validator("database_url")
     @classmethod

@@ -82,7 +82,11 @@ def _as_list(value: Any) -> list[str]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         raise ValueError("approvers must be e-mail addresses or Slack user ids, as text or a list of text")
-    return [i.strip().lower() if "@" in i else i.strip() for i in items if i.strip()]
+    approvers = [i.strip().lower() if "@" in i else i.strip() for i in items if i.strip()]
+    for approver in approvers:
+        if "@" not in approver and not SLACK_USER_ID.match(approver):
+            raise ValueError(f"{approver!r} is neither an e-mail address nor a Slack user id (U…)")
+    return approvers
 
 
 class LocalProvider(LeaveProvider):
