@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners import Deps, reporting_errors
 from bot.listeners.commands import open_request_modal
-from bot.services.requests import Submitted
+from bot.services.requests import SUBMITTING, Submitted
 from bot.views import ids
 from bot.views import requests as views
 from providers.models import Decision, Status
@@ -95,6 +95,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
 def submitted_text(result: Submitted) -> str:
     """What the requester sees once their request was sent."""
     when = result.request.span.describe()
+    if result.request.status == SUBMITTING:
+        return f"Your leave for {when} is being sent already; you'll see the result here in a moment."
     if result.request.status != Status.PENDING:
         return f"Your leave for {when} is {result.request.status}."
     if not result.approvers:
