@@ -84,6 +84,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     settings.require("slack_bot_token", "slack_signing_secret")
     async with running(settings) as service:
         assert service.slack is not None
+        await service.warm_up()
         app = create_app(settings, service=service, slack=service.slack)
         server = create_server(app, service.store, background=lambda: run_forever(service, settings))
         log.info("leavebot (%s provider) listening on port %s", service.provider.name, settings.port)
@@ -104,6 +105,7 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
     assert settings.slack_app_token is not None
     async with running(settings) as service:
         assert service.slack is not None
+        await service.warm_up()
         app = create_app(settings, service=service, slack=service.slack, socket_mode=True)
         jobs = asyncio.create_task(run_forever(service, settings))
         try:

@@ -186,6 +186,7 @@ async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
     provider = SpyProvider(LocalProvider.Config(approvers=APPROVERS), engine=engine)
     client = slack_client(settings)
     service = LeaveService(provider=provider, store=Store(engine), slack=client)
+    await service.warm_up()  # as `leavebot serve` does
     app = create_app(settings, service=service, slack=client)
     config = uvicorn.Config(
         create_server(app, service.store), host="127.0.0.1", port=0, log_level="warning", ws="none"

@@ -434,3 +434,13 @@ async def test_text_containing_payload_is_still_a_command(bot: Bot) -> None:
     response = await bot.command(f"{DAY.isoformat()} for the payload team offsite")
     assert response.status_code == 200
     assert "payload team offsite" in response.json()["blocks"][0]["text"]["text"]
+
+
+async def test_typed_leave_type_is_recognised_and_booked(bot: Bot) -> None:
+    """A leave type named in the text shows in the preview and is the type booked."""
+    preview = (await bot.command(f"sick {DAY.isoformat()}")).json()
+    assert "*Type:* Sick" in preview["blocks"][0]["text"]["text"]
+    await bot.click(ids.SUBMIT, preview_value(preview), user=ALICE, hook="sick")
+    await bot.slack.wait_for("hooks/sick")
+    [absence] = await bot.provider.absences(DAY, DAY)
+    assert absence.leave_type is not None and absence.leave_type.lower().startswith("sick")

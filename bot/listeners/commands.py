@@ -45,7 +45,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def open_request_modal(
-    client: AsyncWebClient, deps: Deps, *, trigger_id: str, initial: Draft | None = None, metadata: str = ""
+    client: AsyncWebClient, deps: Deps, *, trigger_id: str, initial: Draft | None = None
 ) -> None:
     """Open the request modal at once; leave types are only waited for briefly."""
     try:
@@ -53,7 +53,7 @@ async def open_request_modal(
     except (TimeoutError, ProviderError):
         leave_types = []  # better a modal without a type picker than no modal at all
     view = views.request_modal(leave_types, initial=initial, today=deps.today())
-    await client.views_open(trigger_id=trigger_id, view={**view, "private_metadata": metadata})
+    await client.views_open(trigger_id=trigger_id, view=view)
 
 
 async def preview(ack: AsyncAck, deps: Deps, text: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -84,7 +84,7 @@ class People:
         return user.slack_user_id
 
 
-def _aware(user: SlackUser):  # type: ignore[no-untyped-def]
+def _aware(user: SlackUser) -> datetime:
     # SQLite hands back naive datetimes even for timezone-aware columns; they were stored in UTC.
     stamp = user.updated_at
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=now().tzinfo)

@@ -60,6 +60,13 @@ class LeaveService:
             self._leave_types = (time.monotonic(), types)
         return types
 
+    async def warm_up(self) -> None:
+        """Fill the leave-type cache at start, so the first typed request can name a type."""
+        try:
+            await self.leave_types()
+        except ProviderError as exc:
+            log.warning("could not read leave types from %s at start: %s", self.provider.display_name, exc)
+
     def cached_leave_types(self) -> list[LeaveType]:
         """The leave types fetched last, without any I/O (for work done before the ack)."""
         return self._leave_types[1]
