@@ -444,3 +444,10 @@ async def test_typed_leave_type_is_recognised_and_booked(bot: Bot) -> None:
     await bot.slack.wait_for("hooks/sick")
     [absence] = await bot.provider.absences(DAY, DAY)
     assert absence.leave_type is not None and absence.leave_type.lower().startswith("sick")
+
+
+async def test_escaped_command_text_is_read_as_typed(bot: Bot) -> None:
+    """Slack escapes &, < and > in command text: the draft holds what was typed, the preview escapes it again."""
+    response = (await bot.command(f"{DAY.isoformat()} for R&amp;R &lt;3")).json()
+    assert "*Reason:* R&amp;R &lt;3" in response["blocks"][0]["text"]["text"]
+    assert json.loads(preview_value(response))["draft"]["reason"] == "R&R <3"

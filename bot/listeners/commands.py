@@ -29,7 +29,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def leave(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        text = (command.get("text") or "").strip()
+        text = unescape(command.get("text") or "").strip()
         word = text.split()[0].lower() if text else ""
         if word == "help":
             await ack(text=HELP, response_type="ephemeral")
@@ -79,6 +79,11 @@ async def who(respond: AsyncRespond, deps: Deps, words: list[str]) -> None:
         )
     text, blocks = await render(deps.service, day, title="Who's off")
     await respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of &, < and > in command text (mentions stay as <@U123|name>)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _day(words: list[str], today: date) -> date | None:

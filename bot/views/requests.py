@@ -46,13 +46,18 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
     return element | ({"style": style} if style else {})
 
 
+def escape(text: str) -> str:
+    """Text typed by people, made safe for mrkdwn (Slack's three control characters)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def summary(span: LeaveSpan, leave_type: str | None, reason: str) -> str:
     """Dates, type and reason in a few mrkdwn lines."""
     lines = [f"*When:* {span.describe()}"]
     if leave_type:
-        lines.append(f"*Type:* {leave_type}")
+        lines.append(f"*Type:* {escape(leave_type)}")
     if reason:
-        lines.append(f"*Reason:* {reason}")
+        lines.append(f"*Reason:* {escape(reason)}")
     return "\n".join(lines)
 
 
@@ -163,7 +168,7 @@ def outcome_line(request: LeaveRequest) -> str:
     """'✅ Approved by @bob' or '❌ Declined by @bob: not this week'."""
     words = OUTCOME_WORDS.get(Status(request.status), request.status.capitalize())
     line = f"{words} by <@{request.decided_by}>" if request.decided_by else words
-    return f"{line}: {request.decline_reason}" if request.decline_reason else line
+    return f"{line}: {escape(request.decline_reason)}" if request.decline_reason else line
 
 
 def card_fallback(request: LeaveRequest) -> str:
@@ -176,7 +181,7 @@ def requester_outcome(request: LeaveRequest) -> str:
     when = request.span.describe()
     if request.status == Status.APPROVED:
         return f"✅ Your leave for {when} was approved by <@{request.decided_by}>."
-    reason = f"\n> {request.decline_reason}" if request.decline_reason else ""
+    reason = f"\n> {escape(request.decline_reason)}" if request.decline_reason else ""
     return f"❌ Your leave for {when} was declined by <@{request.decided_by}>.{reason}"
 
 
