@@ -102,7 +102,7 @@ class LocalProvider(LeaveProvider):
         # NoDecode: operators write these as plain text, not JSON (see parse_approvers).
         approvers: Annotated[dict[str, list[str]], NoDecode] = Field(default_factory=dict)
         leave_types: Annotated[list[str], NoDecode] = Field(
-            default_factory=lambda: ["Annual leave", "Sick leave", "Other"]
+            default_factory=lambda: ["Annual Leave", "Sick Leave", "Other"]
         )
 
         @field_validator("approvers", mode="before")

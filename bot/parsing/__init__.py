@@ -1,112 +1,163 @@
 """Text → leave request draft: the one parser behind `/leave <text>`, the modal's prefill and the CLI.
 
-This is the small grammar of the foundation: ISO dates, ``today``, ``tomorrow``,
-weekday names, a range ``A to B``, ``am``/``pm``/``morning``/``afternoon``,
-hours ``09:00-12:30``, a leave type named in the text and ``for <reason>``.
+It runs before Slack's ack, so it is pure (no I/O), fast, and raises nothing but ``ParseError``.
+
+    clean text ─ tokens.py ─► tokens ─ grammar.py ─► items ─ reader.py ─► span ─► Draft
+                                                       │
+                                   a date in words the grammar has no rule for ─► fallback.py (dateparser, pinned)
+
+``words.py`` holds the vocabulary, ``specs.py`` how a date is pinned to the calendar (a start from
+today, an end from its start), ``calendar.py`` weeks and working days (the hook for public holidays).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+import functools
+from collections.abc import Collection, Sequence
+from datetime import UTC, date, datetime, tzinfo
 
 from pydantic import ValidationError
 
-from providers.models import Draft, LeaveType, Part
+from bot.parsing import fallback
+from bot.parsing import words as w
+from bot.parsing.errors import EXAMPLES, ParseError
+from bot.parsing.grammar import Grammar, Kind
+from bot.parsing.reader import read_span, settle
+from bot.parsing.tokens import clean, split_quoted, tokenize
+from providers.models import Draft, LeaveType
 
-EXAMPLES = "`/leave tomorrow`, `/leave 2026-12-24 pm` or `/leave 2026-12-21 to 2026-12-24 for skiing`"
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-MORNING = {"am", "morning"}
-AFTERNOON = {"pm", "afternoon"}
-HOURS = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(?:-|–|to)\s*(\d{1,2})(?::(\d{2}))?\b")
-RANGE = re.compile(r"\s+(?:to|until|till|through|-|–)\s+")
-FILLER = {"off", "on", "the", "leave", "day", "all", "whole", "full"}
+__all__ = ["EXAMPLES", "ParseError", "day_first", "parse_request", "today_in", "warm_up"]
+
+MAX_TEXT = 1000  # characters; a request plus a 500-character reason fits, and parsing time stays bounded
+MONTH_FIRST_REGIONS = {"us"}
+MODEL_ADVICE = {
+    "end date is before": "`/leave dec 24-26`",
+    "at most": "`/leave dec 7 to dec 18`",
+    "hourly": "`/leave tue 9am-12pm`",
+    "afternoon start": "`/leave mon pm to wed am`",
+}
 
 
-class ParseError(ValueError):
-    """The text could not be understood; the message says what and shows what would work."""
+def parse_request(
+    text: str,
+    *,
+    today: date,
+    leave_types: Sequence[LeaveType] = (),
+    locale: str = "en-GB",
+    holidays: Collection[date] = (),
+) -> Draft:
+    """Understand ``text`` as a leave request made on ``today`` (the requester's date) in ``locale``.
 
-
-@dataclass
-class _Side:
-    day: date
-    part: str | None  # "AM", "PM" or None
-
-
-def parse_request(text: str, *, today: date, leave_types: Sequence[LeaveType] = ()) -> Draft:
-    """Understand ``text`` as a leave request, relative to ``today``."""
-    body, reason = _split_reason(text)
-    leave_type, body = _find_leave_type(body, leave_types)
-    hours, body = _find_hours(body)
-    if not body.strip():
-        raise ParseError(f"Please say which day you want off, for example {EXAMPLES}.")
-    sides = [_side(chunk, today) for chunk in RANGE.split(body.strip(), maxsplit=1)]
-    first, last = sides[0], sides[-1]
-    start: Part = "PM" if first.part == "PM" else "AM"
-    end: Part = "AM" if last.part == "AM" else "PM"
-    if len(sides) == 1 and first.part:
-        start = end = first.part  # type: ignore[assignment]
-    if hours:
-        start, end = hours
+    ``locale`` decides numeric dates (en-GB: 24/12 is day/month; en-US: 12/24 is month/day);
+    ``leave_types`` are the provider's, matched by name or by meaning (`ill` → "Sick Leave");
+    ``holidays`` are days that do not count as working days in lengths such as `3 days from monday`.
+    """
+    if len(text) > MAX_TEXT:
+        raise ParseError(f"That is too long for one request (at most {MAX_TEXT} characters). Try {EXAMPLES}.")
+    body, quoted = split_quoted(clean(text))
+    grammar = Grammar(
+        tokenize(body), body, day_first(locale), _type_words(tuple(t.name for t in leave_types))
+    )
+    items, reason = settle(grammar, grammar.items(), today=today)
+    leave_type = next((i.name for i in items if isinstance(i, Kind) and i.name), None)
+    span = read_span(grammar, items, today=today, holidays=frozenset(holidays))
+    reason = " – ".join(r for r in (quoted, reason) if r)
     try:
         return Draft(
-            start_date=first.day,
-            end_date=last.day,
-            start=start,
-            end=end,
+            start_date=span.start_date,
+            end_date=span.end_date,
+            start=span.start,
+            end=span.end,
             leave_type=leave_type,
             reason=reason,
         )
     except ValidationError as exc:
-        problem = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        raise ParseError(f"That doesn't work: {problem}. Try {EXAMPLES}.") from None
+        raise _model_error(exc, span.start_date, span.end_date) from None
 
 
-def _split_reason(text: str) -> tuple[str, str]:
-    body, sep, reason = text.strip().partition(" for ")
-    return body, reason.strip() if sep else ""
+def day_first(locale: str) -> bool:
+    """True when ``locale`` writes numeric dates day first (en-GB); False for month first (en-US)."""
+    language, _, region = locale.replace("_", "-").lower().partition("-")
+    if language != "en":
+        raise ParseError(
+            f"I read requests in English, with en-GB or en-US dates; “{locale}” isn't supported yet."
+        )
+    return region.split("-")[0] not in MONTH_FIRST_REGIONS
 
 
-def _find_leave_type(body: str, leave_types: Sequence[LeaveType]) -> tuple[str | None, str]:
-    words = body.lower().split()
-    for leave_type in leave_types:
-        key = leave_type.name.lower().split()[0]
-        if key in words:
-            words.remove(key)
-            return leave_type.name, " ".join(words)
-    return None, body
+def today_in(zone: tzinfo, now: datetime | None = None) -> date:
+    """Today's date for someone in ``zone`` (``now`` defaults to the current instant)."""
+    return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
-def _find_hours(body: str) -> tuple[tuple[int, int] | None, str]:
-    match = HOURS.search(body)
-    if not match or ":" not in match.group(0):
-        return None, body
-    h1, m1, h2, m2 = (int(g or 0) for g in match.groups())
-    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ParseError(f"“{match.group(0)}” is not a time range. Try `/leave tomorrow 09:00-12:30`.")
-    return (h1 * 60 + m1, h2 * 60 + m2), body[: match.start()] + body[match.end() :]
+def warm_up() -> None:
+    """Compile the grammar's patterns and load dateparser's English data, so no user waits for them."""
+    for text in ("fri pm for the dentist", "dec 24 - jan 2", "tue 9am-12pm", "3 days from monday"):
+        parse_request(text, today=date(2026, 1, 1))
+    fallback.warm_up()
 
 
-def _side(chunk: str, today: date) -> _Side:
-    words = [w for w in chunk.lower().replace(",", " ").split() if w not in FILLER]
-    part = "AM" if MORNING & set(words) else "PM" if AFTERNOON & set(words) else None
-    rest = [w for w in words if w not in MORNING | AFTERNOON]
-    if len(rest) != 1:
-        raise ParseError(f"I couldn't tell which day “{chunk.strip()}” means. Try {EXAMPLES}.")
-    return _Side(_day(rest[0], today), part)
+@functools.lru_cache(maxsize=32)
+def _type_words(names: tuple[str, ...]) -> dict[str, str | None]:
+    """Word → leave type name: each type's own words and initials, then words of the same meaning."""
+    known = _grammar_words()
+    table: dict[str, str | None] = {}
+    keys = {name: _name_words(name) - known for name in names}
+    for name, words in keys.items():
+        for word in sorted(words):
+            table.setdefault(word, name)
+    for group in w.LEAVE_TYPE_GROUPS:
+        match = next((name for name, words in keys.items() if words & group), None)
+        for word in group:
+            table.setdefault(word, match)
+    return table
 
 
-def _day(word: str, today: date) -> date:
-    if word == "today":
-        return today
-    if word == "tomorrow":
-        return today + timedelta(days=1)
-    for index, name in enumerate(WEEKDAYS):
-        if len(word) >= 3 and name.startswith(word):
-            return today + timedelta(days=(index - today.weekday()) % 7)
-    try:
-        return date.fromisoformat(word)
-    except ValueError:
-        raise ParseError(f"I couldn't understand “{word}” as a date. Try {EXAMPLES}.") from None
+def _name_words(name: str) -> set[str]:
+    parts = "".join(c if c.isalnum() or c == "/" else " " for c in name.lower()).split()
+    words = {p for p in parts if p not in w.GENERIC_TYPE_WORDS}
+    if len(parts) >= 3:
+        words.add("".join(p[0] for p in parts))  # "Time Off In Lieu" -> toil, "Paid Time Off" -> pto
+    return words
+
+
+@functools.cache
+def _grammar_words() -> frozenset[str]:
+    """Words the grammar already uses, which a leave type's name must not take over."""
+    vocabularies = (
+        w.WEEKDAYS,
+        w.MONTHS,
+        w.RELATIVE_DAYS,
+        w.NUMBER_WORDS,
+        w.UNITS,
+        w.UNIT_QUALIFIERS,
+        w.MORNING,
+        w.AFTERNOON,
+        w.LUNCH,
+        w.HALF,
+        w.RANGE_WORDS,
+        w.FROM_WORDS,
+        w.REASON_WORDS,
+        w.THIS,
+        w.NEXT,
+        w.FILLER,
+    )
+    extra = {"for", "and", "between", "last", "week", "rest", "after", "before", "in", "w/c", "wc", "wb"}
+    return frozenset().union(*vocabularies, extra)
+
+
+def _model_error(exc: ValidationError, start: date, end: date) -> ParseError:
+    error = exc.errors()[0]
+    if error["loc"] == ("reason",):
+        return ParseError(
+            "The reason is too long (500 characters at most). Try `/leave fri for the dentist`."
+        )
+    problem = str(error["msg"]).removeprefix("Value error, ")
+    advice = next((a for key, a in MODEL_ADVICE.items() if key in problem), EXAMPLES)
+    year = start.year != end.year
+    shown = f"{_words(start, year=year)} – {_words(end, year=year)}" if start != end else ""
+    return ParseError(f"That doesn't work: {problem}{f' ({shown})' if shown else ''}. Try {advice}.")
+
+
+def _words(day: date, *, year: bool) -> str:
+    return f"{day:%a} {day.day} {day:%b}" + (f" {day.year}" if year else "")

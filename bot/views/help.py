@@ -2,7 +2,7 @@
 
 HELP = """*leavebot* books your leave and asks your approver for you.
 • `/leave` opens a form.
-• `/leave tomorrow`, `/leave fri pm for the dentist`, `/leave 2026-12-21 to 2026-12-24 for skiing`, `/leave today 09:00-12:30` — I'll show you what I understood before anything is sent.
-• `/leave who` (or `who tomorrow`, `who 2026-12-24`) shows who is off.
-• Your leave and what waits for your approval are on my *Home* tab.
-Days can be `today`, `tomorrow`, a weekday (`fri`) or a date (`2026-12-24`); add `am`/`morning` or `pm`/`afternoon` for half days."""
+• Or just type it: `/leave tomorrow`, `/leave next friday afternoon for the dentist`, `/leave Dec 24 - Jan 2`, `/leave 3 days from monday`, `/leave sick today`, `/leave tue 9am-12pm` — I'll show you what I understood before anything is sent.
+• `/leave who` (or `who tomorrow`, `who next week`, `who @someone`) shows who is off.
+• Your leave, your balance and what waits for your approval are on my *Home* tab.
+Add `am`/`morning` or `pm`/`afternoon` for half days, a leave type (`sick`, `holiday`) and `for <reason>`."""

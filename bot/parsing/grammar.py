@@ -1,0 +1,518 @@
+"""Tokens → items: the small grammar of `/leave` requests.
+
+Each rule looks at the tokens from one position and, if it matches, gives one item and the position
+after it. Rules are tried in order — hours, length, date, part of day — then single words (links such
+as `to`, leave types, reason markers, filler). A word no rule knows becomes ``Unknown``: the reader
+then decides whether it starts a reason (`fri pm dentist`) or is a date only dateparser knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from bot.parsing import words as w
+from bot.parsing.errors import ParseError
+from bot.parsing.specs import DayOfMonth, Fixed, MonthDay, Relative, Spec, Weekday
+from bot.parsing.tokens import Token
+
+MAX_LENGTH_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Item:
+    """Tokens ``first`` to ``last`` (exclusive) read as one thing."""
+
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Day(Item):
+    """One date; ``check`` is a weekday the date must fall on (`fri 27 nov`)."""
+
+    spec: Spec
+    check: int | None = None
+
+
+@dataclass(frozen=True)
+class Week(Item):
+    """`this week` (0), `next week` (1), `the week after next` (2), or the week of ``anchor`` (`w/c 7 dec`)."""
+
+    offset: int = 0
+    anchor: Spec | None = None
+
+
+@dataclass(frozen=True)
+class MonthOnly(Item):
+    """A month with no day (`december`): not enough to book."""
+
+    month: int = 0
+
+
+@dataclass(frozen=True)
+class Part(Item):
+    """`am`/`morning` (AM), `pm`/`afternoon` (PM), `half day` (HALF), `lunchtime` (LUNCH: depends on the end)."""
+
+    part: str = "AM"
+
+
+@dataclass(frozen=True)
+class Hours(Item):
+    """`9am-12pm`: start and end as minutes of the day."""
+
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class Clock(Item):
+    """A single time of day with no partner (`from 2pm`)."""
+
+    minute: int = 0
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Length(Item):
+    """`3 days`, `2 weeks`: working half-days."""
+
+    halves: int = 0
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Link(Item):
+    """A range link: `to`, `until`, `-`, `and` after `between`."""
+
+    word: str = "to"
+
+
+@dataclass(frozen=True)
+class And(Item):
+    """`and` outside `between … and …`: fine for days next to each other (`today and tomorrow`), else refused."""
+
+
+@dataclass(frozen=True)
+class Kind(Item):
+    """A leave-type word; ``name`` is the provider's matching type, or None when it offers none."""
+
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Reason(Item):
+    """Free text after `for`, `because (of)`, `due to`."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Unknown(Item):
+    """A word no rule knows."""
+
+    word: str = ""
+
+
+DATE_LIKE = (Day, Week, Length, Hours)
+Found = tuple[Item, int] | None
+
+
+@dataclass
+class Grammar:
+    """The rules over one text's tokens."""
+
+    tokens: list[Token]
+    text: str
+    day_first: bool
+    types: Mapping[str, str | None]
+    between: bool = False
+
+    def items(self) -> list[Item]:
+        """Every item of the text, in order."""
+        found: list[Item] = []
+        at = 0
+        rules: list[Callable[[int], Found]] = [self._hours, self._length, self._date, self._part]
+        while at < len(self.tokens):
+            match = next((m for m in (rule(at) for rule in rules) if m is not None), None)
+            item, at = match if match is not None else self._word(at)
+            if item is not None:
+                found.append(item)
+            if isinstance(item, Reason):
+                break
+        return found
+
+    # -- looking at tokens ------------------------------------------------------------------
+
+    def _word_at(self, at: int) -> str:
+        if 0 <= at < len(self.tokens) and self.tokens[at].kind == "word":
+            return self.tokens[at].text
+        return ""
+
+    def _kind_at(self, at: int) -> str:
+        return self.tokens[at].kind if at < len(self.tokens) else ""
+
+    def _is(self, at: int, vocabulary: Mapping[str, object] | set[str] | frozenset[str]) -> bool:
+        return self._word_at(at) in vocabulary
+
+    def _skip(self, at: int, *fillers: str) -> int:
+        while self._word_at(at) in fillers:
+            at += 1
+        return at
+
+    def _is_link(self, at: int) -> bool:
+        if self._kind_at(at) == "dash":
+            return True
+        word = self._word_at(at)
+        return word in w.RANGE_WORDS or (word == "and" and self.between)
+
+    # -- hours: `9am-12pm`, `09:00–12:30`, `2pm to 5pm`, `between 9am and noon`, `2-5pm` ----------
+
+    def _hours(self, at: int) -> Found:
+        start = self._clock(at)
+        if start is None:
+            return None
+        first, after, explicit = start
+        if self._is_link(after) and (end := self._clock(after + 1)) is not None:
+            second, last, explicit_end = end
+            if explicit or explicit_end:
+                begin, finish = _settle_hours(first, second, explicit, explicit_end)
+                return Hours(at, last, start=begin, end=finish), last
+        if not explicit or self.tokens[at].text in w.LUNCH:
+            return None  # a lone `noon` is a part of the day (before or after lunch), not an hourly booking
+        return Clock(at, after, minute=first.minute, text=_span_text(self, at, after)), after
+
+    def _clock(self, at: int) -> tuple[_Time, int, bool] | None:
+        """A time at ``at``: (time, next position, explicit?) — a bare hour counts only beside an explicit one."""
+        token = self.tokens[at] if at < len(self.tokens) else None
+        if token is None:
+            return None
+        if token.kind == "time":
+            return _read_time(token.text), at + 1, True
+        if token.kind == "int" and len(token.text) <= 2:
+            hour = int(token.text)
+            meridiem = self._word_at(at + 1)
+            if meridiem in ("am", "pm") and 1 <= hour <= 12:
+                return _Time(hour % 12 * 60 + (720 if meridiem == "pm" else 0), meridiem), at + 2, True
+            if hour <= 23 and self._word_at(at + 1) not in w.MONTHS:
+                return _Time(hour * 60, "", bare=True), at + 1, False
+        if token.text in ("noon", "midday"):
+            return _Time(720, "pm"), at + 1, True
+        return None
+
+    # -- lengths: `3 days`, `a week`, `2 working days`, `a couple of days`, `1.5 days` ----------
+
+    def _length(self, at: int) -> Found:
+        if at >= len(self.tokens):
+            return None
+        count = self._count(at)
+        if count is None:
+            return None
+        value, after = count
+        after = self._skip(after, *w.UNIT_QUALIFIERS)
+        unit = w.UNITS.get(self._word_at(after))
+        if unit is None:
+            return None
+        days = value * unit
+        text = _span_text(self, at, after + 1)
+        if days > MAX_LENGTH_DAYS:
+            raise ParseError(
+                f"“{text}” is too long: a request can cover at most {MAX_LENGTH_DAYS} days. Try `/leave 2 weeks from dec 7`."
+            )
+        if days <= 0:
+            raise ParseError(f"“{text}” is no time at all. Try `/leave 3 days from monday`.")
+        return Length(at, after + 1, halves=round(days * 2), text=text), after + 1
+
+    def _count(self, at: int) -> tuple[float, int] | None:
+        token = self.tokens[at]
+        if token.kind in ("int", "number") and len(token.text) <= 5:
+            return float(token.text), at + 1
+        if token.text == "couple" or (token.text == "a" and self._word_at(at + 1) == "couple"):
+            return 2.0, self._skip(at + (2 if token.text == "a" else 1), "of")
+        if token.text in w.NUMBER_WORDS and token.kind == "word":
+            return float(w.NUMBER_WORDS[token.text]), at + 1
+        if token.text == "fortnight":
+            return 1.0, at  # the unit itself
+        return None
+
+    # -- dates ---------------------------------------------------------------------------------
+
+    def _date(self, at: int) -> Found:
+        if at >= len(self.tokens):
+            return None
+        for rule in (self._week, self._weekday, self._relative, self._numeric, self._month_day):
+            found = rule(at)
+            if found is not None:
+                return found
+        return None
+
+    def _relative(self, at: int) -> Found:
+        days = w.RELATIVE_DAYS.get(self._word_at(at))
+        return (Day(at, at + 1, spec=Relative(days)), at + 1) if days is not None else None
+
+    def _numeric(self, at: int) -> Found:
+        token = self.tokens[at]
+        if token.kind == "iso":
+            year, month, day = (int(p) for p in token.text.split("-"))
+            return Day(at, at + 1, spec=_fixed(year, month, day, token.text)), at + 1
+        if token.kind == "numdate":
+            return Day(at, at + 1, spec=_numeric_date(token.text, day_first=self.day_first)), at + 1
+        return None
+
+    def _month_day(self, at: int) -> Found:
+        """`dec 24`, `december 24th 2026`, `24 dec`, `24th of december`, `the 3rd`, `3rd`, a bare `24`."""
+        month = w.MONTHS.get(self._word_at(at))
+        if month is not None:
+            day_at = self._skip(at + 1, "the")
+            if self._kind_at(day_at) in ("int", "ordinal") and len(self.tokens[day_at].text) <= 2:
+                return self._with_year(at, day_at + 1, month, int(self.tokens[day_at].text))
+            if self._word_at(at) in w.SHY_MONTHS:
+                return None
+            return MonthOnly(at, at + 1, month=month), at + 1
+        start = self._skip(at, "the")
+        token = self.tokens[start] if start < len(self.tokens) else None
+        if token is None or token.kind not in ("int", "ordinal") or len(token.text) > 2:
+            return None
+        month_at = self._skip(start + 1, "of")
+        month = w.MONTHS.get(self._word_at(month_at))
+        if month is not None:
+            return self._with_year(at, month_at + 1, month, int(token.text))
+        if token.kind == "int" and start != at:
+            return None  # "the 24" is nothing we read
+        return Day(at, start + 1, spec=DayOfMonth(int(token.text), bare=token.kind == "int")), start + 1
+
+    def _with_year(self, at: int, after: int, month: int, day: int) -> Found:
+        year_at = after + 1 if self._kind_at(after) == "other" and self.tokens[after].text == "," else after
+        token = self.tokens[year_at] if year_at < len(self.tokens) else None
+        if token is not None and token.kind == "int" and len(token.text) == 4:
+            return Day(at, year_at + 1, spec=_fixed(int(token.text), month, day, None)), year_at + 1
+        return Day(at, after, spec=MonthDay(month, day)), after
+
+    def _weekday(self, at: int) -> Found:
+        """`fri`, `this fri`, `next fri`, `last fri`, `fri next week`, `fri week`, `fri 27 nov`."""
+        mode = "plain"
+        start = at
+        if self._is(at, w.THIS | w.NEXT | {"last"}):
+            word = self._word_at(at)
+            mode = "this" if word in w.THIS else "next" if word in w.NEXT else "last"
+            at += 1
+        weekday = w.WEEKDAYS.get(self._word_at(at))
+        if weekday is None:
+            return None
+        after = at + 1
+        week = self._week_ref(after)
+        if week is not None:
+            offset, after = week
+            return Day(start, after, spec=Weekday(weekday, week=offset)), after
+        if self._word_at(after) == "week" and self._word_at(after + 1) not in w.UNITS:
+            return Day(start, after + 1, spec=Weekday(weekday, mode="week")), after + 1
+        decoration = self._decoration(after)
+        if decoration is not None:
+            day, after = decoration
+            return Day(start, after, spec=day.spec, check=weekday), after
+        return Day(start, after, spec=Weekday(weekday, mode=mode)), after
+
+    def _decoration(self, at: int) -> tuple[Day, int] | None:
+        """The date written after a weekday: `fri 27th`, `fri the 27th`, `fri 27 nov`, `fri nov 27`, `fri 27/11`."""
+        at = self._skip(at, "the")
+        if self._kind_at(at) == "other" and self.tokens[at].text == ",":
+            at += 1
+        if at >= len(self.tokens):
+            return None
+        token = self.tokens[at]
+        found = self._numeric(at) or self._month_day(at) if token.kind != "int" else self._month_day(at)
+        if found is None or not isinstance(found[0], Day):
+            return None
+        day = found[0]
+        if isinstance(day.spec, DayOfMonth) and day.spec.bare:
+            return None  # `fri 2-5pm`: the number is an hour, not the 2nd
+        return day, found[1]
+
+    def _week_ref(self, at: int) -> tuple[int, int] | None:
+        """`this week` (0), `next week` (1), `the week after next` (2): (offset, next position)."""
+        start = self._skip(at, "the")
+        word = self._word_at(start)
+        if word in w.THIS | w.NEXT and self._word_at(start + 1) == "week":
+            offset, after = (0 if word in w.THIS else 1), start + 2
+            if self._word_at(after) == "after" and self._word_at(after + 1) == "next":
+                offset, after = 2, after + 2
+            return offset, after
+        if word == "week" and self._word_at(start + 1) == "after" and self._word_at(start + 2) == "next":
+            return 2, start + 3
+        return None
+
+    def _week(self, at: int) -> Found:
+        """`this week`, `next week`, `the rest of the week`, `week of dec 7`, `w/c 7/12`, `next week friday`."""
+        ref = self._week_ref(at)
+        if ref is not None:
+            offset, after = ref
+            weekday = w.WEEKDAYS.get(self._word_at(after))
+            if weekday is not None:
+                return Day(at, after + 1, spec=Weekday(weekday, week=offset)), after + 1
+            return Week(at, after, offset=offset), after
+        start = self._skip(at, "the")
+        if self._word_at(start) == "rest" and self._word_at(start + 1) == "of":
+            after = self._skip(start + 2, "the", "this")
+            if self._word_at(after) == "week":
+                return Week(at, after + 1, offset=0), after + 1
+        anchor_at = self._week_of(start)
+        if anchor_at is not None:
+            anchor = self._date(anchor_at)
+            if anchor is not None and isinstance(anchor[0], Day):
+                return Week(at, anchor[1], anchor=anchor[0].spec), anchor[1]
+        return None
+
+    def _week_of(self, at: int) -> int | None:
+        word = self._word_at(at)
+        if word in ("w/c", "wc", "wb"):
+            return at + 1
+        if word in ("week", "wk") and self._word_at(at + 1) in ("of", "commencing", "beginning", "starting"):
+            return at + 2
+        return None
+
+    # -- parts of the day --------------------------------------------------------------------
+
+    def _part(self, at: int) -> Found:
+        word = self._word_at(at)
+        if word == "in" and self._word_at(self._skip(at + 1, "the")) in w.MORNING | w.AFTERNOON:
+            return self._part(self._skip(at + 1, "the"))
+        if word in w.MORNING and not (word == "am" and self._word_at(at - 1) == "i"):
+            return Part(at, at + 1, part="AM"), at + 1
+        if word in w.AFTERNOON:
+            return Part(at, at + 1, part="PM"), at + 1
+        if word in w.HALF:
+            return Part(at, self._skip(at + 1, "a", "day"), part="HALF"), self._skip(at + 1, "a", "day")
+        lunch_at = self._skip(at + 1, "the")
+        if word in ("after", "from") and self._word_at(lunch_at) in w.LUNCH:
+            return Part(at, lunch_at + 1, part="PM"), lunch_at + 1
+        if word in ("before", "until", "till", "til", "to") and self._word_at(lunch_at) in w.LUNCH:
+            return Part(at, lunch_at + 1, part="AM"), lunch_at + 1
+        if word in w.LUNCH:
+            return Part(at, at + 1, part="LUNCH"), at + 1
+        return None
+
+    # -- single words ----------------------------------------------------------------------------
+
+    def _word(self, at: int) -> tuple[Item | None, int]:
+        token = self.tokens[at]
+        word = token.text
+        if self._is_link(at):
+            return Link(at, at + 1, word=word), at + 1
+        if word == "and":
+            return And(at, at + 1), at + 1
+        if word == "between":
+            self.between = True
+            return None, at + 1
+        if word in self.types and token.kind == "word":
+            return Kind(at, at + 1, name=self.types[word]), at + 1
+        if word == "for":
+            return self._for(at)
+        if word in w.REASON_WORDS:
+            after = at + 2 if self._word_at(at + 1) in ("of", "to") else at + 1
+            return self._reason(at, after), len(self.tokens)
+        if (
+            token.kind in ("other", "dash")
+            or word in w.FILLER
+            or word in w.FROM_WORDS
+            or word in w.SHY_MONTHS
+        ):
+            return None, at + 1
+        if word in ("am", "i"):  # "i am off friday"
+            return None, at + 1
+        return Unknown(at, at + 1, word=word), at + 1
+
+    def _for(self, at: int) -> tuple[Item | None, int]:
+        """`for 3 days` and `for friday` are not reasons; `for the dentist` is."""
+        after = self._skip(at + 1, "the")
+        if after >= len(self.tokens) or self._starts_request(after):
+            return None, at + 1
+        return self._reason(at, at + 1), len(self.tokens)
+
+    def _starts_request(self, at: int) -> bool:
+        if self._length(at) is not None or self._date(at) is not None or self._part(at) is not None:
+            return True
+        return self._word_at(at) in w.THIS | w.NEXT | {"week", "rest", "day"}
+
+    def _reason(self, at: int, text_at: int) -> Reason:
+        text = self.text[self.tokens[text_at].start :].strip() if text_at < len(self.tokens) else ""
+        return Reason(at, len(self.tokens), text=text)
+
+
+@dataclass(frozen=True)
+class _Time:
+    minute: int
+    meridiem: str  # "am", "pm", or "" for a 24-hour or bare time
+    bare: bool = False
+
+
+def _read_time(text: str) -> _Time:
+    meridiem = text[-2:] if text[-2:] in ("am", "pm") else ""
+    digits = text.removesuffix(meridiem)
+    hour_text, _, minute_text = digits.replace(".", ":").partition(":")
+    hour, minute = int(hour_text), int(minute_text or 0)
+    if (meridiem and not 1 <= hour <= 12) or hour > 23 or minute > 59:
+        raise ParseError(
+            f"“{text}” is not a time of day. Try `/leave tue 09:00-12:30` or `/leave fri 2pm-5pm`."
+        )
+    if meridiem:
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    return _Time(hour * 60 + minute, meridiem)
+
+
+def _settle_hours(first: _Time, second: _Time, explicit: bool, explicit_end: bool) -> tuple[int, int]:
+    """Minutes of `9-12pm`, `2-5pm`, `9am-5`: a bare hour takes the half of the day that makes sense."""
+    if not explicit:
+        return _bare_before(first.minute, second), second.minute
+    if not explicit_end:
+        return first.minute, _bare_after(second.minute, first)
+    return first.minute, second.minute
+
+
+def _bare_before(hour_minute: int, end: _Time) -> int:
+    if end.meridiem == "pm" and hour_minute < 720 and hour_minute + 720 < end.minute:
+        return hour_minute + 720  # 2-5pm
+    return hour_minute  # 9-12pm, 9-17:30
+
+
+def _bare_after(hour_minute: int, start: _Time) -> int:
+    if hour_minute <= start.minute and hour_minute < 720 and hour_minute + 720 > start.minute:
+        return hour_minute + 720  # 9am-5, 14:00-5
+    return hour_minute
+
+
+def _fixed(year: int, month: int, day: int, written: str | None) -> Fixed:
+    try:
+        return Fixed(date(year, month, day))
+    except ValueError:
+        shown = written or f"{day} {w.MONTH_NAMES[month]} {year}"
+        raise ParseError(f"There is no date “{shown}”. Try `/leave 2026-12-24`.") from None
+
+
+def _numeric_date(text: str, *, day_first: bool) -> Spec:
+    """`24/12`, `24/12/2026`, `24.12.26`, `2026/12/24`, `24-12-2026`: day first unless the locale is en-US."""
+    parts = [p for p in text.replace(".", "/").replace("-", "/").split("/") if p]
+    if len(parts[0]) == 4:
+        if len(parts) != 3:
+            raise ParseError(f"I couldn't read “{text}” as a date. Try `/leave 2026-12-24`.")
+        return _fixed(int(parts[0]), int(parts[1]), int(parts[2]), text)
+    day, month = (int(parts[0]), int(parts[1])) if day_first else (int(parts[1]), int(parts[0]))
+    order = "day/month" if day_first else "month/day"
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        swapped = f"{parts[1]}/{parts[0]}"
+        fits = 1 <= day <= 12 and 1 <= month <= 31
+        advice = (
+            f"Did you mean `/leave {swapped}`?"
+            if fits
+            else f"Try `/leave {'24/12' if day_first else '12/24'}`."
+        )
+        raise ParseError(f"“{text}” is not a date when dates are written {order}. {advice}")
+    if len(parts) == 3:
+        year = int(parts[2]) + (2000 if len(parts[2]) == 2 else 0)
+        return _fixed(year, month, day, text)
+    return MonthDay(month, day)
+
+
+def _span_text(grammar: Grammar, first: int, last: int) -> str:
+    tokens = grammar.tokens
+    return grammar.text[tokens[first].start : tokens[last - 1].end]

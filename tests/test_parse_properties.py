@@ -1,0 +1,155 @@
+"""Properties of the parser over generated text: it always answers, quickly, and reads dates consistently."""
+
+from __future__ import annotations
+
+import gc
+import time
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.parsing import ParseError, parse_request, warm_up
+from bot.parsing import words as w
+from providers.models import Draft, LeaveType
+
+TODAY = date(2026, 11, 23)
+TYPES = [LeaveType(id="1", name="Annual Leave"), LeaveType(id="2", name="Sick Leave")]
+BOUND = 0.25  # CPU seconds for one parse (CPU, not wall clock: a busy CI machine must not fail it)
+VOCABULARY = sorted(
+    {
+        *w.WEEKDAYS,
+        *w.MONTHS,
+        *w.RELATIVE_DAYS,
+        *w.NUMBER_WORDS,
+        *w.UNITS,
+        *w.MORNING,
+        *w.AFTERNOON,
+        *w.LUNCH,
+        *w.HALF,
+        *w.RANGE_WORDS,
+        *w.FROM_WORDS,
+        *w.REASON_WORDS,
+        *w.THIS,
+        *w.NEXT,
+        *w.FILLER,
+        *w.LEAVE_TYPE_WORDS,
+        *("for", "and", "between", "last", "week", "rest", "after", "before", "in", "w/c", "of", "the"),
+        *(
+            "9am",
+            "12pm",
+            "09:00",
+            "12:30",
+            "9.30am",
+            "24th",
+            "3rd",
+            "2026-12-24",
+            "24/12",
+            "12/24/2026",
+            "29",
+        ),
+        *("0", "7", "13", "31", "32", "2027", "1.5", '"', "“", ":", ",", "!", "🎉", ":palm_tree:", "dentist"),
+    }
+)
+grammar_like = st.lists(st.sampled_from(VOCABULARY), max_size=12).map(" ".join)
+any_text = st.text(max_size=200) | grammar_like
+dates = st.dates(min_value=date(2025, 1, 1), max_value=date(2029, 12, 31))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm() -> None:
+    """Time the parser warm, as the bot runs it (dateparser's first call is paid at start)."""
+    warm_up()
+
+
+def outcome(text: str) -> Draft | str:
+    """The draft ``text`` becomes, or the word "error"; fails the test on any other exception or on slowness."""
+    gc.disable()  # a collection of the whole test session's garbage is not the parser's time
+    started = time.thread_time()
+    try:
+        result: Draft | str = parse_request(text, today=TODAY, leave_types=TYPES)
+    except ParseError:
+        result = "error"
+    finally:
+        elapsed = time.thread_time() - started
+        gc.enable()
+    assert elapsed < BOUND
+    return result
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_text)
+def test_any_text_gives_a_draft_or_a_clear_error_quickly(text: str) -> None:
+    """Any string at all becomes a draft or a ParseError, never another exception, and within the bound."""
+    outcome(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(grammar_like)
+def test_case_does_not_matter(text: str) -> None:
+    """Upper case reads as lower case (only the reason keeps the case it was typed in)."""
+    lower, upper = outcome(text.lower()), outcome(text.upper())
+    if isinstance(lower, Draft) and isinstance(upper, Draft):
+        assert upper.model_copy(update={"reason": upper.reason.lower()}) == lower
+    else:
+        assert lower == upper
+
+
+@settings(max_examples=300, deadline=None)
+@given(grammar_like, st.sampled_from(["!", ".", "...", " 🎉", " :tada:", " 🏖️!", "?!"]))
+def test_spaces_trailing_punctuation_and_emoji_do_not_matter(text: str, tail: str) -> None:
+    """Runs of spaces, and punctuation or emoji at the end, change nothing."""
+    assert outcome(f"  {text.replace(' ', '   ')}{tail}  ") == outcome(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(dates)
+def test_an_iso_date_is_that_whole_day(day: date) -> None:
+    """`YYYY-MM-DD` is that whole day, whatever today is."""
+    assert outcome(day.isoformat()) == Draft(start_date=day, end_date=day)
+
+
+@settings(max_examples=200, deadline=None)
+@given(dates, st.integers(min_value=0, max_value=364))
+def test_an_iso_range_is_those_days(first: date, length: int) -> None:
+    """`A to B` with ISO dates covers exactly A to B."""
+    last = first + timedelta(days=length)
+    assert outcome(f"{first} to {last}") == Draft(start_date=first, end_date=last)
+
+
+@settings(max_examples=300, deadline=None)
+@given(dates, dates)
+def test_a_day_and_month_is_the_next_one_not_in_the_past(today: date, day: date) -> None:
+    """`24 Dec` is the first 24 December on or after today (29 Feb: the next leap year's)."""
+    month = w.MONTH_NAMES[day.month]
+    draft = parse_request(f"{day.day} {month}", today=today)
+
+    assert (draft.start_date.month, draft.start_date.day) == (day.month, day.day)
+    assert (
+        today
+        <= draft.start_date
+        < today + timedelta(days=366 * (4 if (day.month, day.day) == (2, 29) else 1))
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(dates, st.sampled_from(w.WEEKDAY_NAMES))
+def test_a_weekday_is_its_next_occurrence_after_today(today: date, name: str) -> None:
+    """A weekday name is the first day with that name after today (a week on, when today has it)."""
+    draft = parse_request(name, today=today)
+
+    assert draft.start_date.strftime("%A") == name
+    assert today < draft.start_date <= today + timedelta(days=7)
+
+
+@settings(max_examples=200, deadline=None)
+@given(dates, st.integers(min_value=1, max_value=60))
+def test_a_length_counts_working_days(start: date, count: int) -> None:
+    """`N days from A` covers N weekdays, from the first weekday on or after A."""
+    draft = parse_request(f"{count} days from {start}", today=TODAY)
+    covered = [d for d in draft.days() if d.weekday() < 5]
+
+    assert len(covered) == count
+    assert draft.start_date.weekday() < 5 and draft.end_date.weekday() < 5
+    assert draft.start_date - start < timedelta(days=3)
