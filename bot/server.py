@@ -1,4 +1,4 @@
-"""The HTTP face: POST /slack/events for Slack, GET /healthz for the platform."""
+"""The HTTP face: POST /slack/events for Slack, POST /webhooks/<provider> for the HR system, GET /healthz."""
 
 from __future__ import annotations
 
@@ -14,20 +14,31 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.store import Store
 
 
 def create_server(
-    app: AsyncApp, store: Store, *, background: Callable[[], Awaitable[None]] | None = None
+    app: AsyncApp,
+    store: Store,
+    *,
+    background: Callable[[], Awaitable[None]] | None = None,
+    webhooks: Callable[[Request], Awaitable[Response]] | None = None,
 ) -> Starlette:
-    """The ASGI app; ``background`` (the job loop) runs for as long as the server does."""
+    """The ASGI app; ``background`` (the job loop) runs for as long as the server does.
+
+    ``webhooks`` (``bot.webhooks.webhook_receiver``) answers ``POST /webhooks/{provider}``; without it
+    that path is 404.
+    """
 
     async def slack_events(request: Request) -> Response:
         bolt_request = to_async_bolt_request(request, await request.body())
         return to_starlette_response(await app.async_dispatch(repair_form_body(bolt_request)))
+
+    async def no_webhooks(_: Request) -> Response:
+        return PlainTextResponse("no such webhook", status_code=404)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -49,6 +60,7 @@ def create_server(
     routes = [
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/webhooks/{provider}", webhooks or no_webhooks, methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -2,7 +2,8 @@
 
 from providers.base import ApprovalMode, Capabilities, HttpProvider, LeaveProvider
 from providers.local import LocalProvider
+from providers.timetastic import TimetasticProvider
 
-PROVIDERS: dict[str, type[LeaveProvider]] = {cls.name: cls for cls in (LocalProvider,)}
+PROVIDERS: dict[str, type[LeaveProvider]] = {cls.name: cls for cls in (LocalProvider, TimetasticProvider)}
 
 __all__ = ["PROVIDERS", "ApprovalMode", "Capabilities", "HttpProvider", "LeaveProvider"]

@@ -9,7 +9,7 @@ and makes the booking hourly, on one day.
 from __future__ import annotations
 
 import enum
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -58,6 +58,8 @@ class Person(_Model):
     email: str | None = None
     # Set only where the provider knows people by their Slack id (the local provider).
     slack_user_id: str | None = None
+    # Where the provider groups people into departments (the digest groups and routes by it).
+    department: str | None = None
 
 
 class LeaveType(_Model):
@@ -178,6 +180,8 @@ class Outcome(_Model):
     status: Status
     already_actioned: bool = False
     message: str | None = None
+    # Who decided, where the provider reports it (when someone else decided first).
+    decided_by: Person | None = None
 
 
 class Balance(_Model):
@@ -185,3 +189,26 @@ class Balance(_Model):
 
     remaining: float
     unit: Literal["days", "hours"] = "days"
+
+
+class PublicHoliday(_Model):
+    """A day off for everyone in a country (or holiday set)."""
+
+    day: date
+    name: str
+    country: str | None = None
+
+
+class BookingEvent(_Model):
+    """A change to one booking that the provider pushed to us (a webhook), in normalized terms.
+
+    ``updated_at`` is when the provider last changed the booking: events may
+    arrive out of order, and an older one must never overwrite a newer state.
+    """
+
+    event_id: str
+    booking: Absence
+    updated_at: datetime
+    reason: str = ""
+    decline_reason: str | None = None
+    actor: Person | None = None  # who made the change in the HR system

@@ -27,7 +27,9 @@ from datetime import date, timedelta
 from inspect import isabstract
 from typing import Any, ClassVar
 
+import httpx
 import pytest
+from fakes.timetastic import TOKEN, FakeTimetastic
 
 import providers
 from bot.store import Store
@@ -35,6 +37,7 @@ from providers import PROVIDERS, ApprovalMode, Capabilities, LeaveProvider
 from providers.errors import ProviderNotFound
 from providers.local import LocalProvider
 from providers.models import Booking, HolidayRequest, LeaveSpan, Outcome, Part, Person, Status
+from providers.timetastic import TimetasticProvider
 
 # A Monday some weeks ahead: in the future for every HR system, and a working week long.
 MONDAY = date.today() + timedelta(weeks=8, days=-date.today().weekday())
@@ -78,7 +81,22 @@ class LocalHarness(Harness):
         await provider.aclose()
 
 
-HARNESSES: list[type[Harness]] = [LocalHarness]
+class TimetasticHarness(Harness):
+    """Timetastic against its fake over real HTTP, under the documented 5 calls per second."""
+
+    provider_class = TimetasticProvider
+
+    @asynccontextmanager
+    async def start(self) -> AsyncIterator[Ready]:
+        """The provider with the fake's token; Alice's address is stored with capitals there."""
+        with FakeTimetastic() as fake:
+            config = TimetasticProvider.Config(api_token=TOKEN, base_url=fake.url)
+            provider = TimetasticProvider(config, http=httpx.AsyncClient())
+            yield Ready(provider, known_email="alice@example.com", unknown_email="nobody@example.com")
+            await provider.aclose()
+
+
+HARNESSES: list[type[Harness]] = [LocalHarness, TimetasticHarness]
 
 
 def _cases() -> Iterator[Any]:

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.jobs import digest_due
 from bot.store import Store, create_engine, upgrade
 from bot.store.migrate import alembic_config
-from bot.store.tables import DigestPost, LeaveRequest, SlackDelivery, now
+from bot.store.tables import DigestPost, LeaveRequest, SlackDelivery, SlackUser, now
 
 DAY = date(2026, 11, 23)
 STALE = timedelta(minutes=10)
@@ -187,3 +187,11 @@ def test_digest_due_on_weekdays_from_digest_time_in_its_zone(moment: datetime, d
     london = Settings(_env_file=None, digest_time="09:00", digest_timezone="Europe/London")
 
     assert digest_due(london, moment) is due
+
+
+async def test_saving_the_same_new_slack_user_twice_at_once_keeps_one_row(store: Store) -> None:
+    """Two tasks recording the same new Slack user concurrently both succeed, leaving one row."""
+    users = [SlackUser(slack_user_id="U0RACE", email="race@example.com", name=f"Race {i}") for i in range(2)]
+    await asyncio.gather(*(store.save_slack_user(user=u) for u in users))
+    saved = await store.slack_user(slack_user_id="U0RACE")
+    assert saved is not None and saved.name in ("Race 0", "Race 1")

@@ -6,12 +6,12 @@ database (unique keys and conditional updates), never by a process-local lock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, event, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import col, select
@@ -22,10 +22,14 @@ from bot.store.tables import (
     AuditEntry,
     DigestPost,
     LeaveRequest,
+    ProviderEvent,
     SlackDelivery,
     SlackUser,
     now,
 )
+
+# Bound parameters per IN (...) query: well under SQLite's 32,766 and PostgreSQL's 32,767.
+EMAILS_PER_QUERY = 5000
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -95,13 +99,32 @@ class Store:
             query = select(SlackUser).where(col(SlackUser.email) == email.lower())
             return (await session.exec(query)).first()
 
+    async def slack_users_by_emails(self, *, emails: Collection[str]) -> dict[str, SlackUser]:
+        """Slack users seen before, by lower-cased e-mail: one query per few thousand addresses."""
+        wanted = sorted({e.lower() for e in emails})
+        found: dict[str, SlackUser] = {}
+        async with self.session() as session:
+            for start in range(0, len(wanted), EMAILS_PER_QUERY):
+                chunk = wanted[start : start + EMAILS_PER_QUERY]
+                query = select(SlackUser).where(col(SlackUser.email).in_(chunk))
+                found.update((u.email, u) for u in (await session.exec(query)).all() if u.email)
+        return found
+
     async def save_slack_user(self, *, user: SlackUser) -> SlackUser:
         """Insert or refresh a Slack user."""
         user.updated_at = now()
-        async with self.session() as session:
-            merged = await session.merge(user)
-            await session.commit()
-            return merged
+        for attempt in (1, 2):
+            async with self.session() as session:
+                merged = await session.merge(user)
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    # Another task inserted the same user between our read and our insert: update it instead.
+                    if attempt == 2:
+                        raise
+                    continue
+                return merged
+        raise AssertionError("unreachable")
 
     # Requests
 
@@ -161,6 +184,68 @@ class Store:
         async with self.session() as session:
             return list((await session.exec(query)).all())
 
+    async def request_by_booking(self, *, provider: str, booking_id: str) -> LeaveRequest | None:
+        """The request a provider's booking belongs to."""
+        query = select(LeaveRequest).where(
+            col(LeaveRequest.provider) == provider, col(LeaveRequest.booking_id) == booking_id
+        )
+        async with self.session() as session:
+            return (await session.exec(query.order_by(col(LeaveRequest.id)))).first()
+
+    async def count_requests(self, *, provider: str, status: str, since: datetime) -> int:
+        """How many of a provider's requests created since ``since`` are in ``status``."""
+        query = select(func.count()).where(
+            col(LeaveRequest.provider) == provider,
+            col(LeaveRequest.status) == status,
+            col(LeaveRequest.created_at) >= since,
+        )
+        async with self.session() as session:
+            return int((await session.exec(query)).one())
+
+    async def set_provider_state(
+        self,
+        *,
+        request_id: int,
+        seen_status: str,
+        seen_updated_at: datetime | None,
+        status: str,
+        updated_at: datetime,
+        **values: Any,
+    ) -> bool:
+        """Record the provider's state of a request if it is still as seen; False if it moved meanwhile."""
+        seen = col(LeaveRequest.provider_updated_at)
+        query = (
+            update(LeaveRequest)
+            .where(
+                col(LeaveRequest.id) == request_id,
+                col(LeaveRequest.status) == seen_status,
+                seen.is_(None) if seen_updated_at is None else seen == seen_updated_at,
+            )
+            .values(status=status, provider_updated_at=updated_at, updated_at=now(), **values)
+        )
+        async with self.session() as session:
+            moved = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+        return bool(moved)
+
+    # Provider webhook events
+
+    async def first_provider_event(self, *, key: str) -> bool:
+        """Record a provider event; False when it was seen before (a redelivery)."""
+        return await self._insert_once(ProviderEvent(key=key))
+
+    async def release_provider_event(self, *, key: str) -> None:
+        """Forget one event whose handling failed, so a retry can handle it."""
+        async with self.session() as session:
+            await session.exec(delete(ProviderEvent).where(col(ProviderEvent.key) == key))
+            await session.commit()
+
+    async def forget_provider_events(self, *, before: datetime) -> None:
+        """Drop event records older than any redelivery the provider could still send."""
+        async with self.session() as session:
+            await session.exec(delete(ProviderEvent).where(col(ProviderEvent.received_at) < before))
+            await session.commit()
+
     # Approval cards
 
     async def add_approvers(self, *, request_id: int, slack_user_ids: Sequence[str]) -> None:
@@ -219,8 +304,8 @@ class Store:
             await session.commit()
         return bool(moved)
 
-    async def digest_posted(self, *, channel: str, day: date, ts: str) -> None:
-        """Mark a claimed digest as posted."""
+    async def digest_posted(self, *, channel: str, day: date, ts: str | None) -> None:
+        """Mark a claimed digest as done: posted at ``ts``, or None when there was nothing to post."""
         query = (
             update(DigestPost)
             .where(col(DigestPost.channel) == channel, col(DigestPost.day) == day)

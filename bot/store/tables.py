@@ -43,7 +43,7 @@ class LeaveRequest(SQLModel, table=True):
     # The Submit button's draft id or the modal's view id: a retry or double click finds this row.
     idempotency_key: str = Field(unique=True)
     provider: str
-    booking_id: str | None = None
+    booking_id: str | None = Field(default=None, index=True)
     status: str = Field(index=True)
     requester_slack_id: str | None = Field(default=None, index=True)
     requester_person_id: str
@@ -60,6 +60,9 @@ class LeaveRequest(SQLModel, table=True):
     decline_reason: str | None = None
     created_at: datetime = timestamp(default_factory=now)
     updated_at: datetime = timestamp(default_factory=now)
+    # When the provider last changed the booking, as its webhooks report it: an older event is
+    # ignored. None after the bot itself changed it (then no event may move it backwards).
+    provider_updated_at: datetime | None = timestamp(default=None)
 
     @property
     def span(self) -> LeaveSpan:
@@ -92,6 +95,15 @@ class SlackDelivery(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     received_at: datetime = timestamp(default_factory=now)
+
+
+class ProviderEvent(SQLModel, table=True):
+    """A provider webhook event already handled (``<provider>:<event id>``), so redeliveries are dropped."""
+
+    __tablename__ = "provider_event"
+
+    key: str = Field(primary_key=True)
+    received_at: datetime = timestamp(default_factory=now, index=True)
 
 
 class AuditEntry(SQLModel, table=True):
