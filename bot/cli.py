@@ -10,11 +10,14 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError, friendly
-from bot.parsing import ParseError, parse_request
-from providers.errors import ProviderError
+from bot.parsing import ParseError, day_first, parse_request, today_in
+from bot.parsing import warm_up as warm_up_parser
+from providers.errors import ProviderAuthError, ProviderError
+from providers.models import Draft, LeaveType
 
 log = logging.getLogger("leavebot")
 
@@ -31,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"leavebot: configuration error: {exc}", file=sys.stderr)
         return 2
+    except ProviderAuthError as exc:
+        print(f"leavebot: {exc.message}", file=sys.stderr)  # an operator is reading: say what to check
+        return 1
     except (UserError, ParseError, ProviderError) as exc:
         print(f"leavebot: {friendly(exc) if not isinstance(exc, ParseError) else exc}", file=sys.stderr)
         return 1
@@ -62,8 +68,22 @@ def _parser() -> argparse.ArgumentParser:
     who = command("who", whos_off, "list who is off on a day (default today), without Slack")
     who.add_argument("day", nargs="?", type=date.fromisoformat, help="YYYY-MM-DD")
     parse = command("parse", parse_text, "show how a text would be understood")
-    parse.add_argument("text")
+    texts = parse.add_mutually_exclusive_group(required=True)
+    texts.add_argument(
+        "text", nargs="?", help='what you would type after /leave, e.g. "fri pm for the dentist"'
+    )
+    texts.add_argument(
+        "--batch", metavar="FILE", help="one text per line (- reads stdin); one result per line"
+    )
     parse.add_argument("--today", type=date.fromisoformat, help="pretend today is YYYY-MM-DD")
+    parse.add_argument(
+        "--tz", metavar="ZONE", help="the requester's time zone, for today (default DIGEST_TIMEZONE)"
+    )
+    parse.add_argument(
+        "--locale",
+        default="en-GB",
+        help="en-GB (default) reads 24/12 as day/month; en-US reads 12/24 as month/day",
+    )
     parse.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -80,13 +100,20 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.jobs import run_forever
     from bot.runtime import running
     from bot.server import create_server
+    from bot.webhooks import webhook_receiver
 
     settings.require("slack_bot_token", "slack_signing_secret")
     async with running(settings) as service:
         assert service.slack is not None
         await service.warm_up()
+        warm_up_parser()  # dateparser's first call is paid here, not by the first /leave
         app = create_app(settings, service=service, slack=service.slack)
-        server = create_server(app, service.store, background=lambda: run_forever(service, settings))
+        server = create_server(
+            app,
+            service.store,
+            background=lambda: run_forever(service, settings),
+            webhooks=webhook_receiver(service),
+        )
         log.info("leavebot (%s provider) listening on port %s", service.provider.name, settings.port)
         await uvicorn.Server(
             uvicorn.Config(server, host="0.0.0.0", port=settings.port, log_level="info")
@@ -106,6 +133,7 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
     async with running(settings) as service:
         assert service.slack is not None
         await service.warm_up()
+        warm_up_parser()  # dateparser's first call is paid here, not by the first /leave
         app = create_app(settings, service=service, slack=service.slack, socket_mode=True)
         jobs = asyncio.create_task(run_forever(service, settings))
         try:
@@ -117,12 +145,12 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
 async def digest(settings: Settings, args: argparse.Namespace) -> None:
     """Post today's digest to each digest channel that has none yet."""
     from bot.runtime import running
-    from bot.services.whos_off import post_digest
+    from bot.services.whos_off import DigestPlan, post_digest
 
     settings.require("slack_bot_token", "digest_channel")
     async with running(settings) as service:
         day = datetime.now(settings.zone).date()
-        posted = await post_digest(service, channels=settings.digest_channels, day=day)
+        posted = await post_digest(service, day=day, plan=DigestPlan.from_settings(settings))
     for channel, done in posted.items():
         print(f"{channel}: {'posted' if done else 'already posted'} the digest for {day}")
 
@@ -173,13 +201,72 @@ async def whos_off(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def parse_text(settings: Settings, args: argparse.Namespace) -> None:
-    """Print the draft a text becomes."""
-    today = args.today or datetime.now(settings.zone).date()
-    draft = parse_request(args.text, today=today)
-    if args.json:
-        print(json.dumps(draft.model_dump(mode="json")))
-    else:
-        print(f"{draft.describe()}; type: {draft.leave_type or '-'}; reason: {draft.reason or '-'}")
+    """Print the draft a text becomes; with --batch, one line per text (an error is a result, not a failure)."""
+    today = args.today or today_in(_zone(args.tz) if args.tz else settings.zone)
+    day_first(args.locale)  # an unsupported locale is one error, not one per line
+    leave_types = await _configured_leave_types(settings)
+    if args.batch is None:
+        draft = parse_request(args.text, today=today, leave_types=leave_types, locale=args.locale)
+        print(_shown(draft, as_json=args.json))
+        return
+    for text in _lines(args.batch):
+        try:
+            shown = _shown(
+                parse_request(text, today=today, leave_types=leave_types, locale=args.locale),
+                as_json=args.json,
+            )
+        except ParseError as exc:
+            shown = json.dumps({"error": str(exc)}, ensure_ascii=False) if args.json else f"error: {exc}"
+        print(shown if args.json else f"{text}\t{shown}")
+
+
+def _shown(draft: Draft, *, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(draft.model_dump(mode="json"), ensure_ascii=False)
+    return f"{draft.describe()}; type: {draft.leave_type or '-'}; reason: {draft.reason or '-'}"
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"unknown time zone {name!r} (try Europe/London or America/New_York)") from None
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        if path == "-":
+            content = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8", errors="replace") as file:
+                content = file.read()
+    except OSError as exc:
+        raise UserError(f"can't read {path}: {exc.strerror}") from None
+    # Only newlines split: splitlines() would also break a text at \v, \f or U+2028 and misalign the output.
+    return [line.removesuffix("\r") for line in content.removesuffix("\n").split("\n")] if content else []
+
+
+async def _configured_leave_types(settings: Settings) -> list[LeaveType]:
+    """The configured provider's leave types, asked without the database; none, with a warning, if it can't say."""
+    import httpx
+
+    from bot.config import load_provider_config
+    from providers import PROVIDERS, HttpProvider
+
+    provider_cls = PROVIDERS[settings.leavebot_provider]
+    http = (
+        httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+        if issubclass(provider_cls, HttpProvider)
+        else None
+    )
+    provider = provider_cls(load_provider_config(settings), http=http)
+    try:
+        return await provider.leave_types()
+    except ProviderError as exc:
+        print(f"leavebot: leave types not matched ({friendly(exc)})", file=sys.stderr)
+        return []
+    finally:
+        await provider.aclose()
 
 
 def run() -> None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import time
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from providers import PROVIDERS
 
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///leavebot.db"
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "KEY")  # values of these are never echoed
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = frozenset(range(5))
 
 
 class ConfigError(Exception):
@@ -35,6 +38,11 @@ class Settings(BaseSettings):
     digest_channel: str | None = None
     digest_time: time = time(9, 0)
     digest_timezone: str = "UTC"
+    # Which weekdays have a digest: "Mon-Fri" (the default), "Sun-Thu", "mon,wed,fri".
+    digest_days: Annotated[frozenset[int], NoDecode] = WEEKDAYS
+    # Whose public holidays close the company when the provider knows none: "GB", "US-CA", "DE-BY".
+    digest_country: str | None = None
+    digest_skip_empty: bool = False
 
     @field_validator("slack_api_url")
     @classmethod
@@ -65,6 +73,27 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (try Europe/London or UTC)") from None
         return value
 
+    @field_validator("digest_days", mode="before")
+    @classmethod
+    def _read_days(cls, value: Any) -> Any:
+        return parse_days(value) if isinstance(value, str) else value
+
+    @field_validator("digest_country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        import holidays  # only when set: the package is large
+
+        code = value.strip().upper()
+        country, _, region = code.partition("-")
+        regions = holidays.list_supported_countries().get(country)
+        if regions is None:
+            raise ValueError("unknown country code (try GB, US, DE, FR)")
+        if region and region not in regions:
+            raise ValueError(f"unknown region of {country}; choose one of {', '.join(regions)}")
+        return code
+
     @property
     def zone(self) -> ZoneInfo:
         """The digest's time zone."""
@@ -73,13 +102,49 @@ class Settings(BaseSettings):
     @property
     def digest_channels(self) -> list[str]:
         """``DIGEST_CHANNEL`` may name several channels, comma-separated."""
-        return [c.strip() for c in (self.digest_channel or "").split(",") if c.strip()]
+        return list(self.digest_routes)
+
+    @property
+    def digest_routes(self) -> Mapping[str, frozenset[str] | None]:
+        """Each digest channel and the departments it shows (None: everyone).
+
+        ``DIGEST_CHANNEL=C0ALL,Engineering=C0ENG,Support=C0ENG`` posts everyone to C0ALL and
+        Engineering and Support to C0ENG.
+        """
+        routes: dict[str, frozenset[str] | None] = {}
+        for entry in filter(None, (e.strip() for e in (self.digest_channel or "").split(","))):
+            department, sep, channel = entry.rpartition("=")
+            channel = channel.strip()
+            if not sep:
+                routes[channel] = None
+            elif channel not in routes or routes[channel] is not None:
+                routes[channel] = (routes.get(channel) or frozenset()) | {department.strip()}
+        return routes
 
     def require(self, *names: str) -> None:
         """Raise ConfigError for the first of these settings that is unset."""
         for name in names:
             if not getattr(self, name):
                 raise ConfigError(f"{name.upper()} is not set")
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """``Mon-Fri``, ``sun-thu`` or ``mon,wed,fri`` as weekday numbers (Monday is 0)."""
+    days: set[int] = set()
+    for entry in filter(None, (e.strip().lower() for e in text.replace("–", "-").split(","))):
+        first, _, last = (part.strip() for part in entry.partition("-"))
+        start, end = _day_number(first), _day_number(last or first)
+        days.update((start + i) % 7 for i in range((end - start) % 7 + 1))
+    if not days:
+        raise ValueError("name at least one day, e.g. Mon-Fri")
+    return frozenset(days)
+
+
+def _day_number(word: str) -> int:
+    for number, name in enumerate(DAY_NAMES):
+        if len(word) >= 3 and name.startswith(word):
+            return number
+    raise ValueError(f"{word!r} is not a day of the week (use Mon, Tue, … Sun)")
 
 
 def async_database_url(url: str) -> str:

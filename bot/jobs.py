@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.services.requests import LeaveService
-from bot.services.whos_off import post_digest
+from bot.services.whos_off import DigestPlan, post_digest
 from bot.store.tables import now
 
 log = logging.getLogger(__name__)
@@ -19,21 +19,22 @@ DELIVERY_MEMORY = timedelta(hours=1)  # Slack's retries come within minutes
 
 
 def digest_due(settings: Settings, moment: datetime) -> bool:
-    """True on a weekday, from DIGEST_TIME until a few hours after it, in DIGEST_TIMEZONE."""
+    """True on a DIGEST_DAYS day, from DIGEST_TIME until a few hours after it, in DIGEST_TIMEZONE.
+
+    Public holidays are looked at once the digest is claimed (they may take a provider call).
+    """
     local = moment.astimezone(settings.zone)
     due = local.replace(
         hour=settings.digest_time.hour, minute=settings.digest_time.minute, second=0, microsecond=0
     )
-    return local.weekday() < 5 and due <= local < due + LATE_LIMIT
+    return local.weekday() in settings.digest_days and due <= local < due + LATE_LIMIT
 
 
 async def tick(service: LeaveService, settings: Settings, moment: datetime) -> None:
     """One round of background work."""
-    if settings.digest_channels and digest_due(settings, moment):
+    if settings.digest_routes and digest_due(settings, moment):
         day = moment.astimezone(settings.zone).date()
-        posted = await post_digest(service, channels=settings.digest_channels, day=day)
-        for channel in (c for c, done in posted.items() if done):
-            log.info("posted the digest for %s to %s", day, channel)
+        await post_digest(service, day=day, plan=DigestPlan.from_settings(settings))
     await service.store.forget_deliveries(before=moment - DELIVERY_MEMORY)
 
 

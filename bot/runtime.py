@@ -28,7 +28,7 @@ async def running(settings: Settings) -> AsyncIterator[LeaveService]:
     provider = provider_cls(config, http=http, engine=engine)
     slack = slack_client(settings) if settings.slack_bot_token else None
     try:
-        yield LeaveService(provider=provider, store=Store(engine), slack=slack)
+        yield LeaveService(provider=provider, store=Store(engine), slack=slack, zone=settings.zone)
     finally:
         await provider.aclose()
         await engine.dispose()

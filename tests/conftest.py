@@ -185,7 +185,7 @@ async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
     await upgrade(engine)
     provider = SpyProvider(LocalProvider.Config(approvers=APPROVERS), engine=engine)
     client = slack_client(settings)
-    service = LeaveService(provider=provider, store=Store(engine), slack=client)
+    service = LeaveService(provider=provider, store=Store(engine), slack=client, zone=settings.zone)
     await service.warm_up()  # as `leavebot serve` does
     app = create_app(settings, service=service, slack=client)
     config = uvicorn.Config(

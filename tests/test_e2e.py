@@ -253,7 +253,7 @@ async def test_modal_request_end_to_end(bot: Bot) -> None:
     [opened] = await bot.slack.wait_for("views.open")
     view = opened.args["view"]
     types = next(b for b in view["blocks"] if b["block_id"] == ids.LEAVE_TYPE)["element"]["options"]
-    assert [o["text"]["text"] for o in types] == ["Annual leave", "Sick leave", "Other"]
+    assert [o["text"]["text"] for o in types] == ["Annual Leave", "Sick Leave", "Other"]
     values = {
         ids.START_DATE: {ids.START_DATE: {"type": "datepicker", "selected_date": DAY.isoformat()}},
         ids.END_DATE: {
@@ -270,7 +270,7 @@ async def test_modal_request_end_to_end(bot: Bot) -> None:
     assert any(c.args["channel"] == ALICE and "waiting for" in c.args["text"] for c in calls)
     [absence] = await bot.provider.absences(DAY, DAY)
     assert (absence.leave_type, absence.end_date, absence.end) == (
-        "Sick leave",
+        "Sick Leave",
         DAY + timedelta(days=2),
         "AM",
     )
@@ -328,6 +328,8 @@ async def test_help_explains_what_the_bot_understands(bot: Bot) -> None:
 async def test_home_tab_shows_my_leave(bot: Bot) -> None:
     """Opening the App Home publishes the user's own requests with their status."""
     await submitted_request(bot)
+    await bot.slack.wait_for("views.publish", count=3)  # the submission refreshed Alice's, Bob's and Carol's
+    bot.slack.reset()
     event = {"type": "app_home_opened", "user": ALICE, "channel": "D0HOME", "tab": "home", "event_ts": "1.0"}
     response = await bot.post(sr.event_callback(event, event_id="Ev0HOME"), json_body=True)
     assert response.status_code == 200

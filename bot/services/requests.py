@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, timedelta, tzinfo
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import NotAnApprover, UserError
+from bot.services.home import refresh_homes
 from bot.services.people import People
 from bot.store import Store
-from bot.store.tables import LeaveRequest
+from bot.store.tables import LeaveRequest, now
 from bot.views import requests as views
 from providers.base import LeaveProvider
 from providers.errors import ProviderError
-from providers.models import Decision, Draft, HolidayRequest, LeaveType, Person, Status, part_to_text
+from providers.models import (
+    BookingEvent,
+    Decision,
+    Draft,
+    HolidayRequest,
+    LeaveType,
+    Person,
+    Status,
+    part_to_text,
+)
 
 log = logging.getLogger(__name__)
 
 SUBMITTING, FAILED, DECIDING = "submitting", "failed", "deciding"
 LEAVE_TYPES_TTL = 300.0  # seconds; leave types rarely change and the modal must open within 3 s
+SETTLE_FOR = 10.0  # seconds a provider event waits for a submission or decision in flight to finish
+RECENT_SUBMISSION = timedelta(minutes=2)  # an older 'submitting' row died with its instance
+# Where a booking is in its life; with no provider time stored, an event may not move it backwards.
+STAGE: dict[str, int] = {Status.PENDING: 0, Status.APPROVED: 1, Status.DECLINED: 1, Status.CANCELLED: 2}
 
 
 @dataclass(frozen=True)
@@ -45,10 +60,13 @@ class Decided:
 class LeaveService:
     """Requests and decisions, against one provider, one store and (optionally) Slack."""
 
-    def __init__(self, *, provider: LeaveProvider, store: Store, slack: AsyncWebClient | None) -> None:
+    def __init__(
+        self, *, provider: LeaveProvider, store: Store, slack: AsyncWebClient | None, zone: tzinfo = UTC
+    ) -> None:
         self.provider = provider
         self.store = store
         self.slack = slack
+        self.zone = zone  # the company's time zone: what "today" is in the App Home
         self.people = People(store=store, provider=provider, slack=slack)
         self._leave_types: tuple[float, list[LeaveType]] = (0.0, [])
 
@@ -112,6 +130,7 @@ class LeaveService:
         row = await self._reload(row.id)
         if row.status == Status.PENDING:
             await self._post_cards(row)
+        await refresh_homes(self, row)
         return Submitted(row, approvers)
 
     async def _leave_type(self, name: str | None) -> LeaveType | None:
@@ -199,17 +218,63 @@ class LeaveService:
                 request_id=request_id, from_status=[DECIDING], to_status=Status.PENDING, decided_by=None
             )
             raise
+        # Someone else decided first at the provider: name them (when Slack knows them), not the clicker.
+        decider = (
+            {"decided_by": await self._slack_id_of(outcome.decided_by)} if outcome.already_actioned else {}
+        )
         await self.store.move_request(
             request_id=request_id,
             from_status=[DECIDING],
             to_status=outcome.status.value,
             decline_reason=(reason or None) if outcome.status == Status.DECLINED else None,
+            provider_updated_at=None,  # the bot's own change: from now on no event may move it backwards
+            **decider,
         )
         action = "already decided in the HR system" if outcome.already_actioned else decision.value
         await self.store.audit(request_id=request_id, actor=slack_user_id, action=action, detail=reason)
         request = await self._reload(request_id)
         await self.refresh_cards(request)
         await self._tell_requester(request)
+        await refresh_homes(self, request)
+        return Decided(request, acted=True)
+
+    async def cancel(self, *, request_id: int, slack_user_id: str) -> Decided:
+        """Withdraw one's own pending or approved leave, once; then update every card and Home.
+
+        ``acted`` is False when the request was no longer pending or approved (the request says why).
+        """
+        request = await self._reload(request_id)
+        if request.requester_slack_id != slack_user_id:
+            raise UserError("You can only cancel your own leave.")
+        was = request.status
+        # The same in-flight state as a decision: an approver's click (or a provider event) waits for it.
+        claimed = was in (Status.PENDING, Status.APPROVED) and await self.store.move_request(
+            request_id=request_id, from_status=[was], to_status=DECIDING, decided_by=slack_user_id
+        )
+        if not claimed:
+            return Decided(await self._reload(request_id), acted=False)
+        try:
+            outcome = await self.provider.cancel(request.booking_id or "")
+        except ProviderError:
+            await self.store.move_request(
+                request_id=request_id, from_status=[DECIDING], to_status=was, decided_by=request.decided_by
+            )
+            raise
+        decider = (
+            {"decided_by": await self._slack_id_of(outcome.decided_by)} if outcome.already_actioned else {}
+        )
+        await self.store.move_request(
+            request_id=request_id,
+            from_status=[DECIDING],
+            to_status=outcome.status.value,
+            provider_updated_at=None,  # the bot's own change: from now on no event may move it backwards
+            **decider,
+        )
+        action = "already decided in the HR system" if outcome.already_actioned else "cancel"
+        await self.store.audit(request_id=request_id, actor=slack_user_id, action=action)
+        request = await self._reload(request_id)
+        await self.refresh_cards(request)
+        await refresh_homes(self, request)
         return Decided(request, acted=True)
 
     async def refresh_cards(self, request: LeaveRequest) -> None:
@@ -236,9 +301,150 @@ class LeaveService:
                 channel=request.requester_slack_id, text=views.requester_outcome(request)
             )
 
+    async def _slack_id_of(self, person: Person | None) -> str | None:
+        return await self.people.slack_id_for(person) if person is not None else None
+
+    async def apply_event(self, event: BookingEvent) -> LeaveRequest | None:
+        """Apply a change made at the provider (a webhook): once per event, never over a newer state.
+
+        A decision taken in the HR system updates every approval card and tells the requester; a
+        booking made outside Slack becomes a request row, so it shows in the App Home.
+        """
+        key = f"{self.provider.name}:{event.event_id}"
+        if not await self.store.first_provider_event(key=key):
+            return None
+        try:
+            return await self._apply_event(event)
+        except BaseException:
+            await self.store.release_provider_event(key=key)  # not handled: a retry may handle it
+            raise
+
+    async def _apply_event(self, event: BookingEvent) -> LeaveRequest | None:
+        for _ in range(5):  # another event about the same booking may move it between read and write
+            request = await self._settled_request(event.booking.id)
+            if request is None:
+                request, created = await self._record_outside_booking(event)
+                if created:
+                    return request
+                continue
+            if not _newer(event, request):
+                return request
+            if await self._set_provider_state(request, event):
+                return await self._announce(request, event)
+        log.warning(
+            "gave up applying %s event %s: the request kept moving", self.provider.name, event.event_id
+        )
+        return None
+
+    async def _settled_request(self, booking_id: str) -> LeaveRequest | None:
+        """The request of a booking, once no submission or decision is in flight for it."""
+        deadline = time.monotonic() + SETTLE_FOR
+        while True:
+            request = await self.store.request_by_booking(provider=self.provider.name, booking_id=booking_id)
+            if request is not None:
+                in_flight = request.status in (SUBMITTING, DECIDING)
+            else:  # our own submission may not have stored its booking id yet
+                since = now() - RECENT_SUBMISSION
+                in_flight = bool(
+                    await self.store.count_requests(
+                        provider=self.provider.name, status=SUBMITTING, since=since
+                    )
+                )
+            if not in_flight or time.monotonic() > deadline:
+                return request
+            await asyncio.sleep(0.1)
+
+    async def _set_provider_state(self, request: LeaveRequest, event: BookingEvent) -> bool:
+        status = event.booking.status
+        values = {}
+        if status != request.status:
+            decided = status != Status.PENDING
+            values = {
+                "decided_by": await self._slack_id_of(event.actor) if decided else None,
+                "decline_reason": event.decline_reason if decided else None,
+            }
+        assert request.id is not None
+        return await self.store.set_provider_state(
+            request_id=request.id,
+            seen_status=request.status,
+            seen_updated_at=request.provider_updated_at,
+            status=status.value,
+            updated_at=event.updated_at,
+            **values,
+        )
+
+    async def _announce(self, before: LeaveRequest, event: BookingEvent) -> LeaveRequest:
+        """After an event moved a request: audit, edit every card, tell the requester (not of their own act)."""
+        request = await self._reload(before.id)
+        if request.status == before.status:
+            return request
+        actor = event.actor
+        assert request.id is not None
+        await self.store.audit(
+            request_id=request.id,
+            actor=request.decided_by or (actor.name if actor else self.provider.name),
+            action=f"{request.status} in {self.provider.display_name}",
+            detail=request.decline_reason or "",
+        )
+        await self.refresh_cards(request)
+        if request.status != Status.PENDING and not (actor and actor.id == request.requester_person_id):
+            await self._tell_requester(request)
+        await refresh_homes(self, request)
+        return request
+
+    async def _record_outside_booking(self, event: BookingEvent) -> tuple[LeaveRequest, bool]:
+        """A booking made in the HR system itself, as a request row (its approvers may see it in the App Home)."""
+        booking, status = event.booking, event.booking.status
+        person = booking.person
+        slack_id = await self.people.slack_id_for(person)
+        decided = status != Status.PENDING
+        row, created = await self.store.create_request(
+            request=LeaveRequest(
+                idempotency_key=f"{self.provider.name}:booking:{booking.id}",
+                provider=self.provider.name,
+                booking_id=booking.id,
+                status=status.value,
+                requester_slack_id=slack_id,
+                requester_person_id=person.id,
+                requester_name=person.name,
+                requester_email=person.email,
+                start_date=booking.start_date,
+                end_date=booking.end_date,
+                start_part=part_to_text(booking.start),
+                end_part=part_to_text(booking.end),
+                leave_type_name=booking.leave_type,
+                reason=event.reason,
+                decided_by=await self._slack_id_of(event.actor) if decided else None,
+                decline_reason=event.decline_reason if decided else None,
+                provider_updated_at=event.updated_at,
+            )
+        )
+        if created:
+            assert row.id is not None
+            actor = event.actor.name if event.actor else self.provider.name
+            await self.store.audit(
+                request_id=row.id, actor=actor, action=f"{status} in {self.provider.display_name}"
+            )
+            if status == Status.PENDING:
+                requester = person.model_copy(update={"slack_user_id": slack_id})
+                await self.store.add_approvers(
+                    request_id=row.id, slack_user_ids=await self._approvers(requester)
+                )
+            await refresh_homes(self, row)
+        return row, created
+
     async def upcoming_of(
         self, slack_user_id: str, *, today: date
     ) -> tuple[list[LeaveRequest], list[LeaveRequest]]:
         """A user's own upcoming requests, and the requests waiting for their decision."""
         mine = await self.store.requests_of(slack_user_id=slack_user_id, since=today)
         return mine, await self.store.pending_for_approver(slack_user_id=slack_user_id)
+
+
+def _newer(event: BookingEvent, request: LeaveRequest) -> bool:
+    """True when the event may change the request: it is newer than what we hold."""
+    held = request.provider_updated_at
+    if held is not None:
+        # SQLite hands back naive datetimes even for timezone-aware columns; they were stored in UTC.
+        return event.updated_at > (held if held.tzinfo else held.replace(tzinfo=UTC))
+    return STAGE[event.booking.status] >= STAGE.get(request.status, 0)

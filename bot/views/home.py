@@ -1,14 +1,28 @@
-"""The App Home: your own leave and what waits for your decision."""
+"""The App Home: your upcoming leave (with Cancel), your balance, Request leave, and what waits for your decision.
+
+Buttons in the Home tab arrive without a ``response_url`` (their container is the view), so
+they have action ids of their own and are answered by publishing the Home again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from bot.store.tables import LeaveRequest
-from bot.views.requests import context, section
-from providers.models import Status
+from bot.views.requests import Blocks, button, context, escape, section, text
+from providers.models import Balance, Status
 
+REQUEST = "home_request"
+APPROVE = "home_approve"
+DECLINE = "home_decline"
+CANCEL = "home_cancel"
+
+MINE_SHOWN = 20  # a Home tab holds 100 blocks: 20 of yours, 30 to decide (two blocks each), the rest
+TO_DECIDE_SHOWN = 30
+CANCELLABLE = (Status.PENDING, Status.APPROVED)
 STATUS_WORDS = {
     "submitting": "⏳ being sent",
     "failed": "⚠️ not sent yet: submit it again",
@@ -20,27 +34,98 @@ STATUS_WORDS = {
 }
 
 
-def _line(request: LeaveRequest) -> str:
-    status = STATUS_WORDS.get(request.status, request.status)
-    kind = f" · {request.leave_type_name}" if request.leave_type_name else ""
-    return f"• {request.span.describe()}{kind} — {status}"
+@dataclass(frozen=True)
+class HomeSummary:
+    """What one person's Home shows."""
+
+    mine: Sequence[LeaveRequest] = ()
+    to_decide: Sequence[LeaveRequest] = ()
+    balance: Balance | None = None
 
 
-def home(mine: Sequence[LeaveRequest], to_decide: Sequence[LeaveRequest]) -> dict[str, Any]:
-    """The Home tab view."""
-    blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Your leave"}},
-        section(
-            "\n".join(_line(r) for r in mine[:40])
-            if mine
-            else "No upcoming leave. Type `/leave` to ask for some."
-        ),
-    ]
-    if to_decide:
-        lines = [f"• <@{r.requester_slack_id}>: {r.span.describe()}" for r in to_decide[:40]]
-        blocks += [
-            {"type": "header", "text": {"type": "plain_text", "text": "Waiting for you"}},
-            section("\n".join(lines)),
-        ]
-    blocks.append(context("`/leave tomorrow` · `/leave who` · `/leave help`"))
+def build_home(summary: HomeSummary, *, today: date, notice: str | None = None) -> dict[str, Any]:
+    """The Home tab view; ``notice`` (the answer to a button pressed here) goes on top."""
+    blocks: Blocks = [section(f"ℹ️ {notice}")] if notice else []
+    blocks += [_header("Your leave"), *_tools(summary.balance), *_mine(summary.mine, today)]
+    if summary.to_decide:
+        blocks += [{"type": "divider"}, _header(f"Waiting for you ({len(summary.to_decide)})")]
+        blocks += _to_decide(summary.to_decide)
+    blocks.append(context("`/leave tomorrow pm` · `/leave who` · `/leave who next week` · `/leave help`"))
     return {"type": "home", "blocks": blocks}
+
+
+def request_line(request: LeaveRequest) -> str:
+    """'Fri 27 Nov (afternoon) · Annual leave — ✅ approved'."""
+    status = STATUS_WORDS.get(request.status, request.status)
+    kind = f" · {escape(request.leave_type_name)}" if request.leave_type_name else ""
+    return f"{request.span.describe()}{kind} — {status}"
+
+
+def requester(request: LeaveRequest) -> str:
+    """The requester's mention, or their name when Slack does not know them."""
+    return (
+        f"<@{request.requester_slack_id}>" if request.requester_slack_id else escape(request.requester_name)
+    )
+
+
+def _header(words: str) -> dict[str, Any]:
+    return {"type": "header", "text": text(words)}
+
+
+def _tools(balance: Balance | None) -> Blocks:
+    blocks: Blocks = [{"type": "actions", "elements": [button("Request leave", REQUEST, "new", "primary")]}]
+    if balance is not None:
+        amount = f"{balance.remaining:g} {balance.unit}"
+        blocks.insert(0, section(f"*Balance:* {amount} left"))
+    return blocks
+
+
+def _mine(mine: Sequence[LeaveRequest], today: date) -> Blocks:
+    if not mine:
+        return [section("No upcoming leave. Press *Request leave* or type `/leave tomorrow`.")]
+    blocks: Blocks = []
+    for request in mine[:MINE_SHOWN]:
+        block = section(request_line(request))
+        if request.status in CANCELLABLE and request.end_date >= today:
+            block["accessory"] = _cancel_button(request)
+        blocks.append(block)
+    if len(mine) > MINE_SHOWN:
+        blocks.append(context(f"…and {len(mine) - MINE_SHOWN} more."))
+    return blocks
+
+
+def _cancel_button(request: LeaveRequest) -> dict[str, Any]:
+    return button("Cancel", CANCEL, str(request.id)) | {
+        "confirm": {
+            "title": text("Cancel this leave?"),
+            "text": {
+                "type": "mrkdwn",
+                "text": f"Your leave for {request.span.describe()} will be withdrawn.",
+            },
+            "confirm": text("Cancel leave"),
+            "deny": text("Keep it"),
+        }
+    }
+
+
+def _to_decide(requests: Sequence[LeaveRequest]) -> Blocks:
+    blocks: Blocks = []
+    for request in requests[:TO_DECIDE_SHOWN]:
+        kind = f" · {escape(request.leave_type_name)}" if request.leave_type_name else ""
+        reason = f"\n> {escape(request.reason)}" if request.reason else ""
+        blocks.append(section(f"*{requester(request)}*: {request.span.describe()}{kind}{reason}"))
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"home-decide-{request.id}",
+                "elements": [
+                    button("Approve", APPROVE, str(request.id), "primary"),
+                    button("Decline", DECLINE, str(request.id), "danger"),
+                ],
+            }
+        )
+    if len(requests) > TO_DECIDE_SHOWN:
+        blocks.append(
+            context(f"…and {len(requests) - TO_DECIDE_SHOWN} more: they will show here as you decide.")
+        )
+    return blocks

@@ -177,12 +177,15 @@ def card_fallback(request: LeaveRequest) -> str:
 
 
 def requester_outcome(request: LeaveRequest) -> str:
-    """The DM telling a requester what was decided."""
+    """The DM telling a requester what was decided (and by whom, when Slack knows them)."""
     when = request.span.describe()
+    by = f" by <@{request.decided_by}>" if request.decided_by else ""
     if request.status == Status.APPROVED:
-        return f"✅ Your leave for {when} was approved by <@{request.decided_by}>."
+        return f"✅ Your leave for {when} was approved{by}."
+    if request.status == Status.CANCELLED:
+        return f"🚫 Your leave for {when} was cancelled{by}."
     reason = f"\n> {escape(request.decline_reason)}" if request.decline_reason else ""
-    return f"❌ Your leave for {when} was declined by <@{request.decided_by}>.{reason}"
+    return f"❌ Your leave for {when} was declined{by}.{reason}"
 
 
 def decline_modal(request: LeaveRequest) -> dict[str, Any]:
