@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.listeners import Deps, actions, commands, events, report_error, views
+from bot.listeners import DELIVERY, Deps, actions, commands, events, report_error, views
 from bot.services.requests import LeaveService
 
 
@@ -27,15 +27,29 @@ def create_app(
 ) -> AsyncApp:
     """Build the Bolt app with every listener, the retry filter and the error handler."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = AsyncApp(client=slack, signing_secret=secret, request_verification_enabled=not socket_mode)
+    # Answer Slack as soon as a listener returns: listeners ack and hand their work to deps.after_ack,
+    # instead of Bolt's default of polling every 10 ms for an ack made in a separate task.
+    app = AsyncApp(
+        client=slack,
+        signing_secret=secret,
+        request_verification_enabled=not socket_mode,
+        process_before_response=True,
+    )
     deps = Deps(service=service, settings=settings)
 
     @app.middleware
-    async def drop_redeliveries(body: dict[str, Any], next: Any) -> BoltResponse | None:
+    async def drop_redeliveries(
+        req: AsyncBoltRequest, body: dict[str, Any], context: AsyncBoltContext, next: Any
+    ) -> BoltResponse | None:
         # Slack retries a delivery it thinks failed; the event id (or trigger id) is the same each time.
+        # Only a retry waits for the database; a first delivery is recorded beside its ack, and its work
+        # waits for that record (deps.after_ack), so a retry that won the race is the one that works.
         key = body.get("event_id") or body.get("trigger_id")
-        if key and not await service.store.first_delivery(key=key):
-            return BoltResponse(status=200, body="")
+        if key and req.headers.get("x-slack-retry-num"):
+            if not await service.store.first_delivery(key=key):
+                return BoltResponse(status=200, body="")
+        elif key:
+            context[DELIVERY] = deps.spawn(service.store.first_delivery(key=key))
         return await next()  # type: ignore[no-any-return]
 
     for listeners in (commands, actions, views, events):

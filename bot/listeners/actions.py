@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners import Deps, reporting_errors
+from bot.listeners import Deps
 from bot.listeners.commands import open_request_modal
 from bot.services.requests import SUBMITTING, Submitted
 from bot.views import ids
@@ -25,14 +25,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         action: dict[str, Any],
         client: AsyncWebClient,
         respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
-        async with reporting_errors(body, client):
-            draft_id, draft = views.read_preview_value(action["value"])
-            result = await deps.service.submit(
-                draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"]
-            )
-            await respond(text=submitted_text(result), replace_original=True)
+        deps.after_ack(context, body, client, send(deps, body, action, respond))
 
     @app.action(ids.EDIT)
     async def edit(
@@ -41,17 +37,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
         action: dict[str, Any],
         client: AsyncWebClient,
         respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
-        async with reporting_errors(body, client):
-            _, draft = views.read_preview_value(action["value"])
-            await open_request_modal(client, deps, trigger_id=body["trigger_id"], initial=draft)
-            await respond(delete_original=True)
+        deps.after_ack(context, body, client, reopen(deps, body, action, client, respond))
 
     @app.action(ids.DISCARD)
-    async def discard(ack: AsyncAck, respond: AsyncRespond) -> None:
+    async def discard(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
         await ack()
-        await respond(delete_original=True)
+        deps.after_ack(context, body, client, respond(delete_original=True))
 
     @app.action(ids.APPROVE)
     async def approve(
@@ -60,16 +60,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         action: dict[str, Any],
         client: AsyncWebClient,
         respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
-        async with reporting_errors(body, client):
-            result = await deps.service.decide(
-                request_id=int(action["value"]), slack_user_id=body["user"]["id"], decision=Decision.APPROVE
-            )
-            if not result.acted:
-                await respond(
-                    text=already_decided(result.request), response_type="ephemeral", replace_original=False
-                )
+        deps.after_ack(context, body, client, approved(deps, body, action, respond))
 
     @app.action(ids.DECLINE)
     async def decline(
@@ -78,18 +72,46 @@ def register(app: AsyncApp, deps: Deps) -> None:
         action: dict[str, Any],
         client: AsyncWebClient,
         respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
-        async with reporting_errors(body, client):
-            request = await deps.service.authorise(
-                request_id=int(action["value"]), slack_user_id=body["user"]["id"]
-            )
-            if request.status != Status.PENDING:
-                await respond(
-                    text=already_decided(request), response_type="ephemeral", replace_original=False
-                )
-                return
-            await client.views_open(trigger_id=body["trigger_id"], view=views.decline_modal(request))
+        deps.after_ack(context, body, client, ask_decline_reason(deps, body, action, client, respond))
+
+
+async def send(deps: Deps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    """Submit the previewed request and replace the preview with the outcome."""
+    draft_id, draft = views.read_preview_value(action["value"])
+    result = await deps.service.submit(draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"])
+    await respond(text=submitted_text(result), replace_original=True)
+
+
+async def reopen(
+    deps: Deps, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+) -> None:
+    """Open the modal pre-filled with the preview, and remove the preview."""
+    _, draft = views.read_preview_value(action["value"])
+    await open_request_modal(client, deps, trigger_id=body["trigger_id"], initial=draft)
+    await respond(delete_original=True)
+
+
+async def approved(deps: Deps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    """Approve once; tell a late clicker who decided."""
+    result = await deps.service.decide(
+        request_id=int(action["value"]), slack_user_id=body["user"]["id"], decision=Decision.APPROVE
+    )
+    if not result.acted:
+        await respond(text=already_decided(result.request), response_type="ephemeral", replace_original=False)
+
+
+async def ask_decline_reason(
+    deps: Deps, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+) -> None:
+    """Open the decline modal for a real approver of a still-pending request."""
+    request = await deps.service.authorise(request_id=int(action["value"]), slack_user_id=body["user"]["id"])
+    if request.status != Status.PENDING:
+        await respond(text=already_decided(request), response_type="ephemeral", replace_original=False)
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=views.decline_modal(request))
 
 
 def submitted_text(result: Submitted) -> str:

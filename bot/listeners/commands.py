@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import UserError
-from bot.listeners import Deps, reporting_errors
+from bot.listeners import Deps
 from bot.parsing import ParseError, parse_request
-from bot.services.whos_off import render
+from bot.services import whos_off
+from bot.services.whos_off import DigestPlan
 from bot.views import requests as views
 from bot.views.help import HELP
 from providers.errors import ProviderError
@@ -27,7 +26,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.command("/leave")
     async def leave(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         text = unescape(command.get("text") or "").strip()
         word = text.split()[0].lower() if text else ""
@@ -35,13 +38,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(text=HELP, response_type="ephemeral")
         elif word not in ("", "who"):
             await preview(ack, deps, text)
+        elif word == "who":
+            await ack()
+            deps.after_ack(context, command, client, who(respond, deps, text.split()[1:]))
         else:
             await ack()
-            async with reporting_errors(command, client):
-                if word == "who":
-                    await who(respond, deps, text.split()[1:])
-                else:
-                    await open_request_modal(client, deps, trigger_id=command["trigger_id"])
+            deps.after_ack(
+                context, command, client, open_request_modal(client, deps, trigger_id=command["trigger_id"])
+            )
 
 
 async def open_request_modal(
@@ -71,28 +75,12 @@ async def preview(ack: AsyncAck, deps: Deps, text: str) -> None:
 
 
 async def who(respond: AsyncRespond, deps: Deps, words: list[str]) -> None:
-    """`/leave who [today|tomorrow|YYYY-MM-DD]`, answered through the response_url."""
-    day = _day(words, deps.today())
-    if day is None:
-        raise UserError(
-            f"I couldn't understand “{' '.join(words)}”. Try `/leave who`, `/leave who tomorrow` or `/leave who 2026-12-24`."
-        )
-    text, blocks = await render(deps.service, day, title="Who's off")
-    await respond(text=text, blocks=blocks, response_type="ephemeral")
+    """`/leave who [tomorrow | friday | next week | @someone]`, answered privately through the response_url."""
+    plan = DigestPlan.from_settings(deps.settings)
+    for message in await whos_off.who(deps.service, plan, " ".join(words), today=deps.today()):
+        await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
 
 def unescape(text: str) -> str:
     """Undo Slack's escaping of &, < and > in command text (mentions stay as <@U123|name>)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _day(words: list[str], today: date) -> date | None:
-    word = words[0].lower() if words else "today"
-    if word == "today":
-        return today
-    if word == "tomorrow":
-        return today + timedelta(days=1)
-    try:
-        return date.fromisoformat(word)
-    except ValueError:
-        return None

@@ -1,23 +1,131 @@
-"""Events: the App Home."""
+"""The App Home: published when someone opens it, and its buttons (Request leave, Approve, Decline, Cancel).
+
+A button in the Home tab has no ``response_url`` (its container is the view): what the clicker
+must be told (already decided, not yours to decide…) is shown on top of their Home, published again.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import UserError, friendly
 from bot.listeners import Deps
-from bot.views.home import home
+from bot.listeners.actions import already_decided
+from bot.listeners.commands import open_request_modal
+from bot.services.home import publish_home
+from bot.views import home
+from bot.views import requests as views
+from providers.errors import ProviderAuthError, ProviderError
+from providers.models import Decision, Status
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Attach the event listeners."""
+    """Attach the App Home's event and buttons."""
 
     @app.event("app_home_opened")
-    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        # No one to answer on failure here: Bolt's error handler logs it (events are acked at once).
-        mine, to_decide = await deps.service.upcoming_of(event["user"], today=deps.today())
-        await client.views_publish(user_id=event["user"], view=home(mine, to_decide))
+    async def home_opened(
+        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        if event.get("tab", "home") == "home":
+            # No one to tell on failure here: reporting_errors logs it (events are acked at once).
+            work = publish_home(deps.service, event["user"], today=deps.today())
+            deps.after_ack(context, body, client, work)
+
+    @app.action(home.REQUEST)
+    async def request_leave(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        deps.after_ack(context, body, client, open_request_modal(client, deps, trigger_id=body["trigger_id"]))
+
+    @app.action(home.APPROVE)
+    async def approve(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        work = partial(approve_in_home, deps, body["user"]["id"], int(action["value"]))
+        deps.after_ack(context, body, client, answer_in_home(deps, body["user"]["id"], work))
+
+    @app.action(home.DECLINE)
+    async def decline(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        work = partial(ask_decline_reason, deps, body, int(action["value"]), client)
+        deps.after_ack(context, body, client, answer_in_home(deps, body["user"]["id"], work))
+
+    @app.action(home.CANCEL)
+    async def cancel(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        work = partial(cancel_in_home, deps, body["user"]["id"], int(action["value"]))
+        deps.after_ack(context, body, client, answer_in_home(deps, body["user"]["id"], work))
+
+
+async def answer_in_home(deps: Deps, user_id: str, work: Callable[[], Awaitable[str | None]]) -> None:
+    """Do a Home button's work; show what the clicker must be told on top of their Home."""
+    try:
+        notice = await work()
+    except (UserError, ProviderError) as error:
+        if isinstance(error, ProviderAuthError):
+            log.error(
+                "%s refused leavebot's credentials: check the %s_* settings",
+                error.provider,
+                error.provider.upper(),
+            )
+        notice = friendly(error)
+    if notice:
+        await publish_home(deps.service, user_id, today=deps.today(), notice=notice)
+
+
+async def approve_in_home(deps: Deps, user_id: str, request_id: int) -> str | None:
+    """Approve once (the service refreshes every Home concerned); tell a late clicker who decided."""
+    result = await deps.service.decide(
+        request_id=request_id, slack_user_id=user_id, decision=Decision.APPROVE
+    )
+    return None if result.acted else already_decided(result.request)
+
+
+async def ask_decline_reason(
+    deps: Deps, body: dict[str, Any], request_id: int, client: AsyncWebClient
+) -> str | None:
+    """Open the decline modal for a real approver of a still-pending request."""
+    request = await deps.service.authorise(request_id=request_id, slack_user_id=body["user"]["id"])
+    if request.status != Status.PENDING:
+        return already_decided(request)
+    await client.views_open(trigger_id=body["trigger_id"], view=views.decline_modal(request))
+    return None
+
+
+async def cancel_in_home(deps: Deps, user_id: str, request_id: int) -> str | None:
+    """Cancel one's own leave (the service refreshes every Home concerned)."""
+    result = await deps.service.cancel(request_id=request_id, slack_user_id=user_id)
+    if result.acted:
+        return None
+    request = result.request
+    if request.status == "deciding":
+        return f"Your leave for {request.span.describe()} is being decided right now; try again in a moment."
+    return (
+        f"Your leave for {request.span.describe()} is {request.status} already: there is nothing to cancel."
+    )

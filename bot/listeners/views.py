@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners import Deps, reporting_errors
+from bot.listeners import Deps
 from bot.listeners.actions import already_decided, submitted_text
 from bot.views import ids
 from bot.views import requests as views
-from providers.models import Decision
+from providers.models import Decision, Draft
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -19,7 +19,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.view(ids.REQUEST_MODAL)
     async def request_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         try:
             draft = views.draft_from_modal(view["state"]["values"], deps.service.cached_leave_types())
@@ -27,25 +31,39 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={exc.block_id: str(exc)})
             return
         await ack()
-        async with reporting_errors(body, client):
-            user_id = body["user"]["id"]
-            # The view id is the same on a double-submitted modal, so it keys the request.
-            result = await deps.service.submit(draft=draft, key=f"view:{view['id']}", slack_user_id=user_id)
-            await client.chat_postMessage(channel=user_id, text=submitted_text(result))
+        deps.after_ack(context, body, client, send(deps, draft, body, view, client))
 
     @app.view(ids.DECLINE_MODAL)
     async def decline_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
-        async with reporting_errors(body, client):
-            field = view["state"]["values"].get(ids.DECLINE_REASON, {}).get(ids.DECLINE_REASON, {})
-            user_id = body["user"]["id"]
-            result = await deps.service.decide(
-                request_id=int(view["private_metadata"]),
-                slack_user_id=user_id,
-                decision=Decision.DECLINE,
-                reason=(field.get("value") or "").strip(),
-            )
-            if not result.acted:
-                await client.chat_postMessage(channel=user_id, text=already_decided(result.request))
+        deps.after_ack(context, body, client, declined(deps, body, view, client))
+
+
+async def send(
+    deps: Deps, draft: Draft, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """Submit the modal's request and DM the requester how it went."""
+    user_id = body["user"]["id"]
+    # The view id is the same on a double-submitted modal, so it keys the request.
+    result = await deps.service.submit(draft=draft, key=f"view:{view['id']}", slack_user_id=user_id)
+    await client.chat_postMessage(channel=user_id, text=submitted_text(result))
+
+
+async def declined(deps: Deps, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+    """Decline once, with the reason typed; tell a late decider who decided."""
+    field = view["state"]["values"].get(ids.DECLINE_REASON, {}).get(ids.DECLINE_REASON, {})
+    user_id = body["user"]["id"]
+    result = await deps.service.decide(
+        request_id=int(view["private_metadata"]),
+        slack_user_id=user_id,
+        decision=Decision.DECLINE,
+        reason=(field.get("value") or "").strip(),
+    )
+    if not result.acted:
+        await client.chat_postMessage(channel=user_id, text=already_decided(result.request))
