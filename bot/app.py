@@ -42,14 +42,15 @@ def create_app(
         req: AsyncBoltRequest, body: dict[str, Any], context: AsyncBoltContext, next: Any
     ) -> BoltResponse | None:
         # Slack retries a delivery it thinks failed; the event id (or trigger id) is the same each time.
-        # Only a retry waits for the database; a first delivery is recorded beside its ack, and its work
-        # waits for that record (deps.after_ack), so a retry that won the race is the one that works.
+        # Only a retry waits for the database here. A first delivery is recorded by its own work after
+        # the ack (deps.after_ack), which is skipped if a retry was recorded first: the work is done
+        # once either way, and an ack that does nothing but answer is never held up by the database.
         key = body.get("event_id") or body.get("trigger_id")
         if key and req.headers.get("x-slack-retry-num"):
             if not await service.store.first_delivery(key=key):
                 return BoltResponse(status=200, body="")
         elif key:
-            context[DELIVERY] = deps.spawn(service.store.first_delivery(key=key))
+            context[DELIVERY] = key
         return await next()  # type: ignore[no-any-return]
 
     for listeners in (commands, actions, views, events):

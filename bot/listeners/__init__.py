@@ -1,17 +1,19 @@
 """Thin Bolt listeners: ack, then call one service and answer in the background. Each module has ``register(app, deps)``.
 
 The app runs with ``process_before_response=True``, so Slack gets its answer as soon as a listener
-returns; the work after the ack goes to :meth:`Deps.after_ack` and never delays the answer.
+returns; the work after the ack goes to :meth:`Deps.after_ack` and never delays an answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,52 +26,99 @@ from providers.errors import ProviderAuthError, ProviderError
 
 log = logging.getLogger(__name__)
 
+DELIVERY = "leavebot_delivery"  # context key: a first delivery's key, recorded by its work (see bot.app)
+MAX_LAG = 0.002  # seconds a turn of the event loop may take before the next job waits for a quicker one
+Work = Callable[[], Awaitable[Any]]
+Job = Callable[[], Coroutine[Any, Any, Any]]
 
-DELIVERY = "leavebot_delivery"  # context key: the task recording a first delivery (see bot.app)
-Work = Coroutine[Any, Any, None]
+
+class Backlog:
+    """The work left for after acks, started only while the event loop keeps up, so acks go first.
+
+    Acks and the work after them share one event loop. Were a burst of clicks to start all its work
+    at once, every ack arriving next would queue behind that work's callbacks. So the jobs wait here
+    and one starts after each quick turn of the loop (under ``MAX_LAG``): work that mostly waits on
+    I/O (a slow HR system) starts as fast as it comes; work that keeps the loop busy (the database,
+    Slack calls) is spread out, and the acks in between are answered first.
+    """
+
+    def __init__(self, *, max_lag: float = MAX_LAG) -> None:
+        self.max_lag = max_lag
+        self.waiting: deque[Job] = deque()
+        self.running: set[asyncio.Task[Any]] = set()
+        self._admitting = False
+
+    def start(self, job: Job) -> None:
+        """Start ``job`` now, holding its task until it ends (the loop keeps only weak references)."""
+        task = asyncio.create_task(job())
+        self.running.add(task)
+        task.add_done_callback(self._ended)
+
+    def add(self, job: Job) -> None:
+        """Start ``job`` when the event loop has room for it."""
+        self.waiting.append(job)
+        if not self._admitting:
+            self._admitting = True
+            self.start(self._admit)
+
+    async def _admit(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.waiting:
+                began = loop.time()
+                await asyncio.sleep(0)  # one turn: everything ready before us (acks too) runs first
+                if loop.time() - began > self.max_lag:
+                    await asyncio.sleep(self.max_lag)
+                else:
+                    self.start(self.waiting.popleft())
+        finally:
+            self._admitting = False
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        self.running.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("work after an ack failed", exc_info=error)
 
 
 @dataclass(frozen=True)
 class Deps:
-    """What listeners need: the service, the settings, and the work running after acks."""
+    """What listeners need: the service, the settings, and the backlog of work after acks."""
 
     service: LeaveService
     settings: Settings
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set, compare=False)
+    backlog: Backlog = field(default_factory=Backlog, compare=False)
 
     def today(self) -> date:
         """Today in the company's time zone."""
         return datetime.now(self.settings.zone).date()
 
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run ``work`` as a task the app holds on to until it ends (the loop keeps only weak references)."""
-        task = asyncio.create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self._forget)
-        return task
-
-    def _forget(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("background work failed", exc_info=error)
-
     def after_ack(
-        self, context: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, work: Work
+        self,
+        context: dict[str, Any],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        work: Work,
+        *,
+        urgent: bool = False,
     ) -> None:
-        """Do ``work`` after the ack: once per Slack delivery, with any failure told to the user behind ``body``."""
-        self.spawn(_once(context.get(DELIVERY), work, body, client))
+        """Call ``work()`` after the ack, once per Slack delivery, telling the user behind ``body`` of any failure.
 
+        ``urgent`` work opens a modal, whose trigger id expires 3 s after the click: it starts at
+        once instead of waiting in the backlog.
+        """
+        job = partial(self._once, context.get(DELIVERY), work, body, client)
+        if urgent:
+            self.backlog.start(job)
+        else:
+            self.backlog.add(job)
 
-async def _once(
-    delivery: asyncio.Task[bool] | None, work: Work, body: dict[str, Any], client: AsyncWebClient
-) -> None:
-    try:
+    async def _once(
+        self, delivery: str | None, work: Work, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         async with reporting_errors(body, client):
-            # False: another copy of this delivery (a retry, maybe on another instance) was recorded first.
-            if delivery is None or await delivery:
-                await work
-    finally:
-        work.close()  # a no-op once awaited; a coroutine never started would warn when collected
+            # False: a retry of this delivery (maybe on another instance) was recorded first, and works.
+            if delivery is None or await self.service.store.first_delivery(key=delivery):
+                await work()
 
 
 async def report_error(error: BaseException, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -28,7 +29,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        deps.after_ack(context, body, client, send(deps, body, action, respond))
+        deps.after_ack(context, body, client, partial(send, deps, body, action, respond))
 
     @app.action(ids.EDIT)
     async def edit(
@@ -40,7 +41,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        deps.after_ack(context, body, client, reopen(deps, body, action, client, respond))
+        deps.after_ack(
+            context, body, client, partial(reopen, deps, body, action, client, respond), urgent=True
+        )
 
     @app.action(ids.DISCARD)
     async def discard(
@@ -51,7 +54,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        deps.after_ack(context, body, client, respond(delete_original=True))
+        deps.after_ack(context, body, client, partial(respond, delete_original=True))
 
     @app.action(ids.APPROVE)
     async def approve(
@@ -63,7 +66,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        deps.after_ack(context, body, client, approved(deps, body, action, respond))
+        deps.after_ack(context, body, client, partial(approved, deps, body, action, respond))
 
     @app.action(ids.DECLINE)
     async def decline(
@@ -75,7 +78,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        deps.after_ack(context, body, client, ask_decline_reason(deps, body, action, client, respond))
+        work = partial(ask_decline_reason, deps, body, action, client, respond)
+        deps.after_ack(context, body, client, work, urgent=True)
 
 
 async def send(deps: Deps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -40,12 +41,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await preview(ack, deps, text)
         elif word == "who":
             await ack()
-            deps.after_ack(context, command, client, who(respond, deps, text.split()[1:]))
+            deps.after_ack(context, command, client, partial(who, respond, deps, text.split()[1:]))
         else:
             await ack()
-            deps.after_ack(
-                context, command, client, open_request_modal(client, deps, trigger_id=command["trigger_id"])
-            )
+            work = partial(open_request_modal, client, deps, trigger_id=command["trigger_id"])
+            deps.after_ack(context, command, client, work, urgent=True)
 
 
 async def open_request_modal(

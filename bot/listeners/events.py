@@ -36,7 +36,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         if event.get("tab", "home") == "home":
             # No one to tell on failure here: reporting_errors logs it (events are acked at once).
-            work = publish_home(deps.service, event["user"], today=deps.today())
+            work = partial(publish_home, deps.service, event["user"], today=deps.today())
             deps.after_ack(context, body, client, work)
 
     @app.action(home.REQUEST)
@@ -44,7 +44,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
-        deps.after_ack(context, body, client, open_request_modal(client, deps, trigger_id=body["trigger_id"]))
+        work = partial(open_request_modal, client, deps, trigger_id=body["trigger_id"])
+        deps.after_ack(context, body, client, work, urgent=True)
 
     @app.action(home.APPROVE)
     async def approve(
@@ -56,7 +57,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         work = partial(approve_in_home, deps, body["user"]["id"], int(action["value"]))
-        deps.after_ack(context, body, client, answer_in_home(deps, body["user"]["id"], work))
+        deps.after_ack(context, body, client, partial(answer_in_home, deps, body["user"]["id"], work))
 
     @app.action(home.DECLINE)
     async def decline(
@@ -68,7 +69,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         work = partial(ask_decline_reason, deps, body, int(action["value"]), client)
-        deps.after_ack(context, body, client, answer_in_home(deps, body["user"]["id"], work))
+        answer = partial(answer_in_home, deps, body["user"]["id"], work)
+        deps.after_ack(context, body, client, answer, urgent=True)
 
     @app.action(home.CANCEL)
     async def cancel(
@@ -80,7 +82,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         work = partial(cancel_in_home, deps, body["user"]["id"], int(action["value"]))
-        deps.after_ack(context, body, client, answer_in_home(deps, body["user"]["id"], work))
+        deps.after_ack(context, body, client, partial(answer_in_home, deps, body["user"]["id"], work))
 
 
 async def answer_in_home(deps: Deps, user_id: str, work: Callable[[], Awaitable[str | None]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -31,7 +32,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={exc.block_id: str(exc)})
             return
         await ack()
-        deps.after_ack(context, body, client, send(deps, draft, body, view, client))
+        deps.after_ack(context, body, client, partial(send, deps, draft, body, view, client))
 
     @app.view(ids.DECLINE_MODAL)
     async def decline_submitted(
@@ -42,7 +43,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        deps.after_ack(context, body, client, declined(deps, body, view, client))
+        deps.after_ack(context, body, client, partial(declined, deps, body, view, client))
 
 
 async def send(
