@@ -12,8 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -23,11 +22,10 @@ from typing import Any
 import httpx
 import pytest
 import slack_requests as sr
-import uvicorn
 from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
-from conftest import SECRET, Bot
+from conftest import Bot
 from fakes.slack import FakeSlack
 from fakes.timetastic import (
     ALICE,
@@ -42,17 +40,14 @@ from fakes.timetastic import (
     WEBHOOK_SECRET,
     FakeTimetastic,
 )
+from remote_bot import provider_bot, until
 from test_e2e import button_value, buttons, preview_value
 
-from bot.app import create_app, slack_client
-from bot.config import ConfigError, Settings, load_provider_config, load_settings
-from bot.server import create_server
-from bot.services.requests import LeaveService
+from bot.config import ConfigError, load_provider_config, load_settings
 from bot.services.whos_off import post_digest
-from bot.store import Store, create_engine, upgrade
+from bot.store import Store
 from bot.store.tables import LeaveRequest
 from bot.views import ids
-from bot.webhooks import webhook_receiver
 from providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -511,20 +506,6 @@ class TimetasticBot(Bot):
     timetastic: TimetasticProvider
 
 
-@asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free port of 127.0.0.1; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 @pytest.fixture
 async def tt(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[TimetasticBot]:
     """leavebot with LEAVEBOT_PROVIDER=timetastic, served by uvicorn; the fake pushes its webhooks to it.
@@ -532,38 +513,13 @@ async def tt(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[TimetasticBot]:
     On SQLite only: what Timetastic adds to the store is tested on both databases above, and the
     Slack flow itself on both in test_e2e.py.
     """
-    settings = Settings(
-        _env_file=None,
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.url,
-        database_url=f"sqlite:///{tmp_path}/leavebot.db",
-        leavebot_provider="timetastic",
-        digest_channel="C0DIGEST",
-    )
-    engine = create_engine(settings.database_url)
-    await upgrade(engine)
     with FakeTimetastic() as fake:
         provider = connect(fake)
-        client = slack_client(settings)
-        service = LeaveService(provider=provider, store=Store(engine), slack=client)
-        await service.warm_up()
-        app = create_app(settings, service=service, slack=client)
-        async with serving(create_server(app, service.store, webhooks=webhook_receiver(service))) as url:
-            fake.webhook_url, fake.deliver_automatically = f"{url}/webhooks/timetastic", True
-            async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-                yield TimetasticBot(http, slack, service, provider, settings, fake, provider)  # type: ignore[arg-type]
+        async with provider_bot(provider, slack, tmp_path) as bot:
+            fake.webhook_url = f"{str(bot.http.base_url).rstrip('/')}/webhooks/timetastic"
+            fake.deliver_automatically = True
+            yield TimetasticBot(**vars(bot), fake=fake, timetastic=provider)
         fake.deliver_automatically = False
-    await provider.aclose()
-    await engine.dispose()
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-    """Wait until an async ``check()`` holds, for work that runs after an answer."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "condition never became true"
-        await asyncio.sleep(0.02)
 
 
 async def submitted(tt: TimetasticBot, text: str = f"{DAY.isoformat()} pm for the dentist") -> LeaveRequest:
