@@ -88,7 +88,16 @@ class LeaveProvider(ABC):
 
     @abstractmethod
     async def submit(self, request: HolidayRequest) -> Booking:
-        """Book the request (pending where approval is native)."""
+        """Book the request: pending where approval is native; approved where the bot keeps approval
+        (it is then called only once an approver has approved, and approve/decline are never called)."""
+
+    async def validate(self, request: HolidayRequest) -> None:
+        """Raise ProviderRejected (in the provider's words) if the request could not be booked.
+
+        Called when a request is made where the bot keeps approval, so the requester hears of a
+        refusal at once rather than when an approver approves. Default: nothing to check.
+        """
+        return None
 
     @abstractmethod
     async def absences(self, start: date, end: date) -> list[Absence]:
@@ -200,6 +209,10 @@ class HttpProvider(LeaveProvider):
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request under the rate limit; map transport failures and error statuses to the typed errors."""
+        return self._check(await self._request_unchecked(method, url, **kwargs))
+
+    async def _request_unchecked(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request under the rate limit, waiting out short 429s; the last response, whatever its status."""
         for attempt in range(self.rate_limit_retries + 1):
             response = await self._send(method, url, **kwargs)
             wait = _seconds(response.headers.get("Retry-After"))
@@ -208,7 +221,7 @@ class HttpProvider(LeaveProvider):
             if (wait := 1.0 if wait is None else wait) > self.max_retry_wait:
                 break
             await asyncio.sleep(wait)  # 429 means the request was not processed: sending it again is safe
-        return self._check(response)
+        return response
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         if self._http is None:
@@ -248,6 +261,79 @@ class HttpProvider(LeaveProvider):
     def _error_detail(self, response: httpx.Response) -> str:
         """The provider's own words for an error response; subclasses know their envelope."""
         return response.text[:300]
+
+
+class SessionProvider(HttpProvider):
+    """A provider that signs in for a session (a token or a cookie) which can expire.
+
+    ``_request`` signs in before the first call, renews a session that ``_session_fresh`` says is
+    about to lapse, and when a response says the session expired (``_session_expired``) signs in
+    again once and repeats the call. Concurrent callers share one sign-in; a session refused right
+    after signing in is reported as ProviderAuthError, never retried in a loop.
+
+    Subclasses implement ``_sign_in`` with ``self._request(..., session=False)``, store what they
+    got, and return it from ``_session_headers`` (a cookie kept by the client needs no headers).
+    """
+
+    def __init__(
+        self,
+        config: BaseModel | None = None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        engine: AsyncEngine | None = None,
+    ) -> None:
+        super().__init__(config, http=http, engine=engine)
+        self._session_lock = asyncio.Lock()
+        self._session_generation = 0  # counts sign-ins; 0 = never signed in
+
+    @abstractmethod
+    async def _sign_in(self) -> None:
+        """Obtain a new session and keep it; raise ProviderAuthError when the credentials are refused."""
+
+    def _session_headers(self) -> dict[str, str]:
+        """Headers that carry the session on every call."""
+        return {}
+
+    def _session_fresh(self) -> bool:
+        """False when the session is known to lapse soon (a token with an expiry date)."""
+        return True
+
+    def _session_expired(self, response: httpx.Response) -> bool:
+        """True when a response says the session is no longer valid."""
+        return response.status_code == 401
+
+    async def _request(self, method: str, url: str, *, session: bool = True, **kwargs: Any) -> httpx.Response:
+        if not session:
+            return await super()._request(method, url, **kwargs)
+        generation = self._session_generation
+        if generation == 0 or not self._session_fresh():
+            generation = await self._renew_session(seen=generation)
+        headers = kwargs.pop("headers", None) or {}
+        response = await self._send_signed(method, url, headers, kwargs)
+        if self._session_expired(response):
+            await self._renew_session(seen=generation)
+            response = await self._send_signed(method, url, headers, kwargs)
+            if self._session_expired(response):  # refused straight after signing in: never loop
+                hint = self.auth_hint or "check the credentials"
+                raise ProviderAuthError(
+                    f"{self.display_name} refused a new session ({hint})", provider=self.name
+                )
+        return self._check(response)
+
+    async def _send_signed(
+        self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        return await self._request_unchecked(
+            method, url, headers={**self._session_headers(), **headers}, **kwargs
+        )
+
+    async def _renew_session(self, *, seen: int) -> int:
+        """Sign in, unless another caller already replaced the session ``seen``; the session's generation now."""
+        async with self._session_lock:
+            if self._session_generation == seen:
+                await self._sign_in()
+                self._session_generation += 1
+            return self._session_generation
 
 
 def _seconds(value: str | None) -> float | None:

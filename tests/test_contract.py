@@ -96,7 +96,10 @@ class TimetasticHarness(Harness):
             await provider.aclose()
 
 
-HARNESSES: list[type[Harness]] = [LocalHarness, TimetasticHarness]
+HARNESSES: list[type[Harness]] = [
+    LocalHarness,
+    TimetasticHarness,
+]
 
 
 def _cases() -> Iterator[Any]:
