@@ -17,16 +17,19 @@ from bot.services.people import People
 from bot.store import Store
 from bot.store.tables import LeaveRequest, now
 from bot.views import requests as views
-from providers.base import LeaveProvider
+from providers.base import ApprovalMode, LeaveProvider
 from providers.errors import ProviderError
 from providers.models import (
+    Booking,
     BookingEvent,
     Decision,
     Draft,
     HolidayRequest,
     LeaveType,
+    Outcome,
     Person,
     Status,
+    part_from_text,
     part_to_text,
 )
 
@@ -85,6 +88,11 @@ class LeaveService:
         except ProviderError as exc:
             log.warning("could not read leave types from %s at start: %s", self.provider.display_name, exc)
 
+    @property
+    def bot_kept(self) -> bool:
+        """True where the bot holds requests until approved, and books them only then."""
+        return self.provider.capabilities.approval is ApprovalMode.BOT
+
     def cached_leave_types(self) -> list[LeaveType]:
         """The leave types fetched last, without any I/O (for work done before the ack)."""
         return self._leave_types[1]
@@ -117,12 +125,19 @@ class LeaveService:
             reason=draft.reason,
         )
         try:
-            booking = await self.provider.submit(request)
+            if self.bot_kept:  # nothing is booked until an approver approves; refusals are heard now
+                await self.provider.validate(request)
+                booking = Booking(id="", status=Status.PENDING)
+            else:
+                booking = await self.provider.submit(request)
         except ProviderError:
             await self.store.move_request(request_id=row.id, from_status=[SUBMITTING], to_status=FAILED)
             raise
         await self.store.move_request(
-            request_id=row.id, from_status=[SUBMITTING], to_status=booking.status.value, booking_id=booking.id
+            request_id=row.id,
+            from_status=[SUBMITTING],
+            to_status=booking.status.value,
+            booking_id=booking.id or None,
         )
         await self.store.audit(request_id=row.id, actor=slack_user_id or person.id, action="submitted")
         approvers = await self._approvers(person)
@@ -208,8 +223,14 @@ class LeaveService:
         )
         if not claimed:
             return Decided(request, acted=False)
+        booked: dict[str, str] = {}
         try:
-            if decision is Decision.APPROVE:
+            if self.bot_kept and decision is Decision.APPROVE:
+                booking = await self.provider.submit(_holiday_request(request))
+                outcome, booked = Outcome(status=booking.status), {"booking_id": booking.id}
+            elif self.bot_kept:  # declined before anything was booked: nothing to tell the provider
+                outcome = Outcome(status=Status.DECLINED)
+            elif decision is Decision.APPROVE:
                 outcome = await self.provider.approve(request.booking_id or "")
             else:
                 outcome = await self.provider.decline(request.booking_id or "", reason)
@@ -229,6 +250,7 @@ class LeaveService:
             decline_reason=(reason or None) if outcome.status == Status.DECLINED else None,
             provider_updated_at=None,  # the bot's own change: from now on no event may move it backwards
             **decider,
+            **booked,
         )
         action = "already decided in the HR system" if outcome.already_actioned else decision.value
         await self.store.audit(request_id=request_id, actor=slack_user_id, action=action, detail=reason)
@@ -254,7 +276,10 @@ class LeaveService:
         if not claimed:
             return Decided(await self._reload(request_id), acted=False)
         try:
-            outcome = await self.provider.cancel(request.booking_id or "")
+            if request.booking_id is None and self.bot_kept:  # still only in our database
+                outcome = Outcome(status=Status.CANCELLED)
+            else:
+                outcome = await self.provider.cancel(request.booking_id or "")
         except ProviderError:
             await self.store.move_request(
                 request_id=request_id, from_status=[DECIDING], to_status=was, decided_by=request.decided_by
@@ -439,6 +464,27 @@ class LeaveService:
         """A user's own upcoming requests, and the requests waiting for their decision."""
         mine = await self.store.requests_of(slack_user_id=slack_user_id, since=today)
         return mine, await self.store.pending_for_approver(slack_user_id=slack_user_id)
+
+
+def _holiday_request(row: LeaveRequest) -> HolidayRequest:
+    """A stored request as the provider is asked to book it."""
+    leave_type = (
+        LeaveType(id=row.leave_type_id, name=row.leave_type_name or "") if row.leave_type_id else None
+    )
+    return HolidayRequest(
+        requester=Person(
+            id=row.requester_person_id,
+            name=row.requester_name,
+            email=row.requester_email,
+            slack_user_id=row.requester_slack_id,
+        ),
+        start_date=row.start_date,
+        end_date=row.end_date,
+        start=part_from_text(row.start_part),
+        end=part_from_text(row.end_part),
+        leave_type=leave_type,
+        reason=row.reason,
+    )
 
 
 def _newer(event: BookingEvent, request: LeaveRequest) -> bool:
