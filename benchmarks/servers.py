@@ -32,9 +32,17 @@ Stats = Callable[[], Awaitable[dict[str, Any]]]
 
 
 def memory() -> dict[str, float]:
-    """Resident and peak resident memory of this process, in MB (from /proc)."""
+    """Resident and peak resident memory of this process, in MB (from /proc where there is one)."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (
+            1024 * 1024 if sys.platform == "darwin" else 1024
+        )
+        return {"rss_mb": peak, "peak_rss_mb": peak}
     found: dict[str, float] = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in status.read_text().splitlines():
         name, _, value = line.partition(":")
         if name in ("VmRSS", "VmHWM"):
             found["rss_mb" if name == "VmRSS" else "peak_rss_mb"] = int(value.split()[0]) / 1024
@@ -103,10 +111,12 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
     from bot.app import create_app, slack_client
     from bot.config import Settings
     from bot.jobs import run_forever
+    from bot.parsing import warm_up as warm_up_parser
     from bot.runtime import PROVIDER_TIMEOUT, running
     from bot.server import create_server
     from bot.services.requests import LeaveService
     from bot.store import Store, create_engine, upgrade
+    from bot.webhooks import webhook_receiver
 
     settings = Settings(
         _env_file=None,
@@ -123,16 +133,24 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
         provider = SlowHrProvider(
             SlowHrProvider.Config(base_url=hr_url), http=httpx.AsyncClient(timeout=PROVIDER_TIMEOUT)
         )
-        service = LeaveService(provider=provider, store=Store(engine), slack=slack_client(settings))
+        service = LeaveService(
+            provider=provider, store=Store(engine), slack=slack_client(settings), zone=settings.zone
+        )
     else:
         from people import local_approvers
 
         os.environ["LOCAL_APPROVERS"] = local_approvers()
         service = await running(settings).__aenter__()  # lives as long as the process
     await service.warm_up()
+    warm_up_parser()
     assert service.slack is not None
     app = create_app(settings, service=service, slack=service.slack)
-    server = create_server(app, service.store, background=lambda: run_forever(service, settings))
+    server = create_server(
+        app,
+        service.store,
+        background=lambda: run_forever(service, settings),
+        webhooks=webhook_receiver(service),
+    )
 
     async def stats() -> dict[str, Any]:
         async with service.store.engine.connect() as connection:
