@@ -110,9 +110,7 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
 
     from bot.app import create_app, slack_client
     from bot.config import Settings
-    from bot.jobs import run_forever
-    from bot.parsing import warm_up as warm_up_parser
-    from bot.runtime import PROVIDER_TIMEOUT, running
+    from bot.runtime import PROVIDER_TIMEOUT, run_beside, running, warm_process
     from bot.server import create_server
     from bot.services.requests import LeaveService
     from bot.store import Store, create_engine, upgrade
@@ -141,14 +139,13 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
 
         os.environ["LOCAL_APPROVERS"] = local_approvers()
         service = await running(settings).__aenter__()  # lives as long as the process
-    await service.warm_up()
-    warm_up_parser()
+    warm_process()
     assert service.slack is not None
     app = create_app(settings, service=service, slack=service.slack)
     server = create_server(
         app,
         service.store,
-        background=lambda: run_forever(service, settings),
+        background=lambda: run_beside(service, settings),
         webhooks=webhook_receiver(service),
     )
 

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError, friendly
 from bot.parsing import ParseError, day_first, parse_request, today_in
-from bot.parsing import warm_up as warm_up_parser
 from providers.errors import ProviderAuthError, ProviderError
 from providers.models import Draft, LeaveType
 
@@ -97,21 +96,19 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from bot.app import create_app
-    from bot.jobs import run_forever
-    from bot.runtime import running
+    from bot.runtime import run_beside, running, warm_process
     from bot.server import create_server
     from bot.webhooks import webhook_receiver
 
     settings.require("slack_bot_token", "slack_signing_secret")
     async with running(settings) as service:
         assert service.slack is not None
-        await service.warm_up()
-        warm_up_parser()  # dateparser's first call is paid here, not by the first /leave
+        warm_process()
         app = create_app(settings, service=service, slack=service.slack)
         server = create_server(
             app,
             service.store,
-            background=lambda: run_forever(service, settings),
+            background=lambda: run_beside(service, settings),
             webhooks=webhook_receiver(service),
         )
         log.info("leavebot (%s provider) listening on port %s", service.provider.name, settings.port)
@@ -125,17 +122,15 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import create_app
-    from bot.jobs import run_forever
-    from bot.runtime import running
+    from bot.runtime import run_beside, running, warm_process
 
     settings.require("slack_bot_token", "slack_app_token")
     assert settings.slack_app_token is not None
     async with running(settings) as service:
         assert service.slack is not None
-        await service.warm_up()
-        warm_up_parser()  # dateparser's first call is paid here, not by the first /leave
+        warm_process()
         app = create_app(settings, service=service, slack=service.slack, socket_mode=True)
-        jobs = asyncio.create_task(run_forever(service, settings))
+        jobs = asyncio.create_task(run_beside(service, settings))
         try:
             await AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value()).start_async()
         finally:

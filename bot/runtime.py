@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,8 @@ import httpx
 
 from bot.app import slack_client
 from bot.config import Settings, load_provider_config
+from bot.jobs import run_forever
+from bot.parsing import warm_up as warm_up_parser
 from bot.services.requests import LeaveService
 from bot.store import Store, create_engine, upgrade
 from providers import PROVIDERS, HttpProvider
@@ -32,3 +35,22 @@ async def running(settings: Settings) -> AsyncIterator[LeaveService]:
     finally:
         await provider.aclose()
         await engine.dispose()
+
+
+def warm_process() -> None:
+    """Pay the one-off costs before the first request does."""
+    warm_up_parser()  # dateparser's first call is paid here, not by the first /leave
+    # What start-up allocated lives as long as the process: keep the collector from walking it under load
+    # (a full collection over it was the slowest ack measured by benchmarks/ack.py).
+    gc.collect()
+    gc.freeze()
+
+
+async def run_beside(service: LeaveService, settings: Settings) -> None:
+    """Everything that runs beside the server: leave types fetched once it listens, then the job loop.
+
+    Fetching leave types after listening keeps a slow HR system from delaying the start; until they
+    arrive a typed request just cannot name its type.
+    """
+    await service.warm_up()
+    await run_forever(service, settings)

@@ -43,6 +43,9 @@ def create_engine(url: str) -> AsyncEngine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL survives a crash of the process (what a restart is); only a power cut may lose the
+        # last commits. It saves an fsync per commit, the largest cost of the work after an ack.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     return engine
