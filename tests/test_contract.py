@@ -96,9 +96,104 @@ class TimetasticHarness(Harness):
             await provider.aclose()
 
 
+class OffiServHarness(Harness):
+    """OffiServ against its fake over real HTTP: a cookie session and links to follow (imports kept local)."""
+
+    provider_class = PROVIDERS["offiserv"]
+
+    @asynccontextmanager
+    async def start(self) -> AsyncIterator[Ready]:
+        """The provider signed in as the fake's HR account; Alice's address is stored with capitals there."""
+        from fakes.offiserv import EMAIL, PASSWORD, FakeOffiServ
+
+        from providers.offiserv import OffiServProvider
+
+        with FakeOffiServ() as fake:
+            config = OffiServProvider.Config(email=EMAIL, password=PASSWORD, base_url=fake.url)
+            provider = OffiServProvider(config, http=httpx.AsyncClient())
+            yield Ready(provider, known_email="alice@example.com", unknown_email="nobody@example.com")
+            await provider.aclose()
+
+
+class TimeTapHarness(Harness):
+    """TimeTap against its fake over real HTTP: a signed session, approvers from configuration (imports kept local)."""
+
+    provider_class = PROVIDERS["timetap"]
+
+    @asynccontextmanager
+    async def start(self) -> AsyncIterator[Ready]:
+        """The provider with the fake's keys; Alice's address is stored with capitals there."""
+        from fakes.timetap import API_KEY, BUSINESS_ID, PRIVATE_KEY, FakeTimeTap
+
+        from providers.timetap import TimeTapProvider
+
+        with FakeTimeTap() as fake:
+            config = TimeTapProvider.Config(
+                api_key=API_KEY,
+                private_key=PRIVATE_KEY,
+                business_id=BUSINESS_ID,
+                base_url=fake.url,
+                approvers="*=bob@example.com,carol@example.com",  # type: ignore[arg-type]  # parsed from text
+            )
+            provider = TimeTapProvider(config, http=httpx.AsyncClient())
+            yield Ready(provider, known_email="alice@example.com", unknown_email="nobody@example.com")
+            await provider.aclose()
+
+
+class WhenIWorkHarness(Harness):
+    """When I Work against its fake over real HTTP: a login token, statuses changed by PUT (imports kept local)."""
+
+    provider_class = PROVIDERS["wheniwork"]
+
+    @asynccontextmanager
+    async def start(self) -> AsyncIterator[Ready]:
+        """The provider signed in as the fake's admin; Alice's address is stored with capitals there."""
+        from fakes.wheniwork import API_KEY, PASSWORD, USERNAME, FakeWhenIWork
+
+        from providers.wheniwork import WhenIWorkProvider
+
+        with FakeWhenIWork() as fake:
+            config = WhenIWorkProvider.Config(
+                api_key=API_KEY, username=USERNAME, password=PASSWORD, base_url=fake.url
+            )
+            provider = WhenIWorkProvider(config, http=httpx.AsyncClient())
+            yield Ready(provider, known_email="alice@example.com", unknown_email="nobody@example.com")
+            await provider.aclose()
+
+
+class WhosOffHarness(Harness):
+    """WhosOff against its fake over real HTTP: nonce-signed tokens, gzip, approval kept by the bot (imports kept local)."""
+
+    provider_class = PROVIDERS["whosoff"]
+
+    @asynccontextmanager
+    async def start(self) -> AsyncIterator[Ready]:
+        """The provider signed in as the fake's Super User; Alice's address is stored with capitals there."""
+        from fakes.whosoff import APP_ID, CLIENT_SECRET, IP_ADDRESS, PASSWORD, USERNAME, FakeWhosOff
+
+        from providers.whosoff import WhosOffProvider
+
+        with FakeWhosOff() as fake:
+            config = WhosOffProvider.Config(
+                base_url=fake.url,
+                app_id=APP_ID,
+                client_secret=CLIENT_SECRET,
+                username=USERNAME,
+                password=PASSWORD,
+                ip_address=IP_ADDRESS,
+            )
+            provider = WhosOffProvider(config, http=httpx.AsyncClient())
+            yield Ready(provider, known_email="alice@example.com", unknown_email="nobody@example.com")
+            await provider.aclose()
+
+
 HARNESSES: list[type[Harness]] = [
     LocalHarness,
     TimetasticHarness,
+    OffiServHarness,
+    TimeTapHarness,
+    WhenIWorkHarness,
+    WhosOffHarness,
 ]
 
 

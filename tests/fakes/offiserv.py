@@ -1,0 +1,437 @@
+"""A real loopback HTTP server that behaves as OffiServ's API document says, for tests.
+
+From the document: ``POST /data/login`` with a JSON ``email`` and ``password`` sets a session
+cookie, and every other call needs it; the roots ``/data/users/me`` and ``/data/companies/my``;
+Users carrying their links (``managerUri``, ``reports``, ``approversChainUri``, ``leavesUri``,
+``leavesForApprovalUri``, ``leaveDaysLimitsUri``, ``companyUri``) and an organisation with its
+``admins`` and ``timezone``. Every linked resource lives at a path no client could guess, so a
+client must follow the links it is given (``issued`` records them all).
+
+What the document leaves open is served in the shapes leavebot assumes (providers/offiserv.py,
+``ASSUMED``), written out here independently: users carry ``email``; the organisation links its
+users at ``usersUri``; a leave request is ``{uri, id, start, end, leaveType, reason, state}`` with
+UTC date-times, created by POST on a user's ``leavesUri`` and changed by PUT ``{state}`` on its
+``uri``; leave-day limits are ``[{leaveType, limit, used}]``.
+
+An expired session is answered 401, or (``expired_answer = 302``) with a redirect to the login
+page; ``throttle_next`` answers 429 with ``Retry-After``. It runs in a daemon thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from zoneinfo import ZoneInfo
+
+EMAIL = "dave@example.com"  # the account leavebot signs in with: HR, sees everyone's leave
+PASSWORD = "correct horse battery staple"
+COOKIE = "OFFISERV_SID"
+STATES = ("NEW", "ACCEPTED", "REJECTED", "CANCELLED")
+LIVE = ("NEW", "ACCEPTED")
+OVERLAP = "These dates overlap another leave request."
+LEAVE_TYPES = ("Vacation", "On-demand leave", "Training")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received."""
+
+    method: str
+    path: str  # with its query string, as sent
+    body: Any
+    cookie: str | None  # the session cookie's value, if sent
+
+
+@dataclass
+class _Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeUser:
+    """Someone in the organisation; ``chain`` and ``manager`` name other users' keys."""
+
+    key: str
+    first: str
+    last: str
+    email: str
+    manager: str | None = None
+    chain: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=lambda: ["USER"])
+    limits: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {"leaveType": "Vacation", "limit": 26, "used": 4.5},
+            {"leaveType": "On-demand leave", "limit": 4, "used": 0},
+        ]
+    )
+    token: str = field(default_factory=lambda: secrets.token_hex(3))
+    leaves_link: str | None = None  # a test's own leavesUri for this user ("" leaves it out)
+
+
+def default_users() -> dict[str, FakeUser]:
+    """Alice (chain: Bob; manager Carol), Bob (no chain; manager Carol), Carol (neither), Mallory
+    (chain: Carol then Bob), and Dave, the HR admin whose account leavebot uses."""
+    users = [
+        FakeUser("alice", "Alice", "Archer", "Alice@Example.com", manager="carol", chain=["bob"]),
+        FakeUser("bob", "Bob", "Boss", "bob@example.com", manager="carol"),
+        FakeUser("carol", "Carol", "Chief", "carol@example.com"),
+        FakeUser("mallory", "Mallory", "Meddler", "mallory@example.com", chain=["carol", "bob"]),
+        FakeUser(
+            "dave",
+            "Dave",
+            "Admin",
+            EMAIL,
+            manager="carol",
+            roles=["USER", "ADMIN"],
+            limits=[{"leaveType": t, "limit": 26, "used": 0} for t in LEAVE_TYPES],
+        ),
+    ]
+    return {u.key: u for u in users}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        """Serve a GET."""
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        """Serve a POST."""
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        """Serve a PUT."""
+        self._handle("PUT")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+    def _handle(self, method: str) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        reply = self.server.fake._route(method, self.path, raw, self.headers.get("Cookie", ""))
+        payload = json.dumps(reply.body).encode() if reply.body is not None else b""
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeOffiServ) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+class FakeOffiServ:
+    """Loopback stand-in for OffiServ that records every call."""
+
+    def __init__(self) -> None:
+        self.email, self.password = EMAIL, PASSWORD
+        self.users = default_users()
+        self.timezone = "Europe/Warsaw"
+        self.company_links_users = True  # serve the (assumed) usersUri on the organisation
+        self.expired_answer = 401  # or 302: a redirect to the login page
+        self.login_answer = 200  # or 302: a form sign-in redirecting into the app
+        self.calls: list[Call] = []
+        self.leaves: dict[str, dict[str, Any]] = {}  # leave token -> stored leave (UTC date-times)
+        self.issued: set[str] = set()  # every link handed out
+        self._sessions: set[str] = set()
+        self._throttle, self._retry_after = 0, "1"
+        self._company = secrets.token_hex(3)
+        self._ids = itertools.count(70_001)
+        self._lock = threading.RLock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> FakeOffiServ:
+        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down and release its socket."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeOffiServ:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL, as OFFISERV_BASE_URL."""
+        if self._server is None:
+            raise RuntimeError("FakeOffiServ is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- test set-up and queries -------------------------------------------------------------------
+
+    def expire_sessions(self) -> None:
+        """Every session cookie handed out so far stops working."""
+        with self._lock:
+            self._sessions.clear()
+
+    def throttle_next(self, times: int = 1, *, retry_after: str = "1") -> None:
+        """Answer the next ``times`` calls 429, with this Retry-After."""
+        with self._lock:
+            self._throttle, self._retry_after = times, retry_after
+
+    def calls_to(self, method: str, path: str) -> list[Call]:
+        """Recorded calls of one method to one path (query string included)."""
+        with self._lock:
+            return [c for c in self.calls if c.method == method and c.path == path]
+
+    def link(self, key: str, what: str) -> str:
+        """The link the fake hands out for one of a user's resources ('user', 'leaves', 'chain', …)."""
+        token = self.users[key].token
+        return {
+            "user": f"/data/people/{token}",
+            "leaves": f"/data/people/{token}/time-off",
+            "approval": f"/data/tickets/awaiting/{token}",
+            "chain": f"/graph/{token}/approvers",
+            "limits": f"/data/limits?owner={token}",
+        }[what]
+
+    def leaves_of(self, key: str) -> list[dict[str, Any]]:
+        """A user's stored leave requests (date-times in UTC), oldest first."""
+        with self._lock:
+            return [leave for leave in self.leaves.values() if leave["user"] == key]
+
+    def add_leave(self, key: str, start: datetime, end: datetime, *, state: str = "ACCEPTED") -> str:
+        """Put a leave request straight into OffiServ's data; returns its uri."""
+        with self._lock:
+            return str(self._store_leave(key, start, end, "Vacation", "", state)["uri"])
+
+    # -- routing (server threads) -------------------------------------------------------------------
+
+    def _route(self, method: str, target: str, raw: bytes, cookie_header: str) -> _Reply:
+        with self._lock:
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode(errors="replace")
+            cookies = dict(part.strip().split("=", 1) for part in cookie_header.split(";") if "=" in part)
+            cookie = cookies.get(COOKIE)
+            self.calls.append(Call(method, target, body, cookie))
+            if self._throttle:
+                self._throttle -= 1
+                return _Reply(429, {"message": "Too many requests"}, {"Retry-After": self._retry_after})
+            if (method, target) == ("POST", "/data/login"):
+                return self._login(body)
+            if cookie not in self._sessions:
+                if self.expired_answer == 302:
+                    return _Reply(302, None, {"Location": f"/login?next={target}"})
+                return _Reply(401, {"message": "Not signed in"})
+            return self._dispatch(method, target, body)
+
+    def _login(self, body: Any) -> _Reply:
+        given = body if isinstance(body, dict) else {}
+        if (str(given.get("email", "")).lower(), given.get("password")) != (self.email, self.password):
+            return _Reply(401, {"message": "Wrong e-mail or password"})
+        session = secrets.token_urlsafe(16)
+        self._sessions.add(session)
+        headers = {"Set-Cookie": f"{COOKIE}={session}; Path=/; HttpOnly"}
+        if self.login_answer == 302:
+            return _Reply(302, None, headers | {"Location": "/"})
+        return _Reply(200, {"uri": self._issue(self.link("dave", "user"))}, headers)
+
+    def _dispatch(self, method: str, target: str, body: Any) -> _Reply:
+        if (method, target) == ("GET", "/data/users/me"):
+            return _Reply(200, self._user_json(self.users["dave"]))
+        if (method, target) == ("GET", "/data/companies/my"):
+            return _Reply(200, self._company_json())
+        if target not in self.issued:  # the client built a path instead of following a link
+            return _Reply(404, {"message": f"No resource at {target}"})
+        if target == self._company_uri():
+            return _Reply(200, self._company_json())
+        if target == f"{self._company_uri()}/people":
+            return _Reply(200, [self._user_json(u) for u in self.users.values()])
+        if target.startswith("/data/lv/"):
+            return self._leave(method, target.removeprefix("/data/lv/"), body)
+        for key in self.users:
+            for what in ("user", "leaves", "approval", "chain", "limits"):
+                if target == self.link(key, what):
+                    return self._user_resource(method, key, what, body)
+        return _Reply(404, {"message": f"No resource at {target}"})
+
+    def _user_resource(self, method: str, key: str, what: str, body: Any) -> _Reply:
+        user = self.users[key]
+        match method, what:
+            case "GET", "user":
+                return _Reply(200, self._user_json(user))
+            case "GET", "leaves":
+                return _Reply(200, [self._leave_json(leave) for leave in self.leaves_of(key)])
+            case "POST", "leaves":
+                return self._create(key, body if isinstance(body, dict) else {})
+            case "GET", "approval":
+                waiting = [
+                    leave
+                    for leave in self.leaves.values()
+                    if leave["state"] == "NEW" and key in self.users[leave["user"]].chain
+                ]
+                return _Reply(200, [self._leave_json(leave) for leave in waiting])
+            case "GET", "chain":
+                return _Reply(200, [self._brief(self.users[k]) for k in user.chain])
+            case "GET", "limits":
+                return _Reply(200, user.limits)
+        return _Reply(405, {"message": "Method not allowed"})
+
+    # -- JSON -----------------------------------------------------------------------------------
+
+    def _issue(self, link: str) -> str:
+        self.issued.add(link)
+        return link
+
+    def _company_uri(self) -> str:
+        return f"/data/organisations/{self._company}"
+
+    def _company_json(self) -> dict[str, Any]:
+        company = {
+            "uri": self._issue(self._company_uri()),
+            "name": "Example Ltd",
+            "employeesCount": len(self.users),
+            "domain": "",
+            "admins": [self._user_json(u) for u in self.users.values() if "ADMIN" in u.roles],
+            "created": "2019-03-01",
+            "country": "PL",
+            "timezone": self.timezone,
+            "features": ["leaves", "tickets"],
+        }
+        if self.company_links_users:
+            company["usersUri"] = self._issue(f"{self._company_uri()}/people")
+        return company
+
+    def _brief(self, user: FakeUser) -> dict[str, Any]:
+        """A reference to a user, as lists of Users carry them: its uri and name only."""
+        return {"uri": self._issue(self.link(user.key, "user")), "displayName": f"{user.first} {user.last}"}
+
+    def _user_json(self, user: FakeUser) -> dict[str, Any]:
+        reports = [u for u in self.users.values() if u.manager == user.key]
+        return {
+            "uri": self._issue(self.link(user.key, "user")),
+            "id": f"u-{user.token}",
+            "firstname": user.first,
+            "lastname": user.last,
+            "email": user.email,
+            "phone": "",
+            "mobile": "",
+            "displayName": f"{user.first} {user.last}",
+            "managerUri": self._issue(self.link(user.manager, "user")) if user.manager else None,
+            "reports": [self._brief(u) for u in reports],
+            "roles": user.roles,
+            "leavesUri": self._issue(self.link(user.key, "leaves"))
+            if user.leaves_link is None
+            else (user.leaves_link or None),
+            "leavesForApprovalUri": self._issue(self.link(user.key, "approval")),
+            "approversChainUri": self._issue(self.link(user.key, "chain")),
+            "leaveDaysLimitsUri": self._issue(self.link(user.key, "limits")),
+            "companyUri": self._issue(self._company_uri()),
+        }
+
+    def _leave_json(self, leave: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "uri": self._issue(leave["uri"]),
+            "id": leave["id"],
+            "start": leave["start"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end": leave["end"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "leaveType": leave["leaveType"],
+            "reason": leave["reason"],
+            "state": leave["state"],
+            "userUri": self.link(leave["user"], "user"),
+        }
+
+    # -- leave requests ---------------------------------------------------------------------------
+
+    def _moment(self, text: Any) -> datetime | None:
+        try:
+            moment = datetime.fromisoformat(str(text))
+        except ValueError:
+            return None
+        zone = ZoneInfo(self.timezone)  # one without an offset is the organisation's local time
+        return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+
+    def _create(self, key: str, body: dict[str, Any]) -> _Reply:
+        start, end = self._moment(body.get("start")), self._moment(body.get("end"))
+        kind, state = body.get("leaveType"), body.get("state", "NEW")
+        if start is None or end is None or end <= start:
+            return _Reply(400, {"message": "start and end must be date-times, end after start"})
+        if kind not in {limit["leaveType"] for limit in self.users[key].limits}:
+            return _Reply(400, {"message": f"Unknown leave type {kind!r}"})
+        if state not in LIVE:
+            return _Reply(400, {"message": f"A new leave request cannot be {state!r}"})
+        if any(
+            leave["state"] in LIVE and leave["start"] < end and leave["end"] > start
+            for leave in self.leaves_of(key)
+        ):
+            return _Reply(409, {"message": OVERLAP})
+        leave = self._store_leave(key, start, end, str(kind), str(body.get("reason") or ""), str(state))
+        return _Reply(201, self._leave_json(leave), {"Location": leave["uri"]})
+
+    def _store_leave(
+        self, key: str, start: datetime, end: datetime, kind: str, reason: str, state: str
+    ) -> dict[str, Any]:
+        token = secrets.token_hex(4)
+        leave = {
+            "uri": self._issue(f"/data/lv/{token}"),
+            "id": str(next(self._ids)),
+            "user": key,
+            "start": start.astimezone(UTC),
+            "end": end.astimezone(UTC),
+            "leaveType": kind,
+            "reason": reason,
+            "state": state,
+        }
+        self.leaves[token] = leave
+        return leave
+
+    def _leave(self, method: str, token: str, body: Any) -> _Reply:
+        leave = self.leaves.get(token)
+        if leave is None:
+            return _Reply(404, {"message": "No such leave request"})
+        if method == "GET":
+            return _Reply(200, self._leave_json(leave))
+        if method == "PUT":
+            state = body.get("state") if isinstance(body, dict) else None
+            if state not in STATES:
+                return _Reply(400, {"message": f"Unknown state {state!r}"})
+            leave["state"] = state
+            return _Reply(200, self._leave_json(leave))
+        return _Reply(405, {"message": "Method not allowed"})
+
+
+def local_midnight(day: date, zone: str = "Europe/Warsaw") -> datetime:
+    """Midnight starting ``day`` in a zone, as an aware date-time."""
+    return datetime.combine(day, datetime.min.time(), ZoneInfo(zone))
+
+
+def whole_days(day: date, days: int = 1, zone: str = "Europe/Warsaw") -> tuple[datetime, datetime]:
+    """From midnight starting ``day`` to midnight ``days`` later, in a zone."""
+    start = local_midnight(day, zone)
+    return start, local_midnight(day + timedelta(days=days), zone)

@@ -1,0 +1,574 @@
+"""A real loopback HTTP server that behaves as When I Work's API document says, for tests.
+
+What it holds to, from the document and the provider research: ``POST /2/login`` with ``W-Key``
+(header, or ``key`` in the body) and username/password, answering a ``login`` object whose token is
+the one to use (the users' own tokens are stale legacy copies here, so a client must pick the right
+one); the newer login service (``POST {login_url}/login`` → person and bearer token, ``GET /2/login``
+→ the person's workplaces, ``W-UserId`` to pick one); the token on every other call (``W-Token``
+header or query, or ``Authorization: Bearer``), answered 401 once a test expires it; requests with
+``status``/``user_status`` (0 pending, 1 canceled, 2 accepted, 3 expired, 4 denied) whose transitions
+are checked under one lock, so of two racing changes only one wins; a request must be canceled
+before it can be deleted; ``GET /2/requests`` needing ``start`` and ``end`` (a 400 with an empty
+text body otherwise), paged by ``page`` (from 0) and ``limit`` (default 5, at most 200) with
+``more``, side-loading ``users`` and ``messages``; ``/users?search=``; ``/requesttypes`` (404 when a
+test sets ``request_types = None``); messages on requests; errors as ``{"error", "code"}``; 429
+with ``Retry-After``, or the newer API's 403 that means "slow down".
+
+Dates are answered in the legacy form (``Fri, 14 Mar 2014 00:00:00 -0500``) unless ``iso_dates``.
+The error codes and wordings are this fake's own where the documents give none.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+API_KEY = "wiw-developer-key"
+USERNAME = "leavebot@example.com"  # the account leavebot signs in as: Dave, an admin
+PASSWORD = "correct-horse-battery"
+ZONE = ZoneInfo("America/Chicago")
+ACCOUNT_ID = 7000
+
+ALICE, BOB, CAROL, MALLORY, DAVE = 101, 102, 103, 104, 105
+DOWNTOWN, UPTOWN = 1, 2
+ADMIN, MANAGER, EMPLOYEE, SUPERVISOR = 1, 2, 3, 5
+PENDING, CANCELED, ACCEPTED, EXPIRED, DENIED = 0, 1, 2, 3, 4
+VACATION, SICK = 501, 502  # request type ids
+ALLOWED = {PENDING: {CANCELED, ACCEPTED, DENIED}, ACCEPTED: {CANCELED}}  # status changes a manager may make
+NAMES = {PENDING: "pending", CANCELED: "canceled", ACCEPTED: "accepted", EXPIRED: "expired", DENIED: "denied"}
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received, with the headers that carry credentials."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class _Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _error(status: int, message: str, code: int) -> _Reply:
+    return _Reply(status, {"error": message, "code": code})
+
+
+def _user(user_id: int, first: str, last: str, email: str, role: int, locations: list[int]) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "account_id": ACCOUNT_ID,
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "phone_number": "555-555-5555",
+        "role": role,
+        "locations": locations,
+        "positions": [],
+        "activated": True,
+        "is_deleted": False,
+        "token": f"legacy-user-token-{user_id}",  # "for legacy reasons": not the session token
+    }
+
+
+def default_users() -> list[dict[str, Any]]:
+    """Alice (employee, Downtown), Bob (manager), Carol (supervisor, Downtown), Mallory (employee,
+    Uptown) and Dave, the admin account leavebot signs in as. Alice's e-mail is stored with capitals."""
+    return [
+        _user(ALICE, "Alice", "Archer", "Alice@Example.com", EMPLOYEE, [DOWNTOWN]),
+        _user(BOB, "Bob", "Boss", "bob@example.com", MANAGER, [DOWNTOWN, UPTOWN]),
+        _user(CAROL, "Carol", "Chief", "carol@example.com", SUPERVISOR, [DOWNTOWN]),
+        _user(MALLORY, "Mallory", "Meddler", "mallory@example.com", EMPLOYEE, [UPTOWN]),
+        _user(DAVE, "Dave", "Admin", USERNAME, ADMIN, [DOWNTOWN, UPTOWN]),
+    ]
+
+
+def _read_time(value: Any) -> datetime | None:
+    """A request time in either documented form; None unless it carries an explicit offset."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parsedate_to_datetime(value) if value[:3].isalpha() else datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        """Serve a GET."""
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        """Serve a POST."""
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        """Serve a PUT."""
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        """Serve a DELETE."""
+        self._handle("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+    def _handle(self, method: str) -> None:
+        url = urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        reply = self.server.fake._route(method, url.path, dict(parse_qsl(url.query)), raw, headers)
+        if isinstance(reply.body, str):
+            payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
+        else:
+            payload, content_type = json.dumps(reply.body).encode(), "application/json"
+        self.send_response(reply.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeWhenIWork) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+class FakeWhenIWork:
+    """Loopback stand-in for When I Work's API (and its newer login service) that records every call."""
+
+    def __init__(self) -> None:
+        self.api_key = API_KEY
+        self.username = USERNAME
+        self.password = PASSWORD
+        self.zone = ZONE
+        self.iso_dates = False
+        self.users = default_users()
+        self.workplaces = [DAVE]  # the users the newer login's person has
+        self.request_types: list[dict[str, Any]] | None = [
+            {
+                "id": VACATION,
+                "account_id": ACCOUNT_ID,
+                "name": "Vacation",
+                "built_in": False,
+                "enabled": True,
+            },
+            {"id": SICK, "account_id": ACCOUNT_ID, "name": "Sick", "built_in": True, "enabled": True},
+            {"id": 503, "account_id": ACCOUNT_ID, "name": "Old type", "enabled": False, "is_deleted": True},
+        ]
+        self.requests: dict[int, dict[str, Any]] = {}
+        self.messages: list[dict[str, Any]] = []
+        self.calls: list[Call] = []
+        self.tokens: set[str] = set()
+        self.logins = 0
+        self._throttle = 0
+        self._throttle_status = 429
+        self._retry_after = "1"
+        self._failure: _Reply | None = None
+        self._lock = threading.RLock()
+        self._ids = itertools.count(9001)
+        self._token_ids = itertools.count(1)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> FakeWhenIWork:
+        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down and release its socket."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeWhenIWork:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def root(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        if self._server is None:
+            raise RuntimeError("FakeWhenIWork is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        """The API base, as WHENIWORK_BASE_URL."""
+        return f"{self.root}/2"
+
+    @property
+    def login_url(self) -> str:
+        """The newer login service, as WHENIWORK_LOGIN_URL."""
+        return f"{self.root}/login-service"
+
+    # -- test set-up and queries -----------------------------------------------------------------
+
+    def expire_tokens(self) -> None:
+        """Every token given out so far stops working (the next call answers 401)."""
+        with self._lock:
+            self.tokens.clear()
+
+    def throttle_next(self, times: int = 1, *, retry_after: str = "1", status: int = 429) -> None:
+        """Answer the next ``times`` calls with a rate limit: 429, or the newer API's 403."""
+        with self._lock:
+            self._throttle, self._retry_after, self._throttle_status = times, retry_after, status
+
+    def fail_next(self, status: int, message: str = "") -> None:
+        """Answer the next call (after the token check) with this status and ``{"error", "code"}`` body."""
+        with self._lock:
+            self._failure = _error(status, message, status) if message else _Reply(status, "")
+
+    def calls_to(self, method: str, path: str) -> list[Call]:
+        """Recorded calls of one method to one path (``/2/requests``), oldest first."""
+        with self._lock:
+            return [c for c in self.calls if c.method == method and c.path == path]
+
+    def add_request(
+        self,
+        user_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        status: int = ACCEPTED,
+        type_id: int | None = VACATION,
+        kind: int | None = None,
+    ) -> int:
+        """Put a request straight into When I Work's data; returns its id."""
+        with self._lock:
+            return int(self._new_request(user_id, start, end, status, type_id, kind, creator=user_id)["id"])
+
+    def messages_on(self, request_id: int) -> list[dict[str, Any]]:
+        """Messages attached to one request, oldest first."""
+        with self._lock:
+            return [m for m in self.messages if m["request_id"] == request_id]
+
+    def local(self, day: date, hour: int = 0, minute: int = 0) -> datetime:
+        """A wall-clock time in the account's zone."""
+        return datetime.combine(day, time(hour, minute), tzinfo=self.zone)
+
+    # -- routing (server threads) ----------------------------------------------------------------
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], raw: bytes, headers: dict[str, str]
+    ) -> _Reply:
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return _error(400, "The request body must be JSON.", 1001)
+        with self._lock:
+            kept = {
+                k: v for k, v in headers.items() if k in ("w-key", "w-token", "authorization", "w-userid")
+            }
+            self.calls.append(Call(method, path, query, body, kept))
+            if path == "/login-service/login" and method == "POST":
+                return self._person_login(headers, body)
+            if path == "/2/login" and method == "POST":
+                return self._legacy_login(headers, body)
+            if not path.startswith("/2/"):
+                return _error(404, f"No route {path}", 1004)
+            if (refused := self._refused(headers, query)) is not None:
+                return refused
+            if self._throttle:
+                self._throttle -= 1
+                return self._slow_down()
+            if self._failure is not None:
+                failure, self._failure = self._failure, None
+                return failure
+            return self._dispatch(method, path.removeprefix("/2"), query, body)
+
+    def _legacy_login(self, headers: dict[str, str], body: Any) -> _Reply:
+        body = body if isinstance(body, dict) else {}
+        if (headers.get("w-key") or body.get("key")) != self.api_key:
+            return _error(401, "Your API key is wrong or you're in the wrong place.", 1100)
+        if (body.get("username"), body.get("password")) != (self.username, self.password):
+            return _error(401, "Incorrect username or password.", 1101)
+        token = self._new_token("legacy")
+        dave = self._user(DAVE)
+        return _Reply(
+            200,
+            {
+                "login": {"id": 90, "email": self.username, "token": token},
+                "users": [dave],
+                "accounts": [self._account()],
+            },
+        )
+
+    def _person_login(self, headers: dict[str, str], body: Any) -> _Reply:
+        body = body if isinstance(body, dict) else {}
+        if headers.get("w-key") != self.api_key:
+            return _error(401, "Invalid developer key.", 1100)
+        if (body.get("email"), body.get("password")) != (self.username, self.password):
+            return _error(401, "Incorrect email or password.", 1101)
+        token = self._new_token("eyJhbGciOiJSUzI1NiIs")
+        return _Reply(200, {"person": {"id": "90", "email": self.username}, "token": token})
+
+    def _new_token(self, prefix: str) -> str:
+        self.logins += 1
+        token = f"{prefix}.{next(self._token_ids)}"
+        self.tokens.add(token)
+        return token
+
+    def _refused(self, headers: dict[str, str], query: dict[str, str]) -> _Reply | None:
+        bearer = headers.get("authorization", "")
+        token = headers.get("w-token") or query.get("W-Token") or bearer.removeprefix("Bearer ")
+        if token not in self.tokens:
+            return _error(401, "Your session has expired or the token is not valid; log in again.", 1110)
+        workplace = headers.get("w-userid")
+        if workplace is not None and workplace not in {str(w) for w in self.workplaces}:
+            return _error(403, "You do not have access to that workplace.", 1112)
+        return None
+
+    def _slow_down(self) -> _Reply:
+        reply = _error(self._throttle_status, "Too many requests: rate limit exceeded.", 1429)
+        reply.headers["Retry-After"] = self._retry_after
+        return reply
+
+    def _dispatch(self, method: str, path: str, query: dict[str, str], body: Any) -> _Reply:
+        parts = path.strip("/").split("/")
+        match method, parts:
+            case "GET", ["login"]:
+                return _Reply(200, {"users": [self._user(w) for w in self.workplaces], "accounts": []})
+            case "GET", ["account"]:
+                return _Reply(200, {"account": self._account()})
+            case "GET", ["users"]:
+                return _Reply(200, {"users": self._search(query)})
+            case "GET", ["users", user_id]:
+                found = next((u for u in self.users if str(u["id"]) == user_id), None)
+                return _Reply(200, {"user": found}) if found else _error(404, "User not found.", 1404)
+            case "GET", ["requesttypes"]:
+                if self.request_types is None:
+                    return _error(404, "Not found.", 1404)
+                return _Reply(200, {"request-types": self.request_types})
+            case "GET", ["requests"]:
+                return self._list(query)
+            case "GET", ["requests", request_id]:
+                request = self._find(request_id)
+                return self._envelope(request) if request else _error(404, "Request not found.", 1404)
+            case "POST", ["requests"]:
+                return self._create(body if isinstance(body, dict) else {})
+            case "PUT", ["requests", request_id]:
+                return self._update(request_id, body if isinstance(body, dict) else {})
+            case "DELETE", ["requests", request_id]:
+                return self._delete(request_id)
+            case "POST", ["messages"]:
+                return self._message(body if isinstance(body, dict) else {})
+            case "GET", ["messages"]:
+                return _Reply(200, {"messages": self.messages_on(int(query.get("request_id") or 0))})
+        return _error(404, f"No route {method} {path}", 1004)
+
+    # -- people ----------------------------------------------------------------------------------
+
+    def _account(self) -> dict[str, Any]:
+        return {
+            "id": ACCOUNT_ID,
+            "company": "Hill Valley Cafe",
+            "timezone_id": 11,
+            "timezone_name": self.zone.key,
+        }
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        return next(u for u in self.users if u["id"] == user_id)
+
+    def _search(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        """Users whose first name, last name or e-mail contain ``search`` (any case)."""
+        words = (query.get("search") or "").lower()
+        found = [
+            u
+            for u in self.users
+            if not u["is_deleted"]
+            and any(words in str(u[k]).lower() for k in ("first_name", "last_name", "email"))
+        ]
+        if query.get("location_id"):
+            found = [u for u in found if int(query["location_id"]) in u["locations"]]
+        return found
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def _stamp(self, moment: datetime) -> str:
+        local = moment.astimezone(self.zone)
+        return local.isoformat() if self.iso_dates else local.strftime("%a, %d %b %Y %H:%M:%S %z")
+
+    def _json(self, request: dict[str, Any]) -> dict[str, Any]:
+        state = request["user_status"]
+        return {
+            "id": request["id"],
+            "account_id": ACCOUNT_ID,
+            "user_id": request["user_id"],
+            "creator_id": request["creator_id"],
+            # "status" cannot show Denied (the docs say to read user_status): this fake shows it canceled.
+            "status": CANCELED if state == DENIED else state,
+            "user_status": state,
+            "type": request["type"],
+            "type_id": request["type_id"],
+            "start_time": self._stamp(request["start"]),
+            "end_time": self._stamp(request["end"]),
+            "created_at": self._stamp(request["created_at"]),
+            "updated_at": self._stamp(request["updated_at"]),
+        }
+
+    def _envelope(self, request: dict[str, Any]) -> _Reply:
+        return _Reply(
+            200,
+            {
+                "request": self._json(request),
+                "messages": self.messages_on(request["id"]),
+                "users": [self._user(request["user_id"])],
+            },
+        )
+
+    def _find(self, request_id: str) -> dict[str, Any] | None:
+        return self.requests.get(int(request_id)) if request_id.isdigit() else None
+
+    def _new_request(
+        self,
+        user_id: int,
+        start: datetime,
+        end: datetime,
+        status: int,
+        type_id: int | None,
+        kind: int | None,
+        *,
+        creator: int,
+    ) -> dict[str, Any]:
+        moment = datetime.now(self.zone)
+        request = {
+            "id": next(self._ids),
+            "user_id": user_id,
+            "creator_id": creator,
+            "user_status": status,
+            "type": kind if kind is not None else (0 if type_id is None else 1),
+            "type_id": type_id,
+            "start": start,
+            "end": end,
+            "created_at": moment,
+            "updated_at": moment,
+        }
+        self.requests[request["id"]] = request
+        return request
+
+    def _create(self, body: dict[str, Any]) -> _Reply:
+        missing = [k for k in ("user_id", "start_time", "end_time") if k not in body]
+        if missing:
+            return _error(400, f"Missing {', '.join(missing)}.", 1201)
+        start, end = _read_time(body["start_time"]), _read_time(body["end_time"])
+        if start is None or end is None:
+            return _error(
+                400, "start_time and end_time must be dates and times with a time zone offset.", 1202
+            )
+        if end <= start:
+            return _error(400, "The request must end after it starts.", 1203)
+        if not any(u["id"] == body["user_id"] for u in self.users):
+            return _error(404, "User not found.", 1404)
+        type_id, kind = body.get("type_id"), body.get("type")
+        known_types = {t["id"] for t in self.request_types or [] if t.get("enabled")}
+        if type_id is not None and type_id not in known_types:
+            return _error(400, "Unknown request type.", 1204)
+        if kind is not None and kind not in (0, 1, 2, 3):
+            return _error(400, "Unknown request type.", 1204)
+        status = body.get("status", PENDING)
+        if status not in (PENDING, ACCEPTED):
+            return _error(400, "A new request is pending or accepted.", 1205)
+        request = self._new_request(body["user_id"], start, end, status, type_id, kind, creator=DAVE)
+        return _Reply(201, {"request": self._json(request)})
+
+    def _update(self, request_id: str, body: dict[str, Any]) -> _Reply:
+        request = self._find(request_id)
+        if request is None:
+            return _error(404, "Request not found.", 1404)
+        target = body.get("status")
+        if target not in NAMES:
+            return _error(400, "status must be 0, 1, 2, 3 or 4.", 1206)
+        current = request["user_status"]
+        if target not in ALLOWED.get(current, set()):
+            return _error(400, f"This request is {NAMES[current]} and cannot be made {NAMES[target]}.", 1207)
+        request["user_status"] = target
+        request["updated_at"] = datetime.now(self.zone)
+        return _Reply(200, {"request": self._json(request)})
+
+    def _delete(self, request_id: str) -> _Reply:
+        request = self._find(request_id)
+        if request is None:
+            return _error(404, "Request not found.", 1404)
+        if request["user_status"] != CANCELED:
+            return _error(500, "The request must be canceled before it can be deleted", 1208)
+        del self.requests[request["id"]]
+        return _Reply(200, {"success": True})
+
+    def _list(self, query: dict[str, str]) -> _Reply:
+        try:
+            first, last = date.fromisoformat(query["start"]), date.fromisoformat(query["end"])
+        except (KeyError, ValueError):
+            return _Reply(400, "")  # documented: bad or missing dates answer an empty text/plain 400
+        begin = datetime.combine(first, time(0), tzinfo=self.zone)
+        finish = datetime.combine(last + timedelta(days=1), time(0), tzinfo=self.zone)
+        found = [r for r in self.requests.values() if r["start"] < finish and r["end"] > begin]
+        if query.get("user_id"):
+            found = [r for r in found if str(r["user_id"]) in query["user_id"].split(",")]
+        found.sort(key=lambda r: (r["start"], r["id"]))
+        page = int(query.get("page") or 0)
+        limit = min(int(query.get("limit") or 5), MAX_LIMIT)
+        shown = found[page * limit : (page + 1) * limit]
+        people = sorted({r["user_id"] for r in shown})
+        return _Reply(
+            200,
+            {
+                "requests": [self._json(r) for r in shown],
+                "users": [self._user(u) for u in people],
+                "messages": [m for m in self.messages if m["request_id"] in {r["id"] for r in shown}],
+                "more": (page + 1) * limit < len(found),
+                "page": page,
+                "total": -(-len(found) // limit),
+            },
+        )
+
+    def _message(self, body: dict[str, Any]) -> _Reply:
+        request = self._find(str(body.get("request_id", "")))
+        if request is None:
+            return _error(404, "Request not found.", 1404)
+        message = {
+            "id": next(self._ids),
+            "account_id": ACCOUNT_ID,
+            "user_id": DAVE,
+            "request_id": request["id"],
+            "title": str(body.get("title") or ""),
+            "content": str(body.get("content") or ""),
+        }
+        self.messages.append(message)
+        return _Reply(201, {"message": message})
