@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # Whose public holidays close the company when the provider knows none: "GB", "US-CA", "DE-BY".
     digest_country: str | None = None
     digest_skip_empty: bool = False
+    # The most people of one team (department; everyone where the HR system has none) off on a day;
+    # the approval card warns when approving would go over it. Unset: only the HR system's own limit.
+    max_off_per_team: int | None = Field(default=None, ge=1)
+    # Leave types whose name contains one of these words (any case) show as "Out of office" in the
+    # digest and `/leave who`; the approver's card still shows them.
+    private_leave_types: Annotated[frozenset[str], NoDecode] = frozenset({"sick"})
 
     @field_validator("slack_api_url")
     @classmethod
@@ -77,6 +83,11 @@ class Settings(BaseSettings):
     @classmethod
     def _read_days(cls, value: Any) -> Any:
         return parse_days(value) if isinstance(value, str) else value
+
+    @field_validator("private_leave_types", mode="before")
+    @classmethod
+    def _read_words(cls, value: Any) -> Any:
+        return parse_words(value) if isinstance(value, str) else value
 
     @field_validator("digest_country")
     @classmethod
@@ -138,6 +149,11 @@ def parse_days(text: str) -> frozenset[int]:
     if not days:
         raise ValueError("name at least one day, e.g. Mon-Fri")
     return frozenset(days)
+
+
+def parse_words(text: str) -> frozenset[str]:
+    """``Sick, Medical`` as lower-case words; empty text names none."""
+    return frozenset(w.strip().lower() for w in text.split(",") if w.strip())
 
 
 def _day_number(word: str) -> int:

@@ -1,4 +1,4 @@
-"""The background loop of `leavebot serve`: the daily digest and housekeeping, claimed in the store."""
+"""The background loop of `leavebot serve`: provider calls owed, the daily digest and housekeeping, claimed in the store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.store.tables import now
 
 log = logging.getLogger(__name__)
 
-TICK = 30.0  # seconds between checks
+TICK = 5.0  # seconds between checks: a queued provider call is retried within this of being due
 LATE_LIMIT = timedelta(hours=3)  # an instance started long after DIGEST_TIME doesn't post a stale digest
 DELIVERY_MEMORY = timedelta(hours=1)  # Slack's retries come within minutes
 
@@ -32,6 +32,7 @@ def digest_due(settings: Settings, moment: datetime) -> bool:
 
 async def tick(service: LeaveService, settings: Settings, moment: datetime) -> None:
     """One round of background work."""
+    await service.retry_due()
     if settings.digest_routes and digest_due(settings, moment):
         day = moment.astimezone(settings.zone).date()
         await post_digest(service, day=day, plan=DigestPlan.from_settings(settings))

@@ -13,6 +13,7 @@ from bot.config import Settings, load_provider_config
 from bot.jobs import run_forever
 from bot.parsing import warm_up as warm_up_parser
 from bot.services.requests import LeaveService
+from bot.services.whos_off import DigestPlan
 from bot.store import Store, create_engine, upgrade
 from providers import PROVIDERS, HttpProvider
 
@@ -31,7 +32,13 @@ async def running(settings: Settings) -> AsyncIterator[LeaveService]:
     provider = provider_cls(config, http=http, engine=engine)
     slack = slack_client(settings) if settings.slack_bot_token else None
     try:
-        yield LeaveService(provider=provider, store=Store(engine), slack=slack, zone=settings.zone)
+        yield LeaveService(
+            provider=provider,
+            store=Store(engine),
+            slack=slack,
+            zone=settings.zone,
+            plan=DigestPlan.from_settings(settings),
+        )
     finally:
         await provider.aclose()
         await engine.dispose()

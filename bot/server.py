@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from urllib.parse import parse_qsl
@@ -19,6 +20,10 @@ from starlette.routing import Route
 
 from bot.store import Store
 
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000  # bytes; Slack's largest payloads (a big modal's state) are a small part of this
+
 
 def create_server(
     app: AsyncApp,
@@ -34,8 +39,16 @@ def create_server(
     """
 
     async def slack_events(request: Request) -> Response:
-        bolt_request = to_async_bolt_request(request, await request.body())
-        return to_starlette_response(await app.async_dispatch(repair_form_body(bolt_request)))
+        body = await read_capped(request)
+        if body is None:
+            return PlainTextResponse("request too large", status_code=413)
+        try:
+            bolt_request = to_async_bolt_request(request, body)
+            return to_starlette_response(await app.async_dispatch(repair_form_body(bolt_request)))
+        except (ValueError, LookupError, TypeError, AttributeError) as exc:
+            # Bolt reads the body's shape before any listener runs: a body Slack never sends breaks it there.
+            log.warning("refused a malformed Slack request (%s: %s)", type(exc).__name__, str(exc)[:200])
+            return PlainTextResponse("malformed request", status_code=400)
 
     async def no_webhooks(_: Request) -> Response:
         return PlainTextResponse("no such webhook", status_code=404)
@@ -63,6 +76,19 @@ def create_server(
         Route("/webhooks/{provider}", webhooks or no_webhooks, methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def read_capped(request: Request, limit: int = MAX_BODY) -> bytes | None:
+    """The request body, or None once it is longer than ``limit`` (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def repair_form_body(request: AsyncBoltRequest) -> AsyncBoltRequest:

@@ -10,6 +10,7 @@ applied through ``LeaveService.apply_event``.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -18,6 +19,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from bot.server import read_capped
 from bot.services.requests import LeaveService
 from bot.store.tables import now
 from providers.errors import ProviderRejected
@@ -41,7 +43,14 @@ def webhook_receiver(service: LeaveService) -> Callable[[Request], Awaitable[Res
         if not provider.verify_webhook(request.headers):
             log.warning("refused a %s webhook without the right secret", provider.name)
             return PlainTextResponse("unauthorized", status_code=401)
-        body = await request.body()
+        body = await read_capped(request)
+        if body is None:
+            return PlainTextResponse("request too large", status_code=413)
+        try:
+            json.loads(body)  # every provider's webhooks are JSON: refuse garbage now, not after the 200
+        except ValueError:
+            log.warning("refused a %s webhook delivery that is not JSON", provider.name)
+            return PlainTextResponse("malformed delivery", status_code=400)
         return PlainTextResponse(
             "ok", background=BackgroundTask(apply_delivery, service, body, one_at_a_time)
         )

@@ -123,6 +123,10 @@ class LeaveProvider(ABC):
         """Leave left, where the provider tracks it."""
         return None
 
+    async def max_off(self, department: str) -> int | None:
+        """The most people of ``department`` the provider lets be off at once; None where it sets no limit."""
+        return None
+
     async def absences_of(self, person: Person, start: date, end: date) -> list[Absence]:
         """One person's absences touching ``start``..``end``; providers that can filter by person override this."""
         return [a for a in await self.absences(start, end) if a.person.id == person.id]

@@ -106,6 +106,7 @@ class _Department(_Vendor):
     name: str = ""
     manager_id: int | None = None
     boss_id: int | None = None  # the single-department answer's name for managerId
+    max_off: int = 0  # the most people off at once; 0 means no limit
 
 
 class _LeaveType(_Vendor):
@@ -280,6 +281,7 @@ class TimetasticProvider(HttpProvider):
         self._users_by_id: dict[int, _User] = {}
         self._users_by_email: dict[str, _User] = {}
         self._department_managers: dict[int, int] = {}
+        self._department_limits: dict[str, int] = {}
         self._users_read_at = -math.inf
         self._public_holidays: dict[int, tuple[float, list[PublicHoliday]]] = {}
 
@@ -376,10 +378,21 @@ class TimetasticProvider(HttpProvider):
         direct = user.approver_id or user.dept_manager_id or user.dept_boss_id
         if direct or user.department_id is None:
             return direct
+        await self._departments()
+        return self._department_managers.get(user.department_id) or None
+
+    async def _departments(self) -> None:
+        """Read the departments' managers and limits once per reading of the users."""
         if not self._department_managers:
             departments = self._parse(list[_Department], await self._call("GET", "/departments"))
             self._department_managers = {d.id: d.manager_id or d.boss_id or 0 for d in departments}
-        return self._department_managers.get(user.department_id) or None
+            self._department_limits = {d.name: d.max_off for d in departments}
+
+    async def max_off(self, department: str) -> int | None:
+        """The department's "maxOff" (people off at once); None where it is 0, Timetastic's "no limit"."""
+        await self._users()  # a stale user list also drops the departments, so they are re-read
+        await self._departments()
+        return self._department_limits.get(department) or None
 
     async def balance(self, person: Person) -> Balance | None:
         """The allowance remaining this leave year, in the user's own unit (days or hours)."""

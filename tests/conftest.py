@@ -37,6 +37,17 @@ USERS = {
     MALLORY: ("mallory@example.com", "Mallory Meddler"),
 }
 APPROVERS = "*=bob@example.com,carol@example.com"
+# What the fault-injection tests tried and what the provider ended up holding; printed after the run.
+FIGURES: Counter[str] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The reliability figures: requests tried under faults, refused, duplicated (must be 0), lost (must be 0)."""
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        terminalreporter.write_line(
+            ", ".join(f"{k} {FIGURES[k]}" for k in ("tried", "refused", "duplicated", "lost"))
+        )
 
 
 def _postgres_reachable() -> bool:
@@ -91,17 +102,20 @@ def slack() -> Iterator[FakeSlack]:
 
 
 class SpyProvider(LocalProvider):
-    """The real local provider, counting its actions and failing on demand (a provider outage)."""
+    """The real local provider, counting its actions and failing on demand (a provider outage).
+
+    ``failures["submit"] = [error, error]`` makes the next two submissions raise ``error``.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.calls: Counter[str] = Counter()
-        self.failures: dict[str, Exception] = {}
+        self.failures: dict[str, list[Exception]] = {}
 
     def _called(self, name: str) -> None:
         self.calls[name] += 1
-        if name in self.failures:
-            raise self.failures.pop(name)
+        if self.failures.get(name):
+            raise self.failures[name].pop(0)
 
     async def submit(self, request: HolidayRequest) -> Booking:
         self._called("submit")
@@ -114,6 +128,10 @@ class SpyProvider(LocalProvider):
     async def decline(self, booking_id: str, reason: str) -> Outcome:
         self._called("decline")
         return await super().decline(booking_id, reason)
+
+    async def cancel(self, booking_id: str) -> Outcome:
+        self._called("cancel")
+        return await super().cancel(booking_id)
 
 
 @dataclass

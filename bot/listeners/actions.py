@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners import Deps
 from bot.listeners.commands import open_request_modal
-from bot.services.requests import SUBMITTING, Submitted
+from bot.services.requests import SUBMITTING, Decided, Submitted
 from bot.views import ids
 from bot.views import requests as views
 from providers.models import Decision, Status
@@ -103,8 +103,8 @@ async def approved(deps: Deps, body: dict[str, Any], action: dict[str, Any], res
     result = await deps.service.decide(
         request_id=int(action["value"]), slack_user_id=body["user"]["id"], decision=Decision.APPROVE
     )
-    if not result.acted:
-        await respond(text=already_decided(result.request), response_type="ephemeral", replace_original=False)
+    if answer := decided_text(result):
+        await respond(text=answer, response_type="ephemeral", replace_original=False)
 
 
 async def ask_decline_reason(
@@ -121,6 +121,11 @@ async def ask_decline_reason(
 def submitted_text(result: Submitted) -> str:
     """What the requester sees once their request was sent."""
     when = result.request.span.describe()
+    if result.queued:
+        return (
+            f"⏳ The HR system isn't answering right now. Your leave for {when} is saved and will be sent "
+            "automatically when it is back; I'll message you then."
+        )
     if result.request.status == SUBMITTING:
         return f"Your leave for {when} is being sent already; you'll see the result here in a moment."
     if result.request.status != Status.PENDING:
@@ -133,6 +138,16 @@ def submitted_text(result: Submitted) -> str:
     again = " (you had sent this already)" if result.duplicate else ""
     names = ", ".join(f"<@{a}>" for a in result.approvers)
     return f"📨 Sent{again}: your leave for {when} is waiting for {names}."
+
+
+def decided_text(result: Decided) -> str | None:
+    """What the one who decided (or cancelled) is told, if anything beyond the updated cards."""
+    if result.queued:
+        return (
+            "⏳ The HR system isn't answering right now. This is saved and will be sent automatically "
+            "when it is back; everyone concerned will be told then."
+        )
+    return None if result.acted else already_decided(result.request)
 
 
 def already_decided(request: Any) -> str:

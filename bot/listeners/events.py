@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserError, friendly
 from bot.listeners import Deps
-from bot.listeners.actions import already_decided
+from bot.listeners.actions import already_decided, decided_text
 from bot.listeners.commands import open_request_modal
 from bot.services.home import publish_home
 from bot.views import home
@@ -106,7 +106,7 @@ async def approve_in_home(deps: Deps, user_id: str, request_id: int) -> str | No
     result = await deps.service.decide(
         request_id=request_id, slack_user_id=user_id, decision=Decision.APPROVE
     )
-    return None if result.acted else already_decided(result.request)
+    return decided_text(result)
 
 
 async def ask_decline_reason(
@@ -124,7 +124,7 @@ async def cancel_in_home(deps: Deps, user_id: str, request_id: int) -> str | Non
     """Cancel one's own leave (the service refreshes every Home concerned)."""
     result = await deps.service.cancel(request_id=request_id, slack_user_id=user_id)
     if result.acted:
-        return None
+        return decided_text(result)
     request = result.request
     if request.status == "deciding":
         return f"Your leave for {request.span.describe()} is being decided right now; try again in a moment."

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners import Deps
-from bot.listeners.actions import already_decided, submitted_text
+from bot.listeners.actions import decided_text, submitted_text
 from bot.views import ids
 from bot.views import requests as views
 from providers.models import Decision, Draft
@@ -66,5 +66,5 @@ async def declined(deps: Deps, body: dict[str, Any], view: dict[str, Any], clien
         decision=Decision.DECLINE,
         reason=(field.get("value") or "").strip(),
     )
-    if not result.acted:
-        await client.chat_postMessage(channel=user_id, text=already_decided(result.request))
+    if answer := decided_text(result):
+        await client.chat_postMessage(channel=user_id, text=answer)

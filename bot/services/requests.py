@@ -11,16 +11,30 @@ from datetime import UTC, date, timedelta, tzinfo
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import NotAnApprover, UserError
+from bot.errors import NotAnApprover, UserError, friendly
+from bot.services.context import card_context
 from bot.services.home import refresh_homes
+from bot.services.outbox import (
+    APPROVE,
+    AUDIT,
+    CANCEL,
+    DECLINE,
+    DONE,
+    GAVE_UP,
+    REFUSED,
+    SUBMIT,
+    WHAT,
+    RetryPolicy,
+    transient,
+)
 from bot.services.people import People
+from bot.services.whos_off import DigestPlan
 from bot.store import Store
-from bot.store.tables import LeaveRequest, now
+from bot.store.tables import LeaveRequest, OutboxJob, now
 from bot.views import requests as views
 from providers.base import ApprovalMode, LeaveProvider
 from providers.errors import ProviderError
 from providers.models import (
-    Booking,
     BookingEvent,
     Decision,
     Draft,
@@ -45,31 +59,45 @@ STAGE: dict[str, int] = {Status.PENDING: 0, Status.APPROVED: 1, Status.DECLINED:
 
 @dataclass(frozen=True)
 class Submitted:
-    """A submitted request; ``duplicate`` when this key had been submitted before."""
+    """A submitted request; ``duplicate`` when this key had been submitted before, ``queued`` when
+    the provider could not be reached and the outbox will send it."""
 
     request: LeaveRequest
     approvers: list[str]
     duplicate: bool = False
+    queued: bool = False
 
 
 @dataclass(frozen=True)
 class Decided:
-    """A decision; ``acted`` is False when someone had decided already (the request shows who)."""
+    """A decision; ``acted`` is False when someone had decided already (the request shows who),
+    ``queued`` when the provider could not be reached and the outbox will send it."""
 
     request: LeaveRequest
     acted: bool
+    queued: bool = False
 
 
 class LeaveService:
     """Requests and decisions, against one provider, one store and (optionally) Slack."""
 
     def __init__(
-        self, *, provider: LeaveProvider, store: Store, slack: AsyncWebClient | None, zone: tzinfo = UTC
+        self,
+        *,
+        provider: LeaveProvider,
+        store: Store,
+        slack: AsyncWebClient | None,
+        zone: tzinfo = UTC,
+        retry: RetryPolicy | None = None,
+        plan: DigestPlan | None = None,
     ) -> None:
         self.provider = provider
         self.store = store
         self.slack = slack
         self.zone = zone  # the company's time zone: what "today" is in the App Home
+        self.retry = retry or RetryPolicy()  # how long the outbox keeps trying a provider that is down
+        # The company calendar and the team's limit, for the approval card's context.
+        self.plan = plan or DigestPlan(routes={})
         self.people = People(store=store, provider=provider, slack=slack)
         self._leave_types: tuple[float, list[LeaveType]] = (0.0, [])
 
@@ -115,38 +143,41 @@ class LeaveService:
             return Submitted(
                 row, [card.approver_slack_id for card in await self.store.cards(request_id=row.id)], True
             )
-        request = HolidayRequest(
-            requester=person,
-            start_date=draft.start_date,
-            end_date=draft.end_date,
-            start=draft.start,
-            end=draft.end,
-            leave_type=leave_type,
-            reason=draft.reason,
-        )
+        assert row.id is not None
+        if self.bot_kept:  # nothing is booked until an approver approves; a refusal is heard now
+            await self._validate(row)
+            await self.store.move_request(
+                request_id=row.id, from_status=[SUBMITTING], to_status=Status.PENDING
+            )
+            await self.store.audit(request_id=row.id, actor=slack_user_id or person.id, action="submitted")
+            return Submitted(await self._reload(row.id), await self._ask_approvers(row.id))
+        job = OutboxJob(request_id=row.id, kind=SUBMIT, actor=slack_user_id, revert_to=FAILED)
+        if not await self._attempt(job):
+            return Submitted(await self._reload(row.id), [], queued=True)
+        return Submitted(await self._reload(row.id), await self._ask_approvers(row.id))
+
+    async def _validate(self, row: LeaveRequest) -> None:
+        """Ask the provider whether it could book the request; not reaching it is no reason to refuse."""
         try:
-            if self.bot_kept:  # nothing is booked until an approver approves; refusals are heard now
-                await self.provider.validate(request)
-                booking = Booking(id="", status=Status.PENDING)
-            else:
-                booking = await self.provider.submit(request)
-        except ProviderError:
-            await self.store.move_request(request_id=row.id, from_status=[SUBMITTING], to_status=FAILED)
-            raise
-        await self.store.move_request(
-            request_id=row.id,
-            from_status=[SUBMITTING],
-            to_status=booking.status.value,
-            booking_id=booking.id or None,
-        )
-        await self.store.audit(request_id=row.id, actor=slack_user_id or person.id, action="submitted")
-        approvers = await self._approvers(person)
-        await self.store.add_approvers(request_id=row.id, slack_user_ids=approvers)
-        row = await self._reload(row.id)
+            await self.provider.validate(_holiday_request(row))
+        except ProviderError as exc:
+            if not transient(exc):
+                await self.store.move_request(
+                    request_id=row.id or 0, from_status=[SUBMITTING], to_status=FAILED
+                )
+                raise
+            log.warning("could not validate request %s with %s: %s", row.id, self.provider.display_name, exc)
+
+    async def _ask_approvers(self, request_id: int) -> list[str]:
+        """Record the requester's approvers and DM each a card while the request is pending."""
+        row = await self._reload(request_id)
+        approvers = await self._approvers(_holiday_request(row).requester)
+        await self.store.add_approvers(request_id=request_id, slack_user_ids=approvers)
+        row = await self._reload(request_id)
         if row.status == Status.PENDING:
             await self._post_cards(row)
         await refresh_homes(self, row)
-        return Submitted(row, approvers)
+        return approvers
 
     async def _leave_type(self, name: str | None) -> LeaveType | None:
         types = await self.leave_types()
@@ -195,13 +226,13 @@ class LeaveService:
         """DM each approver their own copy of the card, remembering where it went."""
         if self.slack is None:
             return
-        for card in await self.store.cards(request_id=request.id):
-            if card.ts:
-                continue
+        cards = [card for card in await self.store.cards(request_id=request.id) if not card.ts]
+        about = await card_context(self, request) if cards else None  # once for every approver
+        for card in cards:
             answer = await self.slack.chat_postMessage(
                 channel=card.approver_slack_id,
                 text=views.card_fallback(request),
-                blocks=views.approval_card(request),
+                blocks=views.approval_card(request, about),
             )
             await self.store.set_card_message(card_id=card.id, channel=answer["channel"], ts=answer["ts"])
 
@@ -223,42 +254,12 @@ class LeaveService:
         )
         if not claimed:
             return Decided(request, acted=False)
-        booked: dict[str, str] = {}
-        try:
-            if self.bot_kept and decision is Decision.APPROVE:
-                booking = await self.provider.submit(_holiday_request(request))
-                outcome, booked = Outcome(status=booking.status), {"booking_id": booking.id}
-            elif self.bot_kept:  # declined before anything was booked: nothing to tell the provider
-                outcome = Outcome(status=Status.DECLINED)
-            elif decision is Decision.APPROVE:
-                outcome = await self.provider.approve(request.booking_id or "")
-            else:
-                outcome = await self.provider.decline(request.booking_id or "", reason)
-        except ProviderError:
-            await self.store.move_request(
-                request_id=request_id, from_status=[DECIDING], to_status=Status.PENDING, decided_by=None
-            )
-            raise
-        # Someone else decided first at the provider: name them (when Slack knows them), not the clicker.
-        decider = (
-            {"decided_by": await self._slack_id_of(outcome.decided_by)} if outcome.already_actioned else {}
+        kind = APPROVE if decision is Decision.APPROVE else DECLINE
+        job = OutboxJob(
+            request_id=request_id, kind=kind, actor=slack_user_id, reason=reason, revert_to=Status.PENDING
         )
-        await self.store.move_request(
-            request_id=request_id,
-            from_status=[DECIDING],
-            to_status=outcome.status.value,
-            decline_reason=(reason or None) if outcome.status == Status.DECLINED else None,
-            provider_updated_at=None,  # the bot's own change: from now on no event may move it backwards
-            **decider,
-            **booked,
-        )
-        action = "already decided in the HR system" if outcome.already_actioned else decision.value
-        await self.store.audit(request_id=request_id, actor=slack_user_id, action=action, detail=reason)
-        request = await self._reload(request_id)
-        await self.refresh_cards(request)
-        await self._tell_requester(request)
-        await refresh_homes(self, request)
-        return Decided(request, acted=True)
+        done = await self._attempt(job)
+        return Decided(await self._reload(request_id), acted=True, queued=not done)
 
     async def cancel(self, *, request_id: int, slack_user_id: str) -> Decided:
         """Withdraw one's own pending or approved leave, once; then update every card and Home.
@@ -275,46 +276,166 @@ class LeaveService:
         )
         if not claimed:
             return Decided(await self._reload(request_id), acted=False)
-        try:
-            if request.booking_id is None and self.bot_kept:  # still only in our database
-                outcome = Outcome(status=Status.CANCELLED)
-            else:
-                outcome = await self.provider.cancel(request.booking_id or "")
-        except ProviderError:
-            await self.store.move_request(
-                request_id=request_id, from_status=[DECIDING], to_status=was, decided_by=request.decided_by
-            )
-            raise
-        decider = (
-            {"decided_by": await self._slack_id_of(outcome.decided_by)} if outcome.already_actioned else {}
-        )
-        await self.store.move_request(
+        job = OutboxJob(
             request_id=request_id,
-            from_status=[DECIDING],
-            to_status=outcome.status.value,
-            provider_updated_at=None,  # the bot's own change: from now on no event may move it backwards
-            **decider,
+            kind=CANCEL,
+            actor=slack_user_id,
+            revert_to=was,
+            revert_decided_by=request.decided_by,
         )
-        action = "already decided in the HR system" if outcome.already_actioned else "cancel"
-        await self.store.audit(request_id=request_id, actor=slack_user_id, action=action)
-        request = await self._reload(request_id)
-        await self.refresh_cards(request)
-        await refresh_homes(self, request)
-        return Decided(request, acted=True)
+        done = await self._attempt(job)
+        return Decided(await self._reload(request_id), acted=True, queued=not done)
+
+    # The outbox: every provider call that changes a booking is stored first, then tried
+
+    async def _attempt(self, job: OutboxJob) -> bool:
+        """Store ``job`` and try it at once: True when done, False when it waits in the outbox for a retry.
+
+        A refusal (not a passing failure) puts the request back as it was and is raised to the caller.
+        """
+        job = await self.store.enqueue(job=job, lease=self.retry.lease)
+        return await self._try(job, inline=True)
+
+    async def retry_due(self) -> int:
+        """Try the outbox jobs that are due (the background loop calls this); how many were tried."""
+        jobs = await self.store.claim_due(lease=self.retry.lease)
+        for job in jobs:
+            try:
+                await self._try(job, inline=False)
+            except Exception:  # one job's failure must not hold up the others; it was reported already
+                log.exception("outbox job %s (%s of request %s) failed", job.id, job.kind, job.request_id)
+        return len(jobs)
+
+    async def _try(self, job: OutboxJob, *, inline: bool) -> bool:
+        assert job.id is not None
+        attempts = job.attempts + 1
+        try:
+            await self._perform(job)
+        except ProviderError as exc:
+            if transient(exc) and attempts < self.retry.tries:
+                due = now() + self.retry.delay(attempts, exc)
+                await self.store.retry_job(job_id=job.id, attempts=attempts, due_at=due, error=exc.message)
+                log.warning("%s of request %s queued: %s", job.kind, job.request_id, exc.message)
+                return False
+            request = await self._revert(job)
+            result = GAVE_UP if transient(exc) else REFUSED
+            await self.store.finish_job(job_id=job.id, result=result, attempts=attempts, error=exc.message)
+            await self.store.audit(
+                request_id=job.request_id, actor=job.actor or "", action=f"{job.kind} {result}"
+            )
+            if inline:
+                raise
+            await self._tell_actor(job, request, failed=exc)
+            return False
+        await self.store.finish_job(job_id=job.id, result=DONE, attempts=attempts)
+        if (
+            not inline or job.kind != SUBMIT
+        ):  # the people waiting were told it was queued: now it went through
+            await self._announce_job(job)
+        return True
+
+    async def _perform(self, job: OutboxJob) -> None:
+        """The provider call of one job, and the request's new state; nothing else (Slack comes after).
+
+        Safe to repeat: a job whose request already left the in-flight state was done by a try that
+        stopped before it could close the job.
+        """
+        request = await self._reload(job.request_id)
+        if request.status not in (SUBMITTING, DECIDING):
+            return
+        values: dict[str, object] = {
+            "provider_updated_at": None
+        }  # the bot's own change: no event goes behind it
+        if job.kind == SUBMIT:
+            booking = await self.provider.submit(_holiday_request(request))
+            outcome, values = Outcome(status=booking.status), {"booking_id": booking.id}
+        elif self.bot_kept and job.kind == APPROVE:
+            booking = await self.provider.submit(_holiday_request(request))
+            outcome, values["booking_id"] = Outcome(status=booking.status), booking.id
+        elif self.bot_kept and job.kind == DECLINE:  # nothing was booked: nothing to tell the provider
+            outcome = Outcome(status=Status.DECLINED)
+        elif job.kind == APPROVE:
+            outcome = await self.provider.approve(request.booking_id or "")
+        elif job.kind == DECLINE:
+            outcome = await self.provider.decline(request.booking_id or "", job.reason)
+        elif request.booking_id is None and self.bot_kept:  # a cancel of leave still only in our database
+            outcome = Outcome(status=Status.CANCELLED)
+        else:
+            outcome = await self.provider.cancel(request.booking_id or "")
+        if outcome.already_actioned:  # someone decided first at the provider: name them, not the clicker
+            values["decided_by"] = await self._slack_id_of(outcome.decided_by)
+        if outcome.status == Status.DECLINED:
+            values["decline_reason"] = job.reason or None
+        in_flight = SUBMITTING if job.kind == SUBMIT else DECIDING
+        await self.store.move_request(
+            request_id=job.request_id, from_status=[in_flight], to_status=outcome.status.value, **values
+        )
+        action = "already decided in the HR system" if outcome.already_actioned else AUDIT[job.kind]
+        await self.store.audit(
+            request_id=job.request_id,
+            actor=job.actor or request.requester_person_id,
+            action=action,
+            detail=job.reason,
+        )
+
+    async def _revert(self, job: OutboxJob) -> LeaveRequest:
+        """Put a request back as it was before a job that failed for good."""
+        in_flight = SUBMITTING if job.kind == SUBMIT else DECIDING
+        await self.store.move_request(
+            request_id=job.request_id,
+            from_status=[in_flight],
+            to_status=job.revert_to,
+            decided_by=job.revert_decided_by,
+        )
+        return await self._reload(job.request_id)
+
+    async def _announce_job(self, job: OutboxJob) -> None:
+        """After a job was done: cards, the requester, Homes; and the one who waited for a queued job."""
+        request = await self._reload(job.request_id)
+        if job.kind == SUBMIT:
+            await self._ask_approvers(job.request_id)
+        else:
+            await self.refresh_cards(request)
+            if job.kind != CANCEL:
+                await self._tell_requester(request)
+            await refresh_homes(self, request)
+        if job.attempts > 0:
+            await self._tell_actor(job, request)
+
+    async def _tell_actor(
+        self, job: OutboxJob, request: LeaveRequest, *, failed: ProviderError | None = None
+    ) -> None:
+        """Tell whoever asked for a queued job how it ended (approvers see the card again if it failed)."""
+        what, when = WHAT[job.kind], request.span.describe()
+        if failed is None:
+            text = f"✅ The HR system is answering again: your {what} for {when} went through."
+        elif transient(failed):
+            text = (
+                f"⚠️ The HR system did not answer for too long, so your {what} for {when} was not sent. "
+                "Nothing changed there: please try again later."
+            )
+        else:
+            text = f"⚠️ Your {what} for {when} could not be sent. {friendly(failed)}"
+        if failed is not None and job.kind != SUBMIT:
+            await self.refresh_cards(request)
+            await refresh_homes(self, request)
+        if self.slack is not None and job.actor:
+            await self.slack.chat_postMessage(channel=job.actor, text=text)
 
     async def refresh_cards(self, request: LeaveRequest) -> None:
         """Edit every approver's copy in place to show the request as it stands."""
         if self.slack is None:
             return
-        for card in await self.store.cards(request_id=request.id):
-            if not (card.channel and card.ts):
-                continue
+        cards = [card for card in await self.store.cards(request_id=request.id) if card.channel and card.ts]
+        about = await card_context(self, request) if cards else None  # once for every approver
+        for card in cards:
+            assert card.channel is not None and card.ts is not None
             try:
                 await self.slack.chat_update(
                     channel=card.channel,
                     ts=card.ts,
                     text=views.card_fallback(request),
-                    blocks=views.approval_card(request),
+                    blocks=views.approval_card(request, about),
                 )
             except SlackApiError as exc:
                 # One approver's deleted message must not stop the others' from being updated.

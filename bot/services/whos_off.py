@@ -46,26 +46,48 @@ MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 WHO_EXAMPLES = "`/leave who`, `/leave who tomorrow`, `/leave who friday`, `/leave who next week` or `/leave who @someone`"
 
 Route = frozenset[str] | None  # the departments a channel shows; None: everyone
+OUT_OF_OFFICE = "Out of office"  # what the team sees of a private leave type
 
 
 @dataclass(frozen=True)
 class DigestPlan:
-    """Where the digest goes and which days have one, as the settings say."""
+    """The company calendar and what the team may see of each other, as the settings say.
+
+    The digest, `/leave who` and the approval card all read it: where the digest goes, which
+    days are working days, whose public holidays close the company, the most people of a team
+    off at once, and which leave types are private.
+    """
 
     routes: Mapping[str, Route]
     days: frozenset[int] = WEEKDAYS
     country: str | None = None
     skip_empty: bool = False
+    max_off: int | None = None
+    private_types: frozenset[str] = frozenset({"sick"})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DigestPlan:
-        """DIGEST_CHANNEL, DIGEST_DAYS, DIGEST_COUNTRY and DIGEST_SKIP_EMPTY."""
+        """DIGEST_CHANNEL, DIGEST_DAYS, DIGEST_COUNTRY, DIGEST_SKIP_EMPTY, MAX_OFF_PER_TEAM, PRIVATE_LEAVE_TYPES."""
         return cls(
             routes=settings.digest_routes,
             days=settings.digest_days,
             country=settings.digest_country,
             skip_empty=settings.digest_skip_empty,
+            max_off=settings.max_off_per_team,
+            private_types=settings.private_leave_types,
         )
+
+    def is_private(self, leave_type: str | None) -> bool:
+        """True for a leave type whose name contains one of PRIVATE_LEAVE_TYPES' words."""
+        name = (leave_type or "").lower()
+        return any(word in name for word in self.private_types)
+
+    def shown(self, absences: Sequence[Absence]) -> list[Absence]:
+        """Absences as the team may see them: a private leave type becomes "Out of office"."""
+        return [
+            a.model_copy(update={"leave_type": OUT_OF_OFFICE}) if self.is_private(a.leave_type) else a
+            for a in absences
+        ]
 
 
 @dataclass(frozen=True)
@@ -104,9 +126,11 @@ class Calendar:
         return [*self.closed.get(day, ()), *self.elsewhere.get(day, ())]
 
 
-async def work_calendar(service: LeaveService, plan: DigestPlan, start: date) -> Calendar:
-    """The calendar from ``start`` on: the provider's public holidays where it has them, else the country's."""
-    end = start + HOLIDAYS_AHEAD
+async def work_calendar(
+    service: LeaveService, plan: DigestPlan, start: date, until: date | None = None
+) -> Calendar:
+    """The calendar from ``start`` on (to ``until`` at least): the provider's public holidays, else the country's."""
+    end = max(start + HOLIDAYS_AHEAD, until or start)
     holidays = await service.provider.public_holidays(start, end)
     if holidays is None:
         holidays = _country_holidays(plan.country, start, end) if plan.country else []
@@ -182,7 +206,7 @@ async def digest_messages(
     service: LeaveService, plan: DigestPlan, day: date, calendar: Calendar, routes: Sequence[Route]
 ) -> dict[Route, list[Message]]:
     """Each route's digest messages (none: nothing to post), from one provider call for the week."""
-    week = await approved(service, day, calendar.week_end(day))
+    week = plan.shown(await approved(service, day, calendar.week_end(day)))
     name = await namer(service, week)
     messages: dict[Route, list[Message]] = {}
     for route in dict.fromkeys(routes):
@@ -358,9 +382,9 @@ async def who(service: LeaveService, plan: DigestPlan, words: str, *, today: dat
     """The answer to `/leave who …`: who is off on a day or each working day of a span, or one person's leave."""
     query = read_who(words, today=today)
     if query.slack_user_id is not None:
-        return [await person_leave(service, query.slack_user_id, today=today, until=query.end)]
+        return [await person_leave(service, plan, query.slack_user_id, today=today, until=query.end)]
     calendar = await work_calendar(service, plan, query.start)
-    absences = await approved(service, query.start, query.end)
+    absences = plan.shown(await approved(service, query.start, query.end))
     name = await namer(service, absences)
     heading = who_heading(query.start, query.end, today)
     if query.start == query.end:
@@ -393,8 +417,10 @@ def _every_day(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-async def person_leave(service: LeaveService, slack_user_id: str, *, today: date, until: date) -> Message:
-    """Someone's approved leave from today until ``until``."""
+async def person_leave(
+    service: LeaveService, plan: DigestPlan, slack_user_id: str, *, today: date, until: date
+) -> Message:
+    """Someone's approved leave from today until ``until`` (private leave types hidden)."""
     try:
         person = await service.people.person_for(slack_user_id)
     except UserError:
@@ -403,7 +429,7 @@ async def person_leave(service: LeaveService, slack_user_id: str, *, today: date
         ) from None
     found = await service.provider.absences_of(person, today, until)
     upcoming = sorted(
-        (a for a in found if a.status == Status.APPROVED and a.end_date >= today),
+        (a for a in plan.shown(found) if a.status == Status.APPROVED and a.end_date >= today),
         key=lambda a: (a.start_date, a.id),
     )
     return build_person_leave(f"<@{slack_user_id}>", upcoming, until=until)

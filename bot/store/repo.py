@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, func, update
+from sqlalchemy import delete, event, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import col, select
@@ -22,6 +22,7 @@ from bot.store.tables import (
     AuditEntry,
     DigestPost,
     LeaveRequest,
+    OutboxJob,
     ProviderEvent,
     SlackDelivery,
     SlackUser,
@@ -326,3 +327,67 @@ class Store:
         async with self.session() as session:
             await session.exec(query)
             await session.commit()
+
+    # The outbox: provider calls owed
+
+    async def enqueue(self, *, job: OutboxJob, lease: timedelta) -> OutboxJob:
+        """Store a job already leased to its caller, who tries it at once."""
+        job.lease_until = now() + lease
+        async with self.session() as session:
+            session.add(job)
+            await session.commit()
+        return job
+
+    async def claim_due(self, *, lease: timedelta, limit: int = 20) -> list[OutboxJob]:
+        """Jobs due now whose lease is free or ran out, each leased to this caller by a conditional update."""
+        moment = now()
+        free = or_(col(OutboxJob.lease_until).is_(None), col(OutboxJob.lease_until) < moment)
+        query = (
+            select(OutboxJob)
+            .where(col(OutboxJob.result).is_(None), col(OutboxJob.due_at) <= moment, free)
+            .order_by(col(OutboxJob.due_at))
+            .limit(limit)
+        )
+        claimed = []
+        async with self.session() as session:
+            for job in (await session.exec(query)).all():
+                taken = (
+                    update(OutboxJob)
+                    .where(col(OutboxJob.id) == job.id, col(OutboxJob.result).is_(None), free)
+                    .values(lease_until=moment + lease)
+                    .execution_options(synchronize_session=False)  # the database decides, not the session
+                )
+                if (await session.exec(taken)).rowcount:  # type: ignore[call-overload]
+                    claimed.append(job)
+                await session.commit()
+        return claimed
+
+    async def retry_job(self, *, job_id: int, attempts: int, due_at: datetime, error: str) -> None:
+        """Put a job back in the queue after a failed try."""
+        query = (
+            update(OutboxJob)
+            .where(col(OutboxJob.id) == job_id)
+            .values(attempts=attempts, due_at=due_at, lease_until=None, last_error=error)
+        )
+        async with self.session() as session:
+            await session.exec(query)  # type: ignore[call-overload]
+            await session.commit()
+
+    async def finish_job(self, *, job_id: int, result: str, attempts: int, error: str = "") -> None:
+        """Close a job: done, failed (the provider refused) or gave up (it never answered)."""
+        query = (
+            update(OutboxJob)
+            .where(col(OutboxJob.id) == job_id)
+            .values(result=result, attempts=attempts, last_error=error, lease_until=None, finished_at=now())
+        )
+        async with self.session() as session:
+            await session.exec(query)  # type: ignore[call-overload]
+            await session.commit()
+
+    async def jobs(self, *, request_id: int | None = None) -> list[OutboxJob]:
+        """Outbox jobs, oldest first (of one request, when given)."""
+        query = select(OutboxJob).order_by(col(OutboxJob.id))
+        if request_id is not None:
+            query = query.where(col(OutboxJob.request_id) == request_id)
+        async with self.session() as session:
+            return list((await session.exec(query)).all())

@@ -129,3 +129,29 @@ class DigestPost(SQLModel, table=True):
     posted: bool = False
     ts: str | None = None
     claimed_at: datetime = timestamp(default_factory=now)
+
+
+class OutboxJob(SQLModel, table=True):
+    """A provider call the bot owes (submit, approve, decline, cancel): stored before it is tried.
+
+    The first try happens at once; while the provider is down or rate-limits, the job waits for
+    ``due_at`` and any instance may claim it by setting ``lease_until`` in a conditional update.
+    A lease that ran out means its instance died mid-call: the job is tried again.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="leave_request.id", index=True)
+    kind: str
+    actor: str | None = None  # the Slack user who asked for it, told when it finally works or fails
+    reason: str = ""
+    revert_to: str  # the request's status if the call fails for good
+    revert_decided_by: str | None = None  # and who had decided it then
+    attempts: int = 0
+    due_at: datetime = timestamp(default_factory=now, index=True)
+    lease_until: datetime | None = timestamp(default=None)
+    last_error: str = ""
+    result: str | None = Field(default=None, index=True)  # None while owed; then done, failed or gave up
+    created_at: datetime = timestamp(default_factory=now)
+    finished_at: datetime | None = timestamp(default=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -13,7 +13,13 @@ from bot.store.tables import LeaveRequest
 from bot.views import ids
 from providers.models import Draft, LeaveSpan, LeaveType, Status, format_minute
 
+if TYPE_CHECKING:
+    from bot.services.context import CardContext, Team
+
 Blocks = list[dict[str, Any]]
+COLLEAGUES = 10  # colleagues named on a card before "…and 12 others"
+CROWDED_DAYS = 5  # days named in the limit's warning before "and 3 more days"
+LINE_LIMIT = 250  # one line of a card's context: ten of them stay well inside a section's 3,000
 
 HOURS = "HOURS"
 START_PARTS = {"AM": "From the morning", "PM": "From lunchtime", HOURS: "At a time (hours)"}
@@ -139,14 +145,20 @@ def _timepicker(part: object) -> dict[str, Any]:
     return {"type": "timepicker", "initial_time": format_minute(part) if isinstance(part, int) else None}
 
 
-def approval_card(request: LeaveRequest) -> Blocks:
-    """An approver's card: who, when, what, and Approve / Decline while it is pending."""
+def approval_card(request: LeaveRequest, about: CardContext | None = None) -> Blocks:
+    """An approver's card: who, when, what, what it costs, who else is off, and Approve / Decline while pending.
+
+    The approver sees everything of the request itself, private leave types included; of the
+    colleagues off only their names and days.
+    """
     blocks = [
         section(
             f"*<@{request.requester_slack_id}>* asks for leave\n"
             f"{summary(request.span, request.leave_type_name, request.reason)}"
         )
     ]
+    if about is not None:
+        blocks += context_blocks(about)
     if request.status == Status.PENDING:
         value = str(request.id)
         blocks.append(
@@ -162,6 +174,73 @@ def approval_card(request: LeaveRequest) -> Blocks:
     else:
         blocks.append(context(outcome_line(request)))
     return blocks
+
+
+def context_blocks(about: CardContext) -> Blocks:
+    """The card's context: cost and balance, who else in the team is off, and the limit's warning."""
+    lines = [line for line in (cost_line(about), balance_line(about)) if line]
+    blocks = [section("\n".join(lines))] if lines else []
+    team = about.team
+    if team is not None:
+        blocks.append(section(colleagues_text(team)))
+        if team.crowded:
+            blocks.append(section(crowded_line(team)))
+    return blocks
+
+
+def amount(value: float, unit: str) -> str:
+    """'1 day', '2.5 days', '7.5 hours'."""
+    return f"{value:g} {unit.removesuffix('s') if value == 1 else unit}"
+
+
+def cost_line(about: CardContext) -> str | None:
+    """'*Takes:* 2 working days (Christmas Day not counted)' or '*Takes:* 3 hours'."""
+    cost = about.cost
+    if cost is None:
+        return None
+    if cost.unit == "hours":
+        return f"*Takes:* {amount(cost.amount, 'hours')}"
+    days = f"{cost.amount:g} working day{'' if cost.amount == 1 else 's'}"
+    holidays = f" ({escape(', '.join(cost.holidays))} not counted)" if cost.holidays else ""
+    return _clip(f"*Takes:* {days}{holidays}")
+
+
+def balance_line(about: CardContext) -> str | None:
+    """'*Balance:* 20.5 days now, 19.5 days after', or just what is left when the units differ."""
+    balance = about.balance
+    if balance is None:
+        return None
+    now = amount(balance.remaining, balance.unit)
+    after = about.balance_after
+    return f"*Balance:* {now} now" + (f", {amount(after, balance.unit)} after" if after is not None else "")
+
+
+def colleagues_text(team: Team) -> str:
+    """'*Also off in Engineering:*' and a line per colleague, at most COLLEAGUES of them."""
+    where = f" in {escape(team.name)}" if team.name else ""
+    if not team.colleagues:
+        return _clip(f"*Also off{where}:* nobody")
+    lines = [
+        _clip(f"• {c.name}: {c.days}" + (" · pending" if c.pending else ""))
+        for c in team.colleagues[:COLLEAGUES]
+    ]
+    more = len(team.colleagues) - COLLEAGUES
+    if more > 0:
+        lines.append(f"…and {more} other{'s' if more > 1 else ''}")
+    return "\n".join([_clip(f"*Also off{where}:*"), *lines])
+
+
+def crowded_line(team: Team) -> str:
+    """'⚠️ Approving puts 3 people of Engineering off on Tue 24 Nov, Wed 25 Nov: the limit is 2.'"""
+    most = max(c.off for c in team.crowded)
+    days = ", ".join(f"{c.day:%a} {c.day.day} {c.day:%b}" for c in team.crowded[:CROWDED_DAYS])
+    more = f" and {len(team.crowded) - CROWDED_DAYS} more days" if len(team.crowded) > CROWDED_DAYS else ""
+    where = f" of {escape(team.name)}" if team.name else ""
+    return _clip(f"⚠️ Approving puts {most} people{where} off on {days}{more}: the limit is {team.limit}.")
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= LINE_LIMIT else line[: LINE_LIMIT - 1] + "…"
 
 
 def outcome_line(request: LeaveRequest) -> str:
