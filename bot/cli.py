@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic logs its plugin set-up on import and its context on every start: noise around our one-line errors.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request's full URL at INFO, and some HR APIs take keys in the query string
+    # (TimeTap's session signature): those lines must never reach an operator's log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         return asyncio.run(args.run(settings, args)) or 0
