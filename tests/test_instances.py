@@ -1,0 +1,161 @@
+"""Two `leavebot serve` processes on one PostgreSQL database: 50 simultaneous approve clicks, one approval.
+
+The database decides who acts (a conditional update), so it holds across processes as it does across
+tasks. Requires PostgreSQL; without it this test is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import slack_requests as sr
+from conftest import ALICE, APPROVERS, BOB, CAROL, FIGURES, SECRET
+from fakes.slack import FakeSlack
+from test_e2e import DAY, button_value, preview_value
+
+from bot.store import Store, create_engine
+from bot.views import ids
+
+CLICKS = 50
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Wait until a started instance answers /healthz."""
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "the instance exited"
+            try:
+                if (await http.get(f"{url}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never became healthy")
+
+
+@pytest.fixture
+async def instances(database_url: str, slack: FakeSlack, tmp_path: Path) -> AsyncIterator[list[str]]:
+    """Two instances of `leavebot serve` (local provider) sharing the test's PostgreSQL database."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEAVEBOT_", "LOCAL_", "DIGEST_"))
+    }
+    env |= {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.url,
+        "DATABASE_URL": database_url,
+        "LOCAL_APPROVERS": APPROVERS,
+    }
+    ports = [free_port(), free_port()]
+    logs = [(tmp_path / f"instance-{port}.log").open("wb") for port in ports]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            env=env | {"PORT": str(port)},
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        for port, log in zip(ports, logs, strict=True)
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url, process in zip(urls, processes, strict=True):
+            await healthy(url, process)
+        yield urls
+    finally:
+        for process, log in zip(processes, logs, strict=True):
+            process.terminate()
+            process.wait(timeout=10)
+            log.close()
+
+
+async def post(http: httpx.AsyncClient, url: str, body: str) -> httpx.Response:
+    return await http.post(f"{url}/slack/events", content=body, headers=sr.signed_headers(body, SECRET))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_fifty_clicks_on_two_instances_approve_once(
+    instances: list[str], slack: FakeSlack, database_url: str
+) -> None:
+    """Bob and Carol click Approve 25 times each, spread over both instances at once: one approval, one
+    message to Alice, each card updated once, and every other click told it was decided already."""
+    first, second = instances
+    async with httpx.AsyncClient(timeout=30) as http:
+        preview = await post(
+            http,
+            first,
+            sr.slash_command(DAY.isoformat(), user_id=ALICE, response_url=slack.response_url("c")),
+        )
+        value = preview_value(preview.json())
+        submit = sr.block_action(
+            user_id=ALICE, action_id=ids.SUBMIT, value=value, response_url=slack.response_url("s")
+        )
+        await post(http, second, sr.interactive(submit))
+        cards = await slack.wait_for("chat.postMessage", count=2, timeout=15)
+        request_id = button_value(cards[0].args["blocks"], ids.APPROVE)
+
+        clicks = [
+            sr.interactive(
+                sr.block_action(
+                    user_id=(BOB, CAROL)[i % 2],
+                    action_id=ids.APPROVE,
+                    value=request_id,
+                    response_url=slack.response_url(f"click-{i}"),
+                )
+            )
+            for i in range(CLICKS)
+        ]
+        answers = await asyncio.gather(*(post(http, instances[i % 2], body) for i, body in enumerate(clicks)))
+    assert {a.status_code for a in answers} == {200}
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(told_late(slack)) < CLICKS - 1:
+        await asyncio.sleep(0.1)
+    engine = create_engine(database_url)
+    try:
+        store = Store(engine)
+        request = await store.request(request_id=int(request_id))
+        async with engine.connect() as connection:
+            approvals = (
+                await connection.exec_driver_sql(
+                    f"SELECT count(*) FROM audit_log WHERE request_id = {int(request_id)} AND action = 'approve'"
+                )
+            ).scalar_one()
+            booked = (await connection.exec_driver_sql("SELECT status FROM local_leave")).scalars().all()
+    finally:
+        await engine.dispose()
+    assert request is not None and request.status == "approved"
+    assert approvals == 1 and booked == ["approved"]
+    to_alice = [c.args["text"] for c in slack.calls_to("chat.postMessage") if c.args["channel"] == ALICE]
+    assert len([t for t in to_alice if "was approved" in t]) == 1
+    assert len(slack.calls_to("chat.update")) == 2
+    assert len(told_late(slack)) == CLICKS - 1
+    FIGURES.update(tried=CLICKS, refused=CLICKS - 1, duplicated=approvals - 1, lost=1 - len(booked))
+
+
+def told_late(slack: FakeSlack) -> list[str]:
+    """Answers to clickers who were not the one that approved."""
+    return [
+        json.dumps(c.args)
+        for c in slack.calls
+        if c.method.startswith("hooks/click-")
+        and ("already decided" in json.dumps(c.args) or "is deciding" in json.dumps(c.args))
+    ]
