@@ -9,10 +9,15 @@ end of the run by conftest.py): duplicated and lost must stay 0.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
+import httpx
 import pytest
 from conftest import ALICE, BOB, CAROL, FIGURES, Bot
+from fakes.timetastic import TOKEN, FakeTimetastic
+from remote_bot import provider_bot
 from sqlalchemy import update
 from test_e2e import DAY, approval_cards, preview_value
 
@@ -23,6 +28,7 @@ from bot.store.tables import LeaveRequest, OutboxJob, now
 from bot.views import ids
 from providers.errors import ProviderRateLimited, ProviderRejected, ProviderUnavailable
 from providers.models import Status
+from providers.timetastic import TimetasticProvider
 
 DOWN = ProviderUnavailable("leavebot answered 503", provider="local")
 NO_WAIT = RetryPolicy(first=timedelta(0), tries=5)
@@ -200,3 +206,65 @@ async def test_a_job_whose_instance_died_is_taken_over_once_its_lease_ran_out(st
         await session.commit()
     claims = await asyncio.gather(*(store.claim_due(lease=timedelta(minutes=5)) for _ in range(8)))
     assert sorted(len(c) for c in claims) == [0] * 7 + [1]
+
+
+# -- over real HTTP, against Timetastic's fake -------------------------------------------------------
+
+
+@pytest.fixture
+async def tt(tmp_path: Any, slack: Any) -> AsyncIterator[tuple[Bot, FakeTimetastic]]:
+    """leavebot on Timetastic's fake, with a short provider timeout and retries due at once."""
+    with FakeTimetastic() as fake:
+        config = TimetasticProvider.Config(api_token=TOKEN, base_url=fake.url)
+        provider = TimetasticProvider(config, http=httpx.AsyncClient(timeout=0.5))
+        async with provider_bot(provider, slack, tmp_path) as bot:
+            bot.service.retry = NO_WAIT
+            yield bot, fake
+
+
+async def until_carded(bot: Bot) -> None:
+    """Wait for the approver's card (Bob approves Alice in Timetastic's fake data)."""
+    await bot.slack.wait_for("chat.postMessage")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_timetastic_answering_503_twice_books_once(tt: tuple[Bot, FakeTimetastic]) -> None:
+    """Timetastic down for two calls: the submission is queued, then booked once when it answers again."""
+    bot, fake = tt
+    fake.fail_next(2, status=503, call="POST /holidays")
+    await press_submit(bot, "down")
+    assert "saved" in await answer(bot, "down")
+    await work_off(bot.service)
+    await until_carded(bot)
+    assert len(fake.holidays) == 1
+    count(tried=1, duplicated=len(fake.holidays) - 1, lost=1 - len(fake.holidays))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_timeout_after_timetastic_booked_is_not_booked_twice(tt: tuple[Bot, FakeTimetastic]) -> None:
+    """Timetastic books but answers too late: the retry finds that booking and adopts it instead of booking again."""
+    bot, fake = tt
+    fake.stall_next(1, seconds=1.0, call="POST /holidays")
+    await press_submit(bot, "slow")
+    assert "saved" in await answer(bot, "slow")
+    await work_off(bot.service)
+    await until_carded(bot)
+    request = await only_request(bot)
+    assert len(fake.holidays) == 1 and request.booking_id == str(next(iter(fake.holidays)))
+    assert len(fake.calls_to("POST", "/holidays")) == 1
+    count(tried=1, duplicated=len(fake.holidays) - 1, lost=1 - len(fake.holidays))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_timetastic_429_on_approve_is_waited_out(tt: tuple[Bot, FakeTimetastic]) -> None:
+    """A 429 with a short Retry-After on the approval is waited out inside the call: one approval, no queue."""
+    bot, fake = tt
+    await press_submit(bot, "submit")
+    await until_carded(bot)
+    request = await only_request(bot)
+    fake.throttle_next(1, retry_after="1")
+    await bot.click(ids.APPROVE, str(request.id), user=BOB)
+    await bot.slack.wait_for("chat.update")
+    assert fake.holidays[int(request.booking_id or 0)]["status"] == "Approved"
+    assert [j.result for j in await bot.service.store.jobs(request_id=request.id)] == [DONE, DONE]
+    count(tried=1)

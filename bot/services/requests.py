@@ -35,6 +35,7 @@ from bot.views import requests as views
 from providers.base import ApprovalMode, LeaveProvider
 from providers.errors import ProviderError
 from providers.models import (
+    Booking,
     BookingEvent,
     Decision,
     Draft,
@@ -346,11 +347,9 @@ class LeaveService:
         values: dict[str, object] = {
             "provider_updated_at": None
         }  # the bot's own change: no event goes behind it
-        if job.kind == SUBMIT:
-            booking = await self.provider.submit(_holiday_request(request))
-            outcome, values = Outcome(status=booking.status), {"booking_id": booking.id}
-        elif self.bot_kept and job.kind == APPROVE:
-            booking = await self.provider.submit(_holiday_request(request))
+        if job.kind == SUBMIT or (self.bot_kept and job.kind == APPROVE):
+            booking = await self._booked_already(request) if job.attempts else None
+            booking = booking or await self.provider.submit(_holiday_request(request))
             outcome, values["booking_id"] = Outcome(status=booking.status), booking.id
         elif self.bot_kept and job.kind == DECLINE:  # nothing was booked: nothing to tell the provider
             outcome = Outcome(status=Status.DECLINED)
@@ -377,6 +376,33 @@ class LeaveService:
             action=action,
             detail=job.reason,
         )
+
+    async def _booked_already(self, request: LeaveRequest) -> Booking | None:
+        """The booking an earlier try made although its answer never came back (a timeout after the work).
+
+        Booking again would double it, or be refused as overlapping; so a retry first looks for a
+        booking of exactly this span that no other request holds, and adopts it.
+        """
+        wanted = request.span
+        person = _holiday_request(request).requester
+        for absence in await self.provider.absences_of(person, wanted.start_date, wanted.end_date):
+            same = (absence.start_date, absence.start, absence.end_date, absence.end) == (
+                wanted.start_date,
+                wanted.start,
+                wanted.end_date,
+                wanted.end,
+            )
+            live = absence.status in (Status.PENDING, Status.APPROVED)
+            if (
+                same
+                and live
+                and not await self.store.request_by_booking(
+                    provider=self.provider.name, booking_id=absence.id
+                )
+            ):
+                log.info("request %s: adopting booking %s made by an earlier try", request.id, absence.id)
+                return Booking(id=absence.id, status=absence.status)
+        return None
 
     async def _revert(self, job: OutboxJob) -> LeaveRequest:
         """Put a request back as it was before a job that failed for good."""

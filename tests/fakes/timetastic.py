@@ -62,6 +62,15 @@ class Call:
     authorization: str | None
 
 
+@dataclass(frozen=True)
+class _Fault:
+    """One injected failure: an error status instead of the work, or the work with a late answer."""
+
+    call: str  # the calls it applies to: "METHOD /path" prefix ("" = any)
+    status: int = 0
+    stall: float = 0.0
+
+
 @dataclass
 class _Reply:
     status: int = 200
@@ -153,14 +162,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         url = urlsplit(self.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        reply = self.server.fake._route(
-            method,
-            url.path,
-            dict(parse_qsl(url.query, keep_blank_values=True)),
-            raw,
-            self.headers.get("Content-Type", ""),
-            self.headers.get("Authorization"),
-        )
+        fault = self.server.fake._next_fault(f"{method} {url.path.removeprefix('/api')}")
+        if fault is not None and fault.status:
+            reply = _Reply(fault.status, "Service Unavailable")
+        else:
+            reply = self.server.fake._route(
+                method,
+                url.path,
+                dict(parse_qsl(url.query, keep_blank_values=True)),
+                raw,
+                self.headers.get("Content-Type", ""),
+                self.headers.get("Authorization"),
+            )
+        if fault is not None and fault.stall:
+            time.sleep(fault.stall)  # done, but the answer comes too late: the client timed out
         if isinstance(reply.body, str):
             payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
         else:
@@ -220,6 +235,7 @@ class FakeTimetastic:
         self._event_ids = itertools.count(90)
         self._window: dict[str | None, deque[float]] = {}
         self._throttle = 0
+        self._faults: deque[_Fault] = deque()
         self._last_update = datetime.now(UTC)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -273,6 +289,22 @@ class FakeTimetastic:
             self.users.append(
                 _user(user_id, first, last, email, kwargs.pop("department", ENGINEERING), **kwargs)
             )
+
+    def fail_next(self, times: int = 1, *, status: int = 503, call: str = "") -> None:
+        """Answer the next ``times`` calls (starting with ``call``, e.g. "POST /holidays") ``status``, undone."""
+        with self._lock:
+            self._faults.extend(_Fault(call, status=status) for _ in range(times))
+
+    def stall_next(self, times: int = 1, *, seconds: float = 2.0, call: str = "") -> None:
+        """Do the next ``times`` calls (starting with ``call``) but answer after ``seconds``: a timeout after the work."""
+        with self._lock:
+            self._faults.extend(_Fault(call, stall=seconds) for _ in range(times))
+
+    def _next_fault(self, call: str) -> _Fault | None:
+        with self._lock:
+            if self._faults and call.startswith(self._faults[0].call):
+                return self._faults.popleft()
+            return None
 
     def throttle_next(self, times: int = 1, *, retry_after: str = "1") -> None:
         """Answer the next ``times`` calls 429, with this Retry-After."""
