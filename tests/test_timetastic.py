@@ -674,9 +674,10 @@ async def test_webhook_is_answered_before_it_is_applied(tt: TimetasticBot) -> No
         request_id=request.id or 0, from_status=["pending"], to_status="deciding"
     )
     event = tt.fake.decide_in_timetastic(int(request.booking_id or 0), "Approve", by=BOB)
-    started = time.monotonic()
     answer = await tt.fake.deliver(event)
-    assert answer.status_code == 200 and time.monotonic() - started < 0.5
+    assert answer.status_code == 200
+    # Had it been applied before the answer, the event would have waited out the decision in flight
+    # and then edited the cards: answered first, nothing is edited yet.
     await asyncio.sleep(0.2)
     assert tt.slack.calls_to("chat.update") == []
     await tt.service.store.move_request(
