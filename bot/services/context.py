@@ -8,11 +8,14 @@ call for the request's days, one ``find_person`` and, where they exist, ``balanc
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, TypeVar
+from weakref import WeakKeyDictionary
 
 from bot.services.whos_off import Calendar, namer, work_calendar
 from bot.store.tables import LeaveRequest
@@ -85,15 +88,27 @@ async def card_context(service: LeaveService, request: LeaveRequest) -> CardCont
     if request.status != Status.PENDING:
         return CardContext()  # decided: the card shows the outcome, and nothing is asked of the provider
     span = request.span
-    calendar = await _attempt(
-        "the working days", request, work_calendar(service, service.plan, span.start_date, span.end_date)
+    # The parts are asked for at once: with a slow HR system the card waits for one call, not three.
+    calendar, balance, team = await asyncio.gather(
+        _attempt(
+            "the working days", request, work_calendar(service, service.plan, span.start_date, span.end_date)
+        ),
+        _attempt("the balance", request, _balance(service, request)),
+        _attempt("who else is off", request, _team(service, request)),
     )
     cost = cost_of(span, calendar) if calendar is not None else None
-    balance = None
-    if service.provider.capabilities.balances:
-        balance = await _attempt("the balance", request, service.provider.balance(_requester(request)))
-    team = await _attempt("who else is off", request, _team(service, request, calendar))
+    if team is not None and calendar is not None:  # the limit counts working days only
+        team = dataclasses.replace(
+            team,
+            crowded=[c for c in team.crowded if c.day in calendar.workdays(span.start_date, span.end_date)],
+        )
     return CardContext(cost=cost, balance=balance, team=team)
+
+
+async def _balance(service: LeaveService, request: LeaveRequest) -> Balance | None:
+    if not service.provider.capabilities.balances:
+        return None
+    return await service.provider.balance(_requester(request))
 
 
 def cost_of(span: LeaveSpan, calendar: Calendar) -> Cost:
@@ -106,11 +121,12 @@ def cost_of(span: LeaveSpan, calendar: Calendar) -> Cost:
     return Cost(days, "days", list(dict.fromkeys(holidays)))
 
 
-async def _team(service: LeaveService, request: LeaveRequest, calendar: Calendar | None) -> Team:
+async def _team(service: LeaveService, request: LeaveRequest) -> Team:
     """Colleagues off during the request, the team's limit and the days approving would exceed it."""
     span = request.span
-    department = await _department(service, request)
-    listing = await service.provider.absences(span.start_date, span.end_date)
+    department, listing = await asyncio.gather(
+        _department(service, request), shared_absences(service, span.start_date, span.end_date)
+    )
     others = [
         a
         for a in listing
@@ -124,8 +140,25 @@ async def _team(service: LeaveService, request: LeaveRequest, calendar: Calendar
         for a in sorted(others, key=lambda a: (a.start_date, a.person.name.lower(), a.id))
     ]
     limit = await _limit(service, department)
-    days = (calendar.workdays(span.start_date, span.end_date) if calendar else None) or span.days()
-    return Team(department, colleagues, limit, _crowded(others, days, limit))
+    return Team(department, colleagues, limit, _crowded(others, span.days(), limit))
+
+
+_in_flight: WeakKeyDictionary[LeaveService, dict[tuple[date, date], asyncio.Future[list[Absence]]]]
+_in_flight = WeakKeyDictionary()
+
+
+async def shared_absences(service: LeaveService, start: date, end: date) -> list[Absence]:
+    """The provider's absences for these days; cards that need them while a call is out share that call.
+
+    A burst of requests for one busy day (everyone asking for Christmas Eve) would otherwise list
+    the same absences once per card, all at once, from a provider that may be slow and rate-limited.
+    A finished call is not reused: a card refreshed later sees the absences as they are then.
+    """
+    calls = _in_flight.setdefault(service, {})
+    if (start, end) not in calls:
+        call = calls[(start, end)] = asyncio.ensure_future(service.provider.absences(start, end))
+        call.add_done_callback(lambda _: calls.pop((start, end), None))
+    return await asyncio.shield(calls[(start, end)])
 
 
 def _crowded(others: Sequence[Absence], days: Sequence[date], limit: int | None) -> list[Crowded]:
