@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # Leave types whose name contains one of these words (any case) show as "Out of office" in the
     # digest and `/leave who`; the approver's card still shows them.
     private_leave_types: Annotated[frozenset[str], NoDecode] = frozenset({"sick"})
+    # A pending request's approvers are reminded once a working day at REMINDER_TIME (DIGEST_TIMEZONE),
+    # at most REMINDER_LIMIT times; then it escalates to the next approver the HR system names, else
+    # to ESCALATION_APPROVER (an e-mail address or a Slack user id).
+    reminder_time: time = time(10, 0)
+    reminder_limit: int = Field(default=3, ge=0)
+    escalation_approver: str | None = None
 
     @field_validator("slack_api_url")
     @classmethod

@@ -1,4 +1,4 @@
-"""The background loop of `leavebot serve`: provider calls owed, the daily digest and housekeeping, claimed in the store."""
+"""The background loop of `leavebot serve`: provider calls owed, the daily digest, reminders and housekeeping, claimed in the store."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.config import Settings
+from bot.services.reminders import ReminderPlan, send_reminders
 from bot.services.requests import LeaveService
 from bot.services.whos_off import DigestPlan, post_digest
 from bot.store.tables import now
@@ -36,6 +37,7 @@ async def tick(service: LeaveService, settings: Settings, moment: datetime) -> N
     if settings.digest_routes and digest_due(settings, moment):
         day = moment.astimezone(settings.zone).date()
         await post_digest(service, day=day, plan=DigestPlan.from_settings(settings))
+    await send_reminders(service, ReminderPlan.from_settings(settings), moment)
     await service.store.forget_deliveries(before=moment - DELIVERY_MEMORY)
 
 

@@ -119,6 +119,10 @@ class LeaveProvider(ABC):
     async def approvers(self, person: Person) -> list[Person]:
         """Who may approve this person's requests."""
 
+    async def escalation_approvers(self, person: Person) -> list[Person]:
+        """Who to ask next when this person's approvers do not answer (or are away); [] where the provider names nobody."""
+        return []
+
     async def balance(self, person: Person) -> Balance | None:
         """Leave left, where the provider tracks it."""
         return None

@@ -97,15 +97,19 @@ class LocalProvider(LeaveProvider):
     capabilities = Capabilities()
 
     class Config(LeaveProvider.Config):
-        """``LOCAL_APPROVERS`` maps people (e-mail or Slack id) to approvers; ``*`` is everyone else."""
+        """``LOCAL_APPROVERS`` maps people (e-mail or Slack id) to approvers; ``*`` is everyone else.
+
+        ``LOCAL_ESCALATION``, in the same form, names who is asked when those approvers do not answer.
+        """
 
         # NoDecode: operators write these as plain text, not JSON (see parse_approvers).
         approvers: Annotated[dict[str, list[str]], NoDecode] = Field(default_factory=dict)
+        escalation: Annotated[dict[str, list[str]], NoDecode] = Field(default_factory=dict)
         leave_types: Annotated[list[str], NoDecode] = Field(
             default_factory=lambda: ["Annual Leave", "Sick Leave", "Other"]
         )
 
-        @field_validator("approvers", mode="before")
+        @field_validator("approvers", "escalation", mode="before")
         @classmethod
         def _read_approvers(cls, value: Any) -> dict[str, list[str]]:
             return parse_approvers(value)
@@ -174,11 +178,11 @@ class LocalProvider(LeaveProvider):
 
     async def approvers(self, person: Person) -> list[Person]:
         """Approvers configured for the person's e-mail or Slack id, else the default ones."""
-        table = self.config.approvers
-        keys = [k for k in (person.email and person.email.lower(), person.slack_user_id) if k]
-        chosen = next((table[k] for k in keys if k in table), table.get(DEFAULT, []))
-        own = {person.email and person.email.lower(), person.slack_user_id}
-        return [_person_for(a) for a in chosen if a not in own]
+        return _configured(self.config.approvers, person)
+
+    async def escalation_approvers(self, person: Person) -> list[Person]:
+        """Who ``LOCAL_ESCALATION`` names for the person, else its default."""
+        return _configured(self.config.escalation, person)
 
     async def _move(self, booking_id: str, sources: set[Status], target: Status) -> Outcome:
         # A conditional update: of two approvers clicking at once, exactly one moves the row.
@@ -198,6 +202,14 @@ class LocalProvider(LeaveProvider):
         if row is None:
             raise ProviderNotFound(f"no booking {booking_id}", provider=self.name)
         return Outcome(status=Status(row.status), already_actioned=True)
+
+
+def _configured(table: dict[str, list[str]], person: Person) -> list[Person]:
+    """The people a table names for the person's e-mail or Slack id, else its default; never the person."""
+    keys = [k for k in (person.email and person.email.lower(), person.slack_user_id) if k]
+    chosen = next((table[k] for k in keys if k in table), table.get(DEFAULT, []))
+    own = {person.email and person.email.lower(), person.slack_user_id}
+    return [_person_for(a) for a in chosen if a not in own]
 
 
 def _person_for(key: str) -> Person:

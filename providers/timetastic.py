@@ -373,9 +373,30 @@ class TimetasticProvider(HttpProvider):
         chosen = named + admins if self.config.admins_approve or not named else named
         return [_person(users[i]) for i in dict.fromkeys(chosen)]
 
+    async def escalation_approvers(self, person: Person) -> list[Person]:
+        """The department's manager, where the person's own approverId names someone else.
+
+        [inferred: a department's manager may approve their department's leave, as its default approver.]
+        """
+        user = await self._user(_user_id(person.id, self.name))
+        if user is None:
+            raise ProviderNotFound(f"Timetastic has no user {person.id}", provider=self.name)
+        manager = await self._manager_id(user)
+        if (
+            not manager
+            or manager in (user.id, await self._approver_id(user))
+            or manager not in self._users_by_id
+        ):
+            return []
+        return [_person(self._users_by_id[manager])]
+
     async def _approver_id(self, user: _User) -> int | None:
         # approverId 0 means "default to their department boss".
-        direct = user.approver_id or user.dept_manager_id or user.dept_boss_id
+        return user.approver_id or await self._manager_id(user)
+
+    async def _manager_id(self, user: _User) -> int | None:
+        """The manager of the user's department, as the user's record or the department names them."""
+        direct = user.dept_manager_id or user.dept_boss_id
         if direct or user.department_id is None:
             return direct
         await self._departments()

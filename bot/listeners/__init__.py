@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -87,10 +86,6 @@ class Deps:
     service: LeaveService
     settings: Settings
     backlog: Backlog = field(default_factory=Backlog, compare=False)
-
-    def today(self) -> date:
-        """Today in the company's time zone."""
-        return datetime.now(self.settings.zone).date()
 
     def after_ack(
         self,

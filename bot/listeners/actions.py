@@ -1,4 +1,4 @@
-"""Button clicks: the preview's Submit / Edit / Cancel and the approval card's Approve / Decline."""
+"""Button clicks: the preview's Submit / Edit / Cancel, the approval card's Approve / Decline and `/leave mine`'s Cancel."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.listeners.commands import open_request_modal
 from bot.services.requests import SUBMITTING, Decided, Submitted
 from bot.views import ids
 from bot.views import requests as views
+from bot.views.reminders import MINE_CANCEL, mine_message
 from providers.models import Decision, Status
 
 
@@ -81,6 +82,39 @@ def register(app: AsyncApp, deps: Deps) -> None:
         work = partial(ask_decline_reason, deps, body, action, client, respond)
         deps.after_ack(context, body, client, work, urgent=True)
 
+    @app.action(MINE_CANCEL)
+    async def cancel_mine(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        deps.after_ack(context, body, client, partial(cancel_from_list, deps, body, action, respond))
+
+
+async def cancel_from_list(
+    deps: Deps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
+    """Cancel one's own leave from `/leave mine`, then show the list again with what happened on top."""
+    user_id = body["user"]["id"]
+    result = await deps.service.cancel(request_id=int(action["value"]), slack_user_id=user_id)
+    upcoming, _ = await deps.service.upcoming_of(user_id, today=await deps.service.today_for(user_id))
+    text, blocks = mine_message(upcoming, notice=cancelled_text(result))
+    await respond(text=text, blocks=blocks, replace_original=True)
+
+
+def cancelled_text(result: Decided) -> str:
+    """What the requester is told after pressing Cancel on their leave."""
+    request, when = result.request, result.request.span.describe()
+    if result.acted:
+        return decided_text(result) or f"🚫 Your leave for {when} is cancelled; your approvers were told."
+    if request.status == "deciding":
+        return f"Your leave for {when} is being decided right now; try again in a moment."
+    return f"Your leave for {when} is {request.status} already: there is nothing to cancel."
+
 
 async def send(deps: Deps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
     """Submit the previewed request and replace the preview with the outcome."""
@@ -94,7 +128,9 @@ async def reopen(
 ) -> None:
     """Open the modal pre-filled with the preview, and remove the preview."""
     _, draft = views.read_preview_value(action["value"])
-    await open_request_modal(client, deps, trigger_id=body["trigger_id"], initial=draft)
+    await open_request_modal(
+        client, deps, trigger_id=body["trigger_id"], user_id=body["user"]["id"], initial=draft
+    )
     await respond(delete_original=True)
 
 

@@ -1,19 +1,22 @@
-"""`/leave`: the modal, a typed request's preview, `who` and `help`."""
+"""`/leave`: the modal, a typed request's preview, `who`, `mine`, `delegate` and `help`."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
 from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import UserError
 from bot.listeners import Deps
 from bot.parsing import ParseError, parse_request
-from bot.services import whos_off
-from bot.services.whos_off import DigestPlan
+from bot.services import reminders, whos_off
+from bot.services.whos_off import MENTION, DigestPlan
+from bot.views import reminders as reminder_views
 from bot.views import requests as views
 from bot.views.help import HELP
 from providers.errors import ProviderError
@@ -37,33 +40,45 @@ def register(app: AsyncApp, deps: Deps) -> None:
         word = text.split()[0].lower() if text else ""
         if word == "help":
             await ack(text=HELP, response_type="ephemeral")
+        elif word in ("mine", "delegate"):
+            await ack()
+            answer = mine if word == "mine" else delegate
+            work = partial(answer, respond, deps, text.split()[1:], command["user_id"])
+            deps.after_ack(context, command, client, work)
         elif word not in ("", "who"):
-            await preview(ack, deps, text)
+            await preview(ack, deps, text, await deps.service.today_for(command.get("user_id")))
         elif word == "who":
             await ack()
-            deps.after_ack(context, command, client, partial(who, respond, deps, text.split()[1:]))
+            work = partial(who, respond, deps, text.split()[1:], command.get("user_id"))
+            deps.after_ack(context, command, client, work)
         else:
             await ack()
-            work = partial(open_request_modal, client, deps, trigger_id=command["trigger_id"])
+            work = partial(
+                open_request_modal,
+                client,
+                deps,
+                trigger_id=command["trigger_id"],
+                user_id=command.get("user_id"),
+            )
             deps.after_ack(context, command, client, work, urgent=True)
 
 
 async def open_request_modal(
-    client: AsyncWebClient, deps: Deps, *, trigger_id: str, initial: Draft | None = None
+    client: AsyncWebClient, deps: Deps, *, trigger_id: str, user_id: str | None, initial: Draft | None = None
 ) -> None:
     """Open the request modal at once; leave types are only waited for briefly."""
     try:
         leave_types = await asyncio.wait_for(deps.service.leave_types(), MODAL_DATA_BUDGET)
     except (TimeoutError, ProviderError):
         leave_types = []  # better a modal without a type picker than no modal at all
-    view = views.request_modal(leave_types, initial=initial, today=deps.today())
+    view = views.request_modal(leave_types, initial=initial, today=await deps.service.today_for(user_id))
     await client.views_open(trigger_id=trigger_id, view=view)
 
 
-async def preview(ack: AsyncAck, deps: Deps, text: str) -> None:
-    """Parse typed text and answer with the preview, or with what was not understood."""
+async def preview(ack: AsyncAck, deps: Deps, text: str, today: date) -> None:
+    """Parse typed text (``today`` being the typist's own) and answer with the preview, or with what was not understood."""
     try:
-        draft = parse_request(text, today=deps.today(), leave_types=deps.service.cached_leave_types())
+        draft = parse_request(text, today=today, leave_types=deps.service.cached_leave_types())
     except ParseError as exc:
         await ack(text=str(exc), response_type="ephemeral")
         return
@@ -74,11 +89,54 @@ async def preview(ack: AsyncAck, deps: Deps, text: str) -> None:
     )
 
 
-async def who(respond: AsyncRespond, deps: Deps, words: list[str]) -> None:
+async def who(respond: AsyncRespond, deps: Deps, words: list[str], user_id: str | None) -> None:
     """`/leave who [tomorrow | friday | next week | @someone]`, answered privately through the response_url."""
     plan = DigestPlan.from_settings(deps.settings)
-    for message in await whos_off.who(deps.service, plan, " ".join(words), today=deps.today()):
+    today = await deps.service.today_for(user_id)
+    for message in await whos_off.who(deps.service, plan, " ".join(words), today=today):
         await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+
+async def mine(respond: AsyncRespond, deps: Deps, words: list[str], user_id: str) -> None:
+    """`/leave mine`: your upcoming pending and approved leave, each with Cancel, answered privately."""
+    upcoming, _ = await deps.service.upcoming_of(user_id, today=await deps.service.today_for(user_id))
+    text, blocks = reminder_views.mine_message(upcoming)
+    await respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+async def delegate(respond: AsyncRespond, deps: Deps, words: list[str], user_id: str) -> None:
+    """`/leave delegate @someone [until <day>]`, `/leave delegate off`, or `/leave delegate` to see yours."""
+    today = await deps.service.today_for(user_id)
+    if not words:
+        answer = await reminders.current_delegate(deps.service, approver=user_id, today=today)
+    elif words[0].lower() in ("off", "none", "stop"):
+        answer = await reminders.set_delegate(
+            deps.service, approver=user_id, delegate=None, until=None, today=today
+        )
+    else:
+        someone, until = read_delegation(words, today)
+        answer = await reminders.set_delegate(
+            deps.service, approver=user_id, delegate=someone, until=until, today=today
+        )
+    await respond(text=answer, response_type="ephemeral")
+
+
+def read_delegation(words: list[str], today: date) -> tuple[str, date | None]:
+    """'<@U0CAROL|carol> until dec 24' as ('U0CAROL', 2026-12-24); UserError naming what is wrong."""
+    example = "Try `/leave delegate @someone until 2026-12-24`, or `/leave delegate off`."
+    mention = MENTION.match(words[0])
+    if mention is None:
+        raise UserError(f"Name your delegate with an @mention. {example}")
+    rest = words[1:]
+    if rest and rest[0].lower() in ("until", "till", "to"):
+        rest = rest[1:]
+    if not rest:
+        return mention.group(1), None
+    try:
+        draft = parse_request(" ".join(rest), today=today, leave_types=[])
+    except ParseError:
+        raise UserError(f"I couldn't read “{' '.join(rest)}” as a day. {example}") from None
+    return mention.group(1), draft.end_date
 
 
 def unescape(text: str) -> str:

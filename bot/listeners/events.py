@@ -36,7 +36,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         if event.get("tab", "home") == "home":
             # No one to tell on failure here: reporting_errors logs it (events are acked at once).
-            work = partial(publish_home, deps.service, event["user"], today=deps.today())
+            work = partial(publish_home, deps.service, event["user"])
             deps.after_ack(context, body, client, work)
 
     @app.action(home.REQUEST)
@@ -44,7 +44,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
-        work = partial(open_request_modal, client, deps, trigger_id=body["trigger_id"])
+        work = partial(
+            open_request_modal, client, deps, trigger_id=body["trigger_id"], user_id=body["user"]["id"]
+        )
         deps.after_ack(context, body, client, work, urgent=True)
 
     @app.action(home.APPROVE)
@@ -98,7 +100,7 @@ async def answer_in_home(deps: Deps, user_id: str, work: Callable[[], Awaitable[
             )
         notice = friendly(error)
     if notice:
-        await publish_home(deps.service, user_id, today=deps.today(), notice=notice)
+        await publish_home(deps.service, user_id, notice=notice)
 
 
 async def approve_in_home(deps: Deps, user_id: str, request_id: int) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
@@ -43,7 +43,7 @@ async def publish_home(
     """Publish someone's Home tab as it stands now."""
     if service.slack is None:
         return
-    today = today or datetime.now(service.zone).date()
+    today = today or await service.today_for(slack_user_id)
     summary = await home_summary(service, slack_user_id, today=today)
     await service.slack.views_publish(
         user_id=slack_user_id, view=build_home(summary, today=today, notice=notice)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import logging
+from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,6 +16,8 @@ from providers.base import LeaveProvider
 from providers.errors import ProviderNotFound
 from providers.models import Person
 
+log = logging.getLogger(__name__)
+
 FRESH_FOR = timedelta(hours=12)  # how long a Slack profile read is trusted before reading it again
 
 
@@ -24,6 +28,26 @@ class People:
         self.store = store
         self.provider = provider
         self.slack = slack
+        self._zones: dict[str, tzinfo | None] = {}  # Slack user id -> their time zone, as Slack last said
+
+    async def zone_of(self, slack_user_id: str, *, ask_slack: bool = True) -> tzinfo | None:
+        """A Slack user's own time zone: remembered, else from the store, else (``ask_slack``) from Slack.
+
+        Before an ack, call it with ``ask_slack=False``: no Slack call, at most one quick store read.
+        """
+        if slack_user_id in self._zones:
+            return self._zones[slack_user_id]
+        user = await self.store.slack_user(slack_user_id=slack_user_id)
+        name = user.tz if user is not None else None
+        if name is None and ask_slack and self.slack is not None:
+            try:
+                name = (await self.slack.users_info(user=slack_user_id))["user"].get("tz")
+            except SlackApiError as exc:
+                log.info("no time zone for %s: %s", slack_user_id, exc.response.get("error"))
+        if name is None and not ask_slack:
+            return None  # not remembered: a later call may still ask Slack
+        self._zones[slack_user_id] = zone = _zone(name)
+        return zone
 
     async def person_for(self, slack_user_id: str) -> Person:
         """The provider's person for a Slack user; UserError when they can't be found."""
@@ -54,6 +78,7 @@ class People:
             tz=profile.get("tz"),
             person_id=person.id,
         )
+        self._zones[slack_user_id] = _zone(user.tz)  # a person may have moved: Slack's word is the latest
         return await self.store.save_slack_user(user=user)
 
     async def slack_id_for(self, person: Person) -> str | None:
@@ -82,6 +107,13 @@ class People:
         )
         await self.store.save_slack_user(user=user)
         return user.slack_user_id
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def _aware(user: SlackUser) -> datetime:

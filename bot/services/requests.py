@@ -6,13 +6,13 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import NotAnApprover, UserError, friendly
-from bot.services.context import card_context
+from bot.services.context import CardContext, card_context
 from bot.services.home import refresh_homes
 from bot.services.outbox import (
     APPROVE,
@@ -28,9 +28,10 @@ from bot.services.outbox import (
     transient,
 )
 from bot.services.people import People
+from bot.services.reminders import schedule_reminders, stand_ins, tell_approvers_cancelled
 from bot.services.whos_off import DigestPlan
 from bot.store import Store
-from bot.store.tables import LeaveRequest, OutboxJob, now
+from bot.store.tables import ApprovalCard, LeaveRequest, OutboxJob, now
 from bot.views import requests as views
 from providers.base import ApprovalMode, LeaveProvider
 from providers.errors import ProviderError
@@ -176,6 +177,7 @@ class LeaveService:
         await self.store.add_approvers(request_id=request_id, slack_user_ids=approvers)
         row = await self._reload(request_id)
         if row.status == Status.PENDING:
+            await schedule_reminders(self, row)
             await self._post_cards(row)
         await refresh_homes(self, row)
         return approvers
@@ -227,15 +229,24 @@ class LeaveService:
         """DM each approver their own copy of the card, remembering where it went."""
         if self.slack is None:
             return
-        cards = [card for card in await self.store.cards(request_id=request.id) if not card.ts]
+        unposted = [card for card in await self.store.cards(request_id=request.id) if not card.ts]
+        cards = await stand_ins(self, request, unposted)  # an approver away: their delegate instead
         about = await card_context(self, request) if cards else None  # once for every approver
         for card in cards:
             answer = await self.slack.chat_postMessage(
                 channel=card.approver_slack_id,
                 text=views.card_fallback(request),
-                blocks=views.approval_card(request, about),
+                blocks=await self.card_blocks(request, card, about),
             )
             await self.store.set_card_message(card_id=card.id, channel=answer["channel"], ts=answer["ts"])
+
+    async def card_blocks(
+        self, request: LeaveRequest, card: ApprovalCard, about: CardContext | None, *, line: str = ""
+    ) -> views.Blocks:
+        """One approver's card, in their time zone, saying why they were asked (and ``line``: a reminder)."""
+        note = " · ".join(n for n in (line, card.note) if n) or None
+        times = await self._times_for(request, card.approver_slack_id)
+        return views.approval_card(request, about, times, note=note)
 
     async def authorise(self, *, request_id: int, slack_user_id: str) -> LeaveRequest:
         """The request, if ``slack_user_id`` is one of its approvers; NotAnApprover otherwise."""
@@ -424,6 +435,8 @@ class LeaveService:
             await self.refresh_cards(request)
             if job.kind != CANCEL:
                 await self._tell_requester(request)
+            elif request.status == Status.CANCELLED:
+                await tell_approvers_cancelled(self, request)
             await refresh_homes(self, request)
         if job.attempts > 0:
             await self._tell_actor(job, request)
@@ -461,11 +474,23 @@ class LeaveService:
                     channel=card.channel,
                     ts=card.ts,
                     text=views.card_fallback(request),
-                    blocks=views.approval_card(request, about),
+                    blocks=await self.card_blocks(request, card, about),
                 )
             except SlackApiError as exc:
                 # One approver's deleted message must not stop the others' from being updated.
                 log.warning("could not update approval card %s: %s", card.id, exc.response.get("error"))
+
+    async def today_for(self, slack_user_id: str | None) -> date:
+        """Today where this person is (their Slack time zone), else in the company's; no Slack call."""
+        zone = await self.people.zone_of(slack_user_id, ask_slack=False) if slack_user_id else None
+        return datetime.now(zone or self.zone).date()
+
+    async def _times_for(self, request: LeaveRequest, viewer: str) -> str | None:
+        """An hourly request's times in the approver's own zone, when it is not the requester's."""
+        if not request.span.is_hourly or not request.requester_slack_id:
+            return None
+        booked_in = await self.people.zone_of(request.requester_slack_id)
+        return views.times_elsewhere(request.span, booked_in, await self.people.zone_of(viewer))
 
     async def _tell_requester(self, request: LeaveRequest) -> None:
         if self.slack is not None and request.requester_slack_id:

@@ -20,10 +20,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.store.tables import (
     ApprovalCard,
     AuditEntry,
+    Delegation,
     DigestPost,
     LeaveRequest,
     OutboxJob,
     ProviderEvent,
+    Reminder,
     SlackDelivery,
     SlackUser,
     now,
@@ -252,10 +254,14 @@ class Store:
 
     # Approval cards
 
-    async def add_approvers(self, *, request_id: int, slack_user_ids: Sequence[str]) -> None:
-        """Record who may decide a request (idempotent)."""
+    async def add_approvers(
+        self, *, request_id: int, slack_user_ids: Sequence[str], note: str | None = None
+    ) -> None:
+        """Record who may decide a request (idempotent); ``note`` says why they were asked."""
         for slack_user_id in slack_user_ids:
-            await self._insert_once(ApprovalCard(request_id=request_id, approver_slack_id=slack_user_id))
+            await self._insert_once(
+                ApprovalCard(request_id=request_id, approver_slack_id=slack_user_id, note=note)
+            )
 
     async def cards(self, *, request_id: int) -> list[ApprovalCard]:
         """The approvers of a request and where their messages are."""
@@ -391,3 +397,83 @@ class Store:
             query = query.where(col(OutboxJob.request_id) == request_id)
         async with self.session() as session:
             return list((await session.exec(query)).all())
+
+    # Reminders and delegates
+
+    async def schedule_reminder(self, *, request_id: int, due_at: datetime) -> None:
+        """Start reminding a request's approvers from ``due_at`` (once per request: later calls change nothing)."""
+        await self._insert_once(Reminder(request_id=request_id, due_at=due_at))
+
+    async def due_reminders(self, *, moment: datetime) -> list[Reminder]:
+        """Reminders due at ``moment`` of requests still pending."""
+        query = (
+            select(Reminder)
+            .join(LeaveRequest, col(LeaveRequest.id) == col(Reminder.request_id))
+            .where(
+                col(Reminder.done).is_(False),
+                col(Reminder.due_at) <= moment,
+                col(LeaveRequest.status) == "pending",
+            )
+            .order_by(col(Reminder.due_at))
+        )
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
+
+    async def claim_reminder(self, *, request_id: int, moment: datetime, next_due: datetime) -> bool:
+        """Claim the reminder due at ``moment`` by moving it to ``next_due``; True for the one caller that moved it."""
+        query = (
+            update(Reminder)
+            .where(
+                col(Reminder.request_id) == request_id,
+                col(Reminder.done).is_(False),
+                col(Reminder.due_at) <= moment,
+            )
+            .values(due_at=next_due)
+        )
+        async with self.session() as session:
+            moved = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+        return bool(moved)
+
+    async def reminder_sent(self, *, request_id: int, sent: int, done: bool = False) -> None:
+        """Count a reminder sent (by the caller that claimed it); ``done`` stops them."""
+        query = update(Reminder).where(col(Reminder.request_id) == request_id).values(sent=sent, done=done)
+        async with self.session() as session:
+            await session.exec(query)  # type: ignore[call-overload]
+            await session.commit()
+
+    async def reminder(self, *, request_id: int) -> Reminder | None:
+        """A request's reminders."""
+        async with self.session() as session:
+            return await session.get(Reminder, request_id)
+
+    async def set_delegation(
+        self, *, approver_slack_id: str, delegate_slack_id: str, until: date | None
+    ) -> None:
+        """Send an approver's cards to their delegate until ``until`` (replacing any delegate before)."""
+        row = Delegation(
+            approver_slack_id=approver_slack_id, delegate_slack_id=delegate_slack_id, until=until
+        )
+        for attempt in (1, 2):
+            async with self.session() as session:
+                await session.merge(row)
+                try:
+                    await session.commit()
+                    return
+                except IntegrityError:  # set at the same moment elsewhere: the merge now finds it
+                    if attempt == 2:
+                        raise
+
+    async def clear_delegation(self, *, approver_slack_id: str) -> bool:
+        """Stop delegating; False when there was no delegate."""
+        query = delete(Delegation).where(col(Delegation.approver_slack_id) == approver_slack_id)
+        async with self.session() as session:
+            removed = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+        return bool(removed)
+
+    async def delegation(self, *, approver_slack_id: str, on: date) -> Delegation | None:
+        """An approver's delegate on the day ``on``, if they have one then."""
+        async with self.session() as session:
+            row = await session.get(Delegation, approver_slack_id)
+        return row if row is not None and (row.until is None or row.until >= on) else None

@@ -86,6 +86,8 @@ class ApprovalCard(SQLModel, table=True):
     approver_slack_id: str
     channel: str | None = None
     ts: str | None = None
+    # Why this approver was asked besides the provider naming them (escalated, a delegate), shown on their card.
+    note: str | None = None
 
 
 class SlackDelivery(SQLModel, table=True):
@@ -155,3 +157,29 @@ class OutboxJob(SQLModel, table=True):
     result: str | None = Field(default=None, index=True)  # None while owed; then done, failed or gave up
     created_at: datetime = timestamp(default_factory=now)
     finished_at: datetime | None = timestamp(default=None)
+
+
+class Reminder(SQLModel, table=True):
+    """The reminders of one pending request: how many were sent, and from when the next is due.
+
+    Any instance may send the next one: it claims the day's reminder by moving ``due_at`` to the
+    next day in a conditional update, so each is sent at most once, however many instances run.
+    """
+
+    __tablename__ = "reminder"
+
+    request_id: int = Field(foreign_key="leave_request.id", primary_key=True)
+    sent: int = 0
+    due_at: datetime = timestamp(index=True)
+    done: bool = False  # escalated, or the request was decided or cancelled: nothing more to send
+
+
+class Delegation(SQLModel, table=True):
+    """An approver's stand-in: their cards go to ``delegate_slack_id`` until ``until`` (inclusive; None: until turned off)."""
+
+    __tablename__ = "delegation"
+
+    approver_slack_id: str = Field(primary_key=True)
+    delegate_slack_id: str
+    until: date | None = None
+    created_at: datetime = timestamp(default_factory=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -145,18 +145,28 @@ def _timepicker(part: object) -> dict[str, Any]:
     return {"type": "timepicker", "initial_time": format_minute(part) if isinstance(part, int) else None}
 
 
-def approval_card(request: LeaveRequest, about: CardContext | None = None) -> Blocks:
+def approval_card(
+    request: LeaveRequest,
+    about: CardContext | None = None,
+    times: str | None = None,
+    *,
+    note: str | None = None,
+) -> Blocks:
     """An approver's card: who, when, what, what it costs, who else is off, and Approve / Decline while pending.
 
     The approver sees everything of the request itself, private leave types included; of the
-    colleagues off only their names and days.
+    colleagues off only their names and days. ``note`` says why they were asked (a reminder,
+    an escalation, a delegate), on top.
     """
-    blocks = [
+    blocks = [context(note)] if note else []
+    blocks += [
         section(
             f"*<@{request.requester_slack_id}>* asks for leave\n"
             f"{summary(request.span, request.leave_type_name, request.reason)}"
         )
     ]
+    if times:
+        blocks.append(context(times))
     if about is not None:
         blocks += context_blocks(about)
     if request.status == Status.PENDING:
@@ -174,6 +184,24 @@ def approval_card(request: LeaveRequest, about: CardContext | None = None) -> Bl
     else:
         blocks.append(context(outcome_line(request)))
     return blocks
+
+
+def times_elsewhere(span: LeaveSpan, booked_in: tzinfo | None, viewer: tzinfo | None) -> str | None:
+    """'🕘 09:00–12:00 in Asia/Tokyo is Sun 19:00–22:00 your time (America/New_York)', or None where
+    the times read the same for the viewer (not hourly, same offset, or a zone unknown)."""
+    if not (isinstance(span.start, int) and isinstance(span.end, int) and booked_in and viewer):
+        return None
+    start, end = (
+        datetime.combine(span.start_date, time(m // 60, m % 60), booked_in) for m in (span.start, span.end)
+    )
+    there, until = start.astimezone(viewer), end.astimezone(viewer)
+    if there.utcoffset() == start.utcoffset() and until.utcoffset() == end.utcoffset():
+        return None
+    day = "" if there.date() == start.date() else f"{there:%a} "
+    return (
+        f"🕘 {format_minute(span.start)}–{format_minute(span.end)} in {booked_in} is "
+        f"{day}{there:%H:%M}–{until:%H:%M} your time ({viewer})"
+    )
 
 
 def context_blocks(about: CardContext) -> Blocks:
