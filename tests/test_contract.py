@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from fakes import offiserv, timetap, wheniwork, whosoff
 from fakes.timetastic import TOKEN, FakeTimetastic
 
 import providers
@@ -37,7 +38,11 @@ from providers import PROVIDERS, ApprovalMode, Capabilities, LeaveProvider
 from providers.errors import ProviderNotFound
 from providers.local import LocalProvider
 from providers.models import Booking, HolidayRequest, LeaveSpan, Outcome, Part, Person, Status
+from providers.offiserv import OffiServProvider
+from providers.timetap import TimeTapProvider
 from providers.timetastic import TimetasticProvider
+from providers.wheniwork import WhenIWorkProvider
+from providers.whosoff import WhosOffProvider
 
 # A Monday some weeks ahead: in the future for every HR system, and a working week long.
 MONDAY = date.today() + timedelta(weeks=8, days=-date.today().weekday())
@@ -97,41 +102,35 @@ class TimetasticHarness(Harness):
 
 
 class OffiServHarness(Harness):
-    """OffiServ against its fake over real HTTP: a cookie session and links to follow (imports kept local)."""
+    """OffiServ against its fake over real HTTP: a cookie session and links to follow."""
 
-    provider_class = PROVIDERS["offiserv"]
+    provider_class = OffiServProvider
 
     @asynccontextmanager
     async def start(self) -> AsyncIterator[Ready]:
         """The provider signed in as the fake's HR account; Alice's address is stored with capitals there."""
-        from fakes.offiserv import EMAIL, PASSWORD, FakeOffiServ
-
-        from providers.offiserv import OffiServProvider
-
-        with FakeOffiServ() as fake:
-            config = OffiServProvider.Config(email=EMAIL, password=PASSWORD, base_url=fake.url)
+        with offiserv.FakeOffiServ() as fake:
+            config = OffiServProvider.Config(
+                email=offiserv.EMAIL, password=offiserv.PASSWORD, base_url=fake.url
+            )
             provider = OffiServProvider(config, http=httpx.AsyncClient())
             yield Ready(provider, known_email="alice@example.com", unknown_email="nobody@example.com")
             await provider.aclose()
 
 
 class TimeTapHarness(Harness):
-    """TimeTap against its fake over real HTTP: a signed session, approvers from configuration (imports kept local)."""
+    """TimeTap against its fake over real HTTP: a signed session, approvers from configuration."""
 
-    provider_class = PROVIDERS["timetap"]
+    provider_class = TimeTapProvider
 
     @asynccontextmanager
     async def start(self) -> AsyncIterator[Ready]:
         """The provider with the fake's keys; Alice's address is stored with capitals there."""
-        from fakes.timetap import API_KEY, BUSINESS_ID, PRIVATE_KEY, FakeTimeTap
-
-        from providers.timetap import TimeTapProvider
-
-        with FakeTimeTap() as fake:
+        with timetap.FakeTimeTap() as fake:
             config = TimeTapProvider.Config(
-                api_key=API_KEY,
-                private_key=PRIVATE_KEY,
-                business_id=BUSINESS_ID,
+                api_key=timetap.API_KEY,
+                private_key=timetap.PRIVATE_KEY,
+                business_id=timetap.BUSINESS_ID,
                 base_url=fake.url,
                 approvers="*=bob@example.com,carol@example.com",  # type: ignore[arg-type]  # parsed from text
             )
@@ -141,20 +140,19 @@ class TimeTapHarness(Harness):
 
 
 class WhenIWorkHarness(Harness):
-    """When I Work against its fake over real HTTP: a login token, statuses changed by PUT (imports kept local)."""
+    """When I Work against its fake over real HTTP: a login token, statuses changed by PUT."""
 
-    provider_class = PROVIDERS["wheniwork"]
+    provider_class = WhenIWorkProvider
 
     @asynccontextmanager
     async def start(self) -> AsyncIterator[Ready]:
         """The provider signed in as the fake's admin; Alice's address is stored with capitals there."""
-        from fakes.wheniwork import API_KEY, PASSWORD, USERNAME, FakeWhenIWork
-
-        from providers.wheniwork import WhenIWorkProvider
-
-        with FakeWhenIWork() as fake:
+        with wheniwork.FakeWhenIWork() as fake:
             config = WhenIWorkProvider.Config(
-                api_key=API_KEY, username=USERNAME, password=PASSWORD, base_url=fake.url
+                api_key=wheniwork.API_KEY,
+                username=wheniwork.USERNAME,
+                password=wheniwork.PASSWORD,
+                base_url=fake.url,
             )
             provider = WhenIWorkProvider(config, http=httpx.AsyncClient())
             yield Ready(provider, known_email="alice@example.com", unknown_email="nobody@example.com")
@@ -162,25 +160,21 @@ class WhenIWorkHarness(Harness):
 
 
 class WhosOffHarness(Harness):
-    """WhosOff against its fake over real HTTP: nonce-signed tokens, gzip, approval kept by the bot (imports kept local)."""
+    """WhosOff against its fake over real HTTP: nonce-signed tokens, gzip, approval kept by the bot."""
 
-    provider_class = PROVIDERS["whosoff"]
+    provider_class = WhosOffProvider
 
     @asynccontextmanager
     async def start(self) -> AsyncIterator[Ready]:
         """The provider signed in as the fake's Super User; Alice's address is stored with capitals there."""
-        from fakes.whosoff import APP_ID, CLIENT_SECRET, IP_ADDRESS, PASSWORD, USERNAME, FakeWhosOff
-
-        from providers.whosoff import WhosOffProvider
-
-        with FakeWhosOff() as fake:
+        with whosoff.FakeWhosOff() as fake:
             config = WhosOffProvider.Config(
                 base_url=fake.url,
-                app_id=APP_ID,
-                client_secret=CLIENT_SECRET,
-                username=USERNAME,
-                password=PASSWORD,
-                ip_address=IP_ADDRESS,
+                app_id=whosoff.APP_ID,
+                client_secret=whosoff.CLIENT_SECRET,
+                username=whosoff.USERNAME,
+                password=whosoff.PASSWORD,
+                ip_address=whosoff.IP_ADDRESS,
             )
             provider = WhosOffProvider(config, http=httpx.AsyncClient())
             yield Ready(provider, known_email="alice@example.com", unknown_email="nobody@example.com")

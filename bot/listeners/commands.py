@@ -46,7 +46,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             work = partial(answer, respond, deps, text.split()[1:], command["user_id"])
             deps.after_ack(context, command, client, work)
         elif word not in ("", "who"):
-            await preview(ack, deps, text, await deps.service.today_for(command.get("user_id")))
+            await preview(ack, deps, text, deps.service.today_known(command.get("user_id")))
         elif word == "who":
             await ack()
             work = partial(who, respond, deps, text.split()[1:], command.get("user_id"))

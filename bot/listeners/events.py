@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserError, friendly
 from bot.listeners import Deps
-from bot.listeners.actions import already_decided, decided_text
+from bot.listeners.actions import already_decided, cancelled_text, decided_text
 from bot.listeners.commands import open_request_modal
 from bot.services.home import publish_home
 from bot.views import home
@@ -124,12 +124,4 @@ async def ask_decline_reason(
 
 async def cancel_in_home(deps: Deps, user_id: str, request_id: int) -> str | None:
     """Cancel one's own leave (the service refreshes every Home concerned)."""
-    result = await deps.service.cancel(request_id=request_id, slack_user_id=user_id)
-    if result.acted:
-        return decided_text(result)
-    request = result.request
-    if request.status == "deciding":
-        return f"Your leave for {request.span.describe()} is being decided right now; try again in a moment."
-    return (
-        f"Your leave for {request.span.describe()} is {request.status} already: there is nothing to cancel."
-    )
+    return cancelled_text(await deps.service.cancel(request_id=request_id, slack_user_id=user_id))

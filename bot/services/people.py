@@ -30,22 +30,36 @@ class People:
         self.slack = slack
         self._zones: dict[str, tzinfo | None] = {}  # Slack user id -> their time zone, as Slack last said
 
+    async def remember_zones(self) -> None:
+        """Load every known person's time zone, so the acks that need one never wait for the database."""
+        for slack_user_id, name in (await self.store.slack_zones()).items():
+            self._zones.setdefault(slack_user_id, _zone(name))
+
+    def remembered_zone(self, slack_user_id: str) -> tzinfo | None:
+        """A Slack user's time zone if it is in memory (loaded at start or learnt since); no I/O."""
+        return self._zones.get(slack_user_id)
+
     async def zone_of(self, slack_user_id: str, *, ask_slack: bool = True) -> tzinfo | None:
         """A Slack user's own time zone: remembered, else from the store, else (``ask_slack``) from Slack.
 
-        Before an ack, call it with ``ask_slack=False``: no Slack call, at most one quick store read.
+        With ``ask_slack=False``: no Slack call, at most one store read. Before an ack use ``remembered_zone``.
         """
         if slack_user_id in self._zones:
-            return self._zones[slack_user_id]
-        user = await self.store.slack_user(slack_user_id=slack_user_id)
-        name = user.tz if user is not None else None
-        if name is None and ask_slack and self.slack is not None:
-            try:
-                name = (await self.slack.users_info(user=slack_user_id))["user"].get("tz")
-            except SlackApiError as exc:
-                log.info("no time zone for %s: %s", slack_user_id, exc.response.get("error"))
-        if name is None and not ask_slack:
-            return None  # not remembered: a later call may still ask Slack
+            known = self._zones[slack_user_id]
+            if known is not None or not ask_slack:  # an unknown zone is asked of Slack when allowed
+                return known
+        else:
+            user = await self.store.slack_user(slack_user_id=slack_user_id)
+            self._zones[slack_user_id] = _zone(user.tz if user is not None else None)
+            if self._zones[slack_user_id] is not None or not ask_slack:
+                return self._zones[slack_user_id]
+        if self.slack is None:
+            return None
+        try:
+            name = (await self.slack.users_info(user=slack_user_id))["user"].get("tz")
+        except SlackApiError as exc:
+            log.info("no time zone for %s: %s", slack_user_id, exc.response.get("error"))
+            return None
         self._zones[slack_user_id] = zone = _zone(name)
         return zone
 

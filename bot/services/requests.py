@@ -112,7 +112,8 @@ class LeaveService:
         return types
 
     async def warm_up(self) -> None:
-        """Fill the leave-type cache at start, so the first typed request can name a type."""
+        """Fill the caches read before an ack: leave types (so a typed request can name one) and time zones."""
+        await self.people.remember_zones()
         try:
             await self.leave_types()
         except ProviderError as exc:
@@ -479,6 +480,11 @@ class LeaveService:
             except SlackApiError as exc:
                 # One approver's deleted message must not stop the others' from being updated.
                 log.warning("could not update approval card %s: %s", card.id, exc.response.get("error"))
+
+    def today_known(self, slack_user_id: str | None) -> date:
+        """Today where this person is, as far as remembered, else in the company's zone: no I/O, for an ack."""
+        zone = self.people.remembered_zone(slack_user_id) if slack_user_id else None
+        return datetime.now(zone or self.zone).date()
 
     async def today_for(self, slack_user_id: str | None) -> date:
         """Today where this person is (their Slack time zone), else in the company's; no Slack call."""

@@ -116,6 +116,12 @@ class Store:
                 found.update((u.email, u) for u in (await session.exec(query)).all() if u.email)
         return found
 
+    async def slack_zones(self) -> dict[str, str]:
+        """Every Slack user's time zone that Slack told us, by user id."""
+        query = select(SlackUser.slack_user_id, SlackUser.tz).where(col(SlackUser.tz).is_not(None))
+        async with self.session() as session:
+            return {user_id: tz for user_id, tz in (await session.exec(query)).all() if tz}
+
     async def save_slack_user(self, *, user: SlackUser) -> SlackUser:
         """Insert or refresh a Slack user."""
         user.updated_at = now()
