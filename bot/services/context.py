@@ -19,6 +19,7 @@ from weakref import WeakKeyDictionary
 
 from bot.services.whos_off import Calendar, namer, work_calendar
 from bot.store.tables import LeaveRequest
+from bot.views.requests import COLLEAGUES
 from providers.errors import ProviderError
 from providers.models import Absence, Balance, LeaveSpan, Person, Status
 
@@ -65,6 +66,7 @@ class Team:
     colleagues: Sequence[Colleague]
     limit: int | None = None
     crowded: Sequence[Crowded] = ()
+    unnamed: int = 0  # colleagues off beyond those named
 
 
 @dataclass(frozen=True)
@@ -134,13 +136,13 @@ async def _team(service: LeaveService, request: LeaveRequest) -> Team:
         and a.person.id != request.requester_person_id
         and (department is None or a.person.department == department)
     ]
-    name = await namer(service, others)
-    colleagues = [
-        Colleague(name(a.person), a.describe(), a.status == Status.PENDING)
-        for a in sorted(others, key=lambda a: (a.start_date, a.person.name.lower(), a.id))
-    ]
+    # Only those the card names are named: on a busy day in a big company the rest is a count.
+    shown = sorted(others, key=lambda a: (a.start_date, a.person.name.lower(), a.id))[:COLLEAGUES]
+    name = await namer(service, shown)
+    colleagues = [Colleague(name(a.person), a.describe(), a.status == Status.PENDING) for a in shown]
     limit = await _limit(service, department)
-    return Team(department, colleagues, limit, _crowded(others, span.days(), limit))
+    crowded = _crowded(others, span.days(), limit)
+    return Team(department, colleagues, limit, crowded, unnamed=len(others) - len(shown))
 
 
 _in_flight: WeakKeyDictionary[LeaveService, dict[tuple[date, date], asyncio.Future[list[Absence]]]]

@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.errors import UserError
-from bot.services.context import card_context
+from bot.services.context import card_context, shared_absences
 from bot.services.home import refresh_homes
 from bot.services.whos_off import work_calendar
 from bot.store.tables import ApprovalCard, LeaveRequest, Reminder, now
@@ -244,7 +244,8 @@ async def _off_until(service: LeaveService, slack_user_id: str, today: date) -> 
     """The last day of the approver's approved leave covering today, if they are off."""
     try:
         person = await service.people.person_for(slack_user_id)
-        absences = await service.provider.absences_of(person, today, today)
+        # One listing of the day serves every card being posted at the time (see shared_absences).
+        absences = [a for a in await shared_absences(service, today, today) if a.person.id == person.id]
     except (UserError, ProviderError) as exc:  # not knowing is not being off: the card goes to them
         log.info("could not tell whether %s is off today: %s", slack_user_id, exc)
         return None

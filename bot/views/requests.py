@@ -252,7 +252,7 @@ def colleagues_text(team: Team) -> str:
         _clip(f"• {c.name}: {c.days}" + (" · pending" if c.pending else ""))
         for c in team.colleagues[:COLLEAGUES]
     ]
-    more = len(team.colleagues) - COLLEAGUES
+    more = len(team.colleagues) + team.unnamed - COLLEAGUES
     if more > 0:
         lines.append(f"…and {more} other{'s' if more > 1 else ''}")
     return "\n".join([_clip(f"*Also off{where}:*"), *lines])
