@@ -544,6 +544,18 @@ class WhosOffProvider(SessionProvider):
             ]
         return [_person(users[i]) for i in dict.fromkeys(chosen)]
 
+    async def escalation_approvers(self, person: Person) -> list[Person]:
+        """The user's second and third notifiers not approving already; [] with WHOSOFF_NOTIFIERS_APPROVE."""
+        if self.config.notifiers_approve:  # the notifiers were asked with the approver: nobody is left
+            return []
+        user = await self._user(_number(person.id, "user", self.name))
+        if user is None:
+            raise ProviderNotFound(f"WhosOff has no user {person.id}", provider=self.name)
+        approvers = {p.id for p in await self.approvers(person)}
+        users = self._users_by_id
+        notifiers = dict.fromkeys(i for i in (user.notifier_2_id, user.notifier_3_id) if i in users)
+        return [_person(users[i]) for i in notifiers if i != user.user_id and str(i) not in approvers]
+
     async def balance(self, person: Person) -> Balance | None:
         """The current allowance year's remaining minutes (with carry-over), in days by the work pattern."""
         user_id = _number(person.id, "user", self.name)

@@ -415,6 +415,19 @@ async def test_approvers_are_the_approver_whosoff_names(fake: FakeWhosOff) -> No
     await provider.aclose()
 
 
+async def test_escalation_goes_to_the_notifiers_who_are_not_approvers_already(fake: FakeWhosOff) -> None:
+    """Alice's notifier Carol is next; Mallory's notifiers Carol (her approver) and Dave give Dave; Bob has none; with WHOSOFF_NOTIFIERS_APPROVE nobody is left."""
+    for config, expected in (
+        ({}, {"alice": ["carol@example.com"], "mallory": ["dave@example.com"], "bob": []}),
+        ({"notifiers_approve": True}, {"alice": [], "mallory": [], "bob": []}),
+    ):
+        provider = connect(fake, **config)
+        for name, emails in expected.items():
+            person = await provider.find_person(f"{name}@example.com")
+            assert [p.email for p in await provider.escalation_approvers(person)] == emails, (name, config)
+        await provider.aclose()
+
+
 async def test_balance_is_minutes_in_days_of_the_work_pattern(provider: WhosOffProvider) -> None:
     """This year's remaining minutes plus carry-over, over the minutes of a working day; hours without a pattern."""
     balances = {}

@@ -1,4 +1,4 @@
-"""Button clicks: the preview's Submit / Edit / Cancel, the approval card's Approve / Decline and `/leave mine`'s Cancel."""
+"""Button clicks: the preview's Submit / Edit / Cancel, the approval card's Approve / Decline and `/leave mine`'s Cancel / Change."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import friendly
 from bot.listeners import Deps
 from bot.listeners.commands import open_request_modal
-from bot.services.requests import SUBMITTING, Decided, Submitted
+from bot.services.requests import SUBMITTING, Changed, Decided, Submitted
 from bot.views import ids
 from bot.views import requests as views
-from bot.views.reminders import MINE_CANCEL, mine_message
+from bot.views.reminders import MINE_CANCEL, MINE_CHANGE, mine_message
 from providers.models import Decision, Status
 
 
@@ -93,6 +94,29 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         deps.after_ack(context, body, client, partial(cancel_from_list, deps, body, action, respond))
+
+    @app.action(MINE_CHANGE)
+    async def change_mine(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        work = partial(change_from_list, deps, body, action, client)
+        deps.after_ack(context, body, client, work, urgent=True)
+
+
+async def change_from_list(
+    deps: Deps, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """Open the request modal pre-filled with one's own pending request, to replace it."""
+    request_id, user_id = int(action["value"]), body["user"]["id"]
+    draft = await deps.service.draft_to_change(request_id=request_id, slack_user_id=user_id)
+    await open_request_modal(
+        client, deps, trigger_id=body["trigger_id"], user_id=user_id, initial=draft, replaces=request_id
+    )
 
 
 async def cancel_from_list(
@@ -174,6 +198,31 @@ def submitted_text(result: Submitted) -> str:
     again = " (you had sent this already)" if result.duplicate else ""
     names = ", ".join(f"<@{a}>" for a in result.approvers)
     return f"📨 Sent{again}: your leave for {when} is waiting for {names}."
+
+
+def changed_text(result: Changed) -> str:
+    """What the requester is told, in one message, after changing the dates of a pending request."""
+    sent, was = submitted_text(result.new), result.old.span.describe()
+    if result.new.duplicate:
+        return sent
+    if result.new.queued:
+        return f"{sent} Until then your leave for {was} stays as it is: cancel it once the new dates are in."
+    if result.refused is not None:
+        return (
+            f"{sent}\n⚠️ But your leave for {was} could not be withdrawn ({friendly(result.refused)}), "
+            "so it still stands: cancel it from `/leave mine`."
+        )
+    withdrawn = result.withdrawn
+    if withdrawn is None:  # the new request was not taken up: nothing to replace
+        return f"{sent} Your leave for {was} stays as it is."
+    if not withdrawn.acted:
+        return (
+            f"{sent}\n⚠️ Your leave for {was} is {result.old.status} meanwhile, so it still stands: "
+            "cancel it from `/leave mine` if you no longer need it."
+        )
+    if withdrawn.queued:
+        return f"{sent}\n⏳ Your leave for {was} will be withdrawn as soon as the HR system answers again."
+    return f"{sent}\n🔁 It replaces your leave for {was}, now withdrawn."
 
 
 def decided_text(result: Decided) -> str | None:

@@ -64,14 +64,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def open_request_modal(
-    client: AsyncWebClient, deps: Deps, *, trigger_id: str, user_id: str | None, initial: Draft | None = None
+    client: AsyncWebClient,
+    deps: Deps,
+    *,
+    trigger_id: str,
+    user_id: str | None,
+    initial: Draft | None = None,
+    replaces: int | None = None,
 ) -> None:
-    """Open the request modal at once; leave types are only waited for briefly."""
+    """Open the request modal at once (changing request ``replaces``); leave types are only waited for briefly."""
     try:
         leave_types = await asyncio.wait_for(deps.service.leave_types(), MODAL_DATA_BUDGET)
     except (TimeoutError, ProviderError):
         leave_types = []  # better a modal without a type picker than no modal at all
-    view = views.request_modal(leave_types, initial=initial, today=await deps.service.today_for(user_id))
+    today = await deps.service.today_for(user_id)
+    view = views.request_modal(leave_types, initial=initial, today=today, replaces=replaces)
     await client.views_open(trigger_id=trigger_id, view=view)
 
 

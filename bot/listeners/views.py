@@ -1,4 +1,4 @@
-"""Modal submissions: a new request, and a decline with its reason."""
+"""Modal submissions: a new request (or a change of a pending one's dates), and a decline with its reason."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners import Deps
-from bot.listeners.actions import decided_text, submitted_text
+from bot.listeners.actions import changed_text, decided_text, submitted_text
 from bot.views import ids
 from bot.views import requests as views
 from providers.models import Decision, Draft
@@ -49,10 +49,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def send(
     deps: Deps, draft: Draft, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
 ) -> None:
-    """Submit the modal's request and DM the requester how it went."""
+    """Submit the modal's request (or change the request it replaces) and DM the requester how it went."""
     user_id = body["user"]["id"]
     # The view id is the same on a double-submitted modal, so it keys the request.
-    result = await deps.service.submit(draft=draft, key=f"view:{view['id']}", slack_user_id=user_id)
+    key = f"view:{view['id']}"
+    if replaces := view.get("private_metadata"):
+        changed = await deps.service.change(
+            request_id=int(replaces), draft=draft, key=key, slack_user_id=user_id
+        )
+        await client.chat_postMessage(channel=user_id, text=changed_text(changed))
+        return
+    result = await deps.service.submit(draft=draft, key=key, slack_user_id=user_id)
     await client.chat_postMessage(channel=user_id, text=submitted_text(result))
 
 

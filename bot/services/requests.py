@@ -34,7 +34,7 @@ from bot.store import Store
 from bot.store.tables import ApprovalCard, LeaveRequest, OutboxJob, now
 from bot.views import requests as views
 from providers.base import ApprovalMode, LeaveProvider
-from providers.errors import ProviderError
+from providers.errors import ProviderError, ProviderRejected
 from providers.models import (
     Booking,
     BookingEvent,
@@ -78,6 +78,20 @@ class Decided:
     request: LeaveRequest
     acted: bool
     queued: bool = False
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A change of dates: the new request as submitted, and the old one as it stands after.
+
+    ``withdrawn`` is the old one's cancel, None where it was not tried (the new one only queued, or
+    a duplicate) or was refused: ``refused`` then says why, and the old one still stands.
+    """
+
+    new: Submitted
+    old: LeaveRequest
+    withdrawn: Decided | None = None
+    refused: ProviderError | None = None
 
 
 class LeaveService:
@@ -129,9 +143,15 @@ class LeaveService:
         return self._leave_types[1]
 
     async def submit(
-        self, *, draft: Draft, key: str, slack_user_id: str | None = None, person: Person | None = None
+        self,
+        *,
+        draft: Draft,
+        key: str,
+        slack_user_id: str | None = None,
+        person: Person | None = None,
+        note: str | None = None,
     ) -> Submitted:
-        """Send a request to the provider once per ``key``, then ask its approvers."""
+        """Send a request to the provider once per ``key``, then ask its approvers (``note`` on their cards)."""
         if person is None:
             assert slack_user_id is not None
             person = await self.people.person_for(slack_user_id)
@@ -153,11 +173,11 @@ class LeaveService:
                 request_id=row.id, from_status=[SUBMITTING], to_status=Status.PENDING
             )
             await self.store.audit(request_id=row.id, actor=slack_user_id or person.id, action="submitted")
-            return Submitted(await self._reload(row.id), await self._ask_approvers(row.id))
+            return Submitted(await self._reload(row.id), await self._ask_approvers(row.id, note=note))
         job = OutboxJob(request_id=row.id, kind=SUBMIT, actor=slack_user_id, revert_to=FAILED)
         if not await self._attempt(job):
             return Submitted(await self._reload(row.id), [], queued=True)
-        return Submitted(await self._reload(row.id), await self._ask_approvers(row.id))
+        return Submitted(await self._reload(row.id), await self._ask_approvers(row.id, note=note))
 
     async def _validate(self, row: LeaveRequest) -> None:
         """Ask the provider whether it could book the request; not reaching it is no reason to refuse."""
@@ -171,11 +191,11 @@ class LeaveService:
                 raise
             log.warning("could not validate request %s with %s: %s", row.id, self.provider.display_name, exc)
 
-    async def _ask_approvers(self, request_id: int) -> list[str]:
-        """Record the requester's approvers and DM each a card while the request is pending."""
+    async def _ask_approvers(self, request_id: int, *, note: str | None = None) -> list[str]:
+        """Record the requester's approvers and DM each a card (``note`` on top) while the request is pending."""
         row = await self._reload(request_id)
         approvers = await self._approvers(_holiday_request(row).requester)
-        await self.store.add_approvers(request_id=request_id, slack_user_ids=approvers)
+        await self.store.add_approvers(request_id=request_id, slack_user_ids=approvers, note=note)
         row = await self._reload(request_id)
         if row.status == Status.PENDING:
             await schedule_reminders(self, row)
@@ -274,17 +294,20 @@ class LeaveService:
         done = await self._attempt(job)
         return Decided(await self._reload(request_id), acted=True, queued=not done)
 
-    async def cancel(self, *, request_id: int, slack_user_id: str) -> Decided:
+    async def cancel(self, *, request_id: int, slack_user_id: str, replaced_by: str = "") -> Decided:
         """Withdraw one's own pending or approved leave, once; then update every card and Home.
 
         ``acted`` is False when the request was no longer pending or approved (the request says why).
+        With ``replaced_by`` (the dates of the request replacing it) only pending leave is withdrawn,
+        and its cards say what replaced it instead of each approver getting a DM.
         """
         request = await self._reload(request_id)
         if request.requester_slack_id != slack_user_id:
             raise UserError("You can only cancel your own leave.")
         was = request.status
+        allowed = (Status.PENDING,) if replaced_by else (Status.PENDING, Status.APPROVED)
         # The same in-flight state as a decision: an approver's click (or a provider event) waits for it.
-        claimed = was in (Status.PENDING, Status.APPROVED) and await self.store.move_request(
+        claimed = was in allowed and await self.store.move_request(
             request_id=request_id, from_status=[was], to_status=DECIDING, decided_by=slack_user_id
         )
         if not claimed:
@@ -293,11 +316,64 @@ class LeaveService:
             request_id=request_id,
             kind=CANCEL,
             actor=slack_user_id,
+            reason=replaced_by,  # kept with the job: a cancel sent later by the outbox still says it
             revert_to=was,
             revert_decided_by=request.decided_by,
         )
         done = await self._attempt(job)
         return Decided(await self._reload(request_id), acted=True, queued=not done)
+
+    async def draft_to_change(self, *, request_id: int, slack_user_id: str) -> Draft:
+        """One's own pending request as a draft, to pre-fill the Change modal; UserError otherwise."""
+        old = await self._changeable(request_id, slack_user_id)
+        return Draft(
+            start_date=old.start_date,
+            end_date=old.end_date,
+            start=part_from_text(old.start_part),
+            end=part_from_text(old.end_part),
+            leave_type=old.leave_type_name,
+            reason=old.reason,
+        )
+
+    async def change(self, *, request_id: int, draft: Draft, key: str, slack_user_id: str) -> Changed:
+        """Change the dates of one's own pending request: submit ``draft``, then withdraw the old one.
+
+        The old request is withdrawn only once the provider accepted the new one, so a refusal or an
+        outage never leaves the requester with neither: a refusal raises UserError with the old one
+        untouched; a new request only queued by the outbox leaves the old one standing.
+        """
+        old = await self._changeable(request_id, slack_user_id)
+        try:
+            new = await self.submit(
+                draft=draft, key=key, slack_user_id=slack_user_id, note=views.changes_note(old)
+            )
+        except ProviderRejected as exc:
+            raise UserError(views.change_refused(friendly(exc), old, draft)) from exc
+        accepted = new.request.status in (Status.PENDING, Status.APPROVED)
+        if new.queued or new.duplicate or not accepted:  # a duplicate: its first submission withdrew it
+            return Changed(new, await self._reload(request_id))
+        await self.store.audit(
+            request_id=new.request.id or 0,
+            actor=slack_user_id,
+            action="changes",
+            detail=f"request {request_id}",
+        )
+        try:
+            cancelled = await self.cancel(
+                request_id=request_id, slack_user_id=slack_user_id, replaced_by=new.request.span.describe()
+            )
+        except ProviderError as exc:  # refused: it was put back as it was, and still stands
+            return Changed(new, await self._reload(request_id), refused=exc)
+        return Changed(new, cancelled.request, cancelled)
+
+    async def _changeable(self, request_id: int, slack_user_id: str) -> LeaveRequest:
+        """The request, if it is the user's own and still pending; a UserError saying why not otherwise."""
+        request = await self._reload(request_id)
+        if request.requester_slack_id != slack_user_id:
+            raise UserError("You can only change your own leave.")
+        if request.status != Status.PENDING:
+            raise UserError(views.not_changeable(request))
+        return request
 
     # The outbox: every provider call that changes a booking is stored first, then tried
 
@@ -375,8 +451,8 @@ class LeaveService:
             outcome = await self.provider.cancel(request.booking_id or "")
         if outcome.already_actioned:  # someone decided first at the provider: name them, not the clicker
             values["decided_by"] = await self._slack_id_of(outcome.decided_by)
-        if outcome.status == Status.DECLINED:
-            values["decline_reason"] = job.reason or None
+        if outcome.status == Status.DECLINED:  # a cancel's reason is what replaced it, not a decline's
+            values["decline_reason"] = (job.reason if job.kind == DECLINE else "") or None
         in_flight = SUBMITTING if job.kind == SUBMIT else DECIDING
         await self.store.move_request(
             request_id=job.request_id, from_status=[in_flight], to_status=outcome.status.value, **values
@@ -433,10 +509,11 @@ class LeaveService:
         if job.kind == SUBMIT:
             await self._ask_approvers(job.request_id)
         else:
-            await self.refresh_cards(request)
+            replaced = job.kind == CANCEL and bool(job.reason) and request.status == Status.CANCELLED
+            await self.refresh_cards(request, line=views.replaced_line(job.reason) if replaced else "")
             if job.kind != CANCEL:
                 await self._tell_requester(request)
-            elif request.status == Status.CANCELLED:
+            elif request.status == Status.CANCELLED and not replaced:  # a replaced one's new card tells them
                 await tell_approvers_cancelled(self, request)
             await refresh_homes(self, request)
         if job.attempts > 0:
@@ -462,8 +539,8 @@ class LeaveService:
         if self.slack is not None and job.actor:
             await self.slack.chat_postMessage(channel=job.actor, text=text)
 
-    async def refresh_cards(self, request: LeaveRequest) -> None:
-        """Edit every approver's copy in place to show the request as it stands."""
+    async def refresh_cards(self, request: LeaveRequest, *, line: str = "") -> None:
+        """Edit every approver's copy in place to show the request as it stands (``line`` on top)."""
         if self.slack is None:
             return
         cards = [card for card in await self.store.cards(request_id=request.id) if card.channel and card.ts]
@@ -475,7 +552,7 @@ class LeaveService:
                     channel=card.channel,
                     ts=card.ts,
                     text=views.card_fallback(request),
-                    blocks=await self.card_blocks(request, card, about),
+                    blocks=await self.card_blocks(request, card, about, line=line),
                 )
             except SlackApiError as exc:
                 # One approver's deleted message must not stop the others' from being updated.

@@ -1,4 +1,4 @@
-"""What reminders, escalations and delegates say, and `/leave mine` with its Cancel buttons."""
+"""What reminders, escalations and delegates say, and `/leave mine` with its Cancel and Change buttons."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 from bot.store.tables import LeaveRequest
 from bot.views.home import CANCELLABLE, request_line
 from bot.views.requests import Blocks, button, context, section, text
+from providers.models import Status
 
 MINE_CANCEL = "mine_cancel"
-MINE_SHOWN = 20  # requests listed by `/leave mine`: well inside a message's 50 blocks
+MINE_CHANGE = "mine_change"
+MINE_SHOWN = 20  # requests listed by `/leave mine`: two blocks each at most, inside a message's 50
 
 
 def day(value: date) -> str:
@@ -73,7 +75,8 @@ def delegation_text(delegate: str | None, until: date | None) -> str:
 
 
 def mine_message(requests: Sequence[LeaveRequest], *, notice: str | None = None) -> tuple[str, Blocks]:
-    """`/leave mine`: upcoming pending and approved leave, each with a Cancel button; ``notice`` on top."""
+    """`/leave mine`: upcoming pending and approved leave, each with a Cancel button and, while
+    pending, a Change button below it; ``notice`` on top."""
     requests = [r for r in requests if r.status in CANCELLABLE]
     blocks: Blocks = [section(f"ℹ️ {notice}")] if notice else []
     if not requests:
@@ -82,6 +85,9 @@ def mine_message(requests: Sequence[LeaveRequest], *, notice: str | None = None)
     blocks.append(section("*Your upcoming leave*"))
     for request in requests[:MINE_SHOWN]:
         blocks.append(section(request_line(request)) | {"accessory": _cancel_button(request)})
+        if request.status == Status.PENDING:  # a section holds one button: Change goes just below
+            change = button("Change dates", MINE_CHANGE, str(request.id))
+            blocks.append({"type": "actions", "block_id": f"change-{request.id}", "elements": [change]})
     if len(requests) > MINE_SHOWN:
         blocks.append(context(f"…and {len(requests) - MINE_SHOWN} more: see my Home tab."))
     return notice or f"Your upcoming leave: {len(requests)} request(s)", blocks

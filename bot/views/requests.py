@@ -21,6 +21,11 @@ COLLEAGUES = 10  # colleagues named on a card before "…and 12 others"
 CROWDED_DAYS = 5  # days named in the limit's warning before "and 3 more days"
 LINE_LIMIT = 250  # one line of a card's context: ten of them stay well inside a section's 3,000
 
+CHANGE_HINT = (
+    "🔁 This replaces your pending request: the new dates are sent, then the old ones withdrawn. "
+    "Your approvers are told."
+)
+
 HOURS = "HOURS"
 START_PARTS = {"AM": "From the morning", "PM": "From lunchtime", HOURS: "At a time (hours)"}
 END_PARTS = {"PM": "To the end of the day", "AM": "To lunchtime", HOURS: "At a time (hours)"}
@@ -90,11 +95,20 @@ def read_preview_value(value: str) -> tuple[str, Draft]:
 
 
 def request_modal(
-    leave_types: Sequence[LeaveType], *, initial: Draft | None = None, today: date
+    leave_types: Sequence[LeaveType],
+    *,
+    initial: Draft | None = None,
+    today: date,
+    replaces: int | None = None,
 ) -> dict[str, Any]:
-    """The modal for a new request; ``initial`` pre-fills it (the preview's Edit)."""
+    """The modal for a new request; ``initial`` pre-fills it (the preview's Edit, or a Change).
+
+    With ``replaces`` (a pending request's id, kept in ``private_metadata``) submitting it changes
+    that request: the new one is sent and the old one withdrawn.
+    """
     draft = initial or Draft(start_date=today, end_date=today)
-    blocks: Blocks = [
+    blocks: Blocks = [context(CHANGE_HINT)] if replaces is not None else []
+    blocks += [
         _input(
             ids.START_DATE, "First day", {"type": "datepicker", "initial_date": draft.start_date.isoformat()}
         ),
@@ -113,8 +127,9 @@ def request_modal(
     return {
         "type": "modal",
         "callback_id": ids.REQUEST_MODAL,
-        "title": text("Request leave"),
-        "submit": text("Submit"),
+        "private_metadata": "" if replaces is None else str(replaces),
+        "title": text("Request leave" if replaces is None else "Change leave"),
+        "submit": text("Submit" if replaces is None else "Change"),
         "close": text("Cancel"),
         "blocks": blocks,
     }
@@ -156,7 +171,7 @@ def approval_card(
 
     The approver sees everything of the request itself, private leave types included; of the
     colleagues off only their names and days. ``note`` says why they were asked (a reminder,
-    an escalation, a delegate), on top.
+    an escalation, a delegate, a change of dates), on top.
     """
     blocks = [context(note)] if note else []
     blocks += [
@@ -276,6 +291,37 @@ def outcome_line(request: LeaveRequest) -> str:
     words = OUTCOME_WORDS.get(Status(request.status), request.status.capitalize())
     line = f"{words} by <@{request.decided_by}>" if request.decided_by else words
     return f"{line}: {escape(request.decline_reason)}" if request.decline_reason else line
+
+
+def changes_note(old: LeaveRequest) -> str:
+    """On top of the new request's cards: '🔁 Changes @Alice's earlier request for Fri 8 Jan'."""
+    return f"🔁 Changes <@{old.requester_slack_id}>'s earlier request for {old.span.describe()}."
+
+
+def replaced_line(new_dates: str) -> str:
+    """On top of a replaced request's cards: '🔁 Replaced by a new request: Mon 11 Jan – Tue 12 Jan'."""
+    return f"🔁 Replaced by a new request: {new_dates}."
+
+
+def not_changeable(request: LeaveRequest) -> str:
+    """Why a request's dates cannot be changed: only a pending one can."""
+    when = request.span.describe()
+    if request.status == "deciding":
+        return f"Your leave for {when} is being decided right now; try again in a moment."
+    if request.status == Status.APPROVED:
+        return (
+            f"Your leave for {when} is approved already, so its dates can't be changed here. "
+            "Cancel it from `/leave mine`, then ask for the new dates."
+        )
+    return f"Your leave for {when} is {request.status}: only a pending request can be changed."
+
+
+def change_refused(refusal: str, old: LeaveRequest, new: LeaveSpan) -> str:
+    """Told when the HR system refuses the new dates: the old request stands (and, if they overlap, what to do)."""
+    line = f"{refusal} Your leave for {old.span.describe()} stands as it was."
+    if new.start_date <= old.end_date and old.start_date <= new.end_date:
+        line += " If it refuses dates overlapping it, cancel it from `/leave mine` first, then ask again."
+    return line
 
 
 def card_fallback(request: LeaveRequest) -> str:

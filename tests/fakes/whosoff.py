@@ -93,7 +93,8 @@ def _user(user_id: int, first: str, last: str, email: str, **fields: Any) -> dic
 
 
 def default_users() -> list[dict[str, Any]]:
-    """Alice (approver Bob, notifier Carol), Bob (approver Carol), Carol and Dave the Super Users, Mallory.
+    """Alice (approver Bob, notifier Carol), Bob (approver Carol), Carol and Dave the Super Users, Mallory
+    (approver Carol, notifiers Carol and Dave).
 
     Alice's e-mail is stored with capitals, as people type them. Alice works 7.5 hours Monday to
     Friday, Bob 8 hours Monday to Thursday; Carol's pattern is empty. Dave is leavebot's API user.
@@ -119,7 +120,14 @@ def default_users() -> list[dict[str, Any]]:
         ),
         _user(CAROL, "Carol", "Chief", "carol@example.com", user_type_id=SUPER_USER_TYPE),
         _user(
-            MALLORY, "Mallory", "Meddler", "mallory@example.com", approver_id=CAROL, department_name="Sales"
+            MALLORY,
+            "Mallory",
+            "Meddler",
+            "mallory@example.com",
+            approver_id=CAROL,
+            notifier_2_id=CAROL,
+            notifier_3_id=DAVE,
+            department_name="Sales",
         ),
         _user(
             DAVE, "Dave", "Admin", "dave@example.com", user_type_id=SUPER_USER_TYPE, department_name="Sales"
