@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -184,6 +184,17 @@ class Process:
                 await self.proc.wait()
 
 
+def median_report(rounds: list[ServerReport]) -> ServerReport:
+    """One server's rounds as one report: each cell from its median-p99 round, start and memory likewise."""
+    by_ready = sorted(rounds, key=lambda r: r.ready_s)
+    report = replace(by_ready[len(by_ready) // 2], cells=[])
+    report.peak_rss_mb = max(r.peak_rss_mb for r in rounds)
+    report.notes = [note for r in rounds for note in r.notes]
+    for cells in zip(*(r.cells for r in rounds), strict=True):
+        report.cells.append(sorted(cells, key=lambda c: c.p99)[len(cells) // 2])
+    return report
+
+
 async def get_json(port: int, path: str) -> dict[str, Any]:
     """GET a JSON document from a local server."""
     _, status, body = await one(port, http_request("GET", path, port))
@@ -212,11 +223,15 @@ class Bench:
             "world.py", "--delay", str(self.args.delay), log=self.log, cwd=self.workdir
         )
         try:
-            reports = [
-                await self.server(name) for name in ("trivial-raw", "trivial-asgi", *self.args.servers)
+            reports = [await self.server(name) for name in ("trivial-raw", "trivial-asgi")]
+            # Rounds take every server in turn, so a noisy minute on a shared machine hits them all
+            # alike; each cell then reports its median round.
+            rounds = [
+                [await self.server(name) for name in self.args.servers] for _ in range(self.args.rounds)
             ]
         finally:
             await self.world.stop()
+        reports += [median_report([r[i] for r in rounds]) for i in range(len(self.args.servers))]
         return {"reports": [asdict(r) for r in reports], "settings": vars(self.args)}
 
     async def server(self, name: str) -> ServerReport:
@@ -336,7 +351,9 @@ def render(data: dict[str, Any]) -> str:
     out = [
         f"Each cell: at most {settings['duration']} s, {settings['requests']} requests (bare apps) or "
         f"{settings['leavebot_requests']} (leavebot, whose work after each ack is then awaited and checked); "
-        f"the fake HR system answers in {settings['delay']} s. Latencies in ms, measured by the client.",
+        f"the fake HR system answers in {settings['delay']} s. Latencies in ms, measured by the client. "
+        f"Every server was measured {settings['rounds']} times, the servers taking turns; each cell is its "
+        "median round by p99, start time the median, peak memory the highest.",
         "",
         *ceiling(reports, cells),
         "",
@@ -446,6 +463,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--leavebot-requests", type=int, default=200, help="requests per leavebot cell at most"
     )
     parser.add_argument("--delay", type=float, default=2.0, help="seconds the fake HR system takes per call")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="times every server is measured; cells report the median"
+    )
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     parser.add_argument("--workdir", type=Path, help="keep the databases and servers.log here")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
