@@ -110,7 +110,7 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
 
     from bot.app import create_app, slack_client
     from bot.config import Settings
-    from bot.runtime import PROVIDER_TIMEOUT, run_beside, running, warm_process
+    from bot.runtime import PROVIDER_TIMEOUT, run_beside, running
     from bot.server import create_server
     from bot.services.requests import LeaveService
     from bot.store import Store, create_engine, upgrade
@@ -139,7 +139,6 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
 
         os.environ["LOCAL_APPROVERS"] = local_approvers()
         service = await running(settings).__aenter__()  # lives as long as the process
-    warm_process()
     assert service.slack is not None
     app = create_app(settings, service=service, slack=service.slack)
     server = create_server(

@@ -99,14 +99,13 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from bot.app import create_app
-    from bot.runtime import run_beside, running, warm_process
+    from bot.runtime import run_beside, running
     from bot.server import create_server
     from bot.webhooks import webhook_receiver
 
     settings.require("slack_bot_token", "slack_signing_secret")
     async with running(settings) as service:
         assert service.slack is not None
-        warm_process()
         app = create_app(settings, service=service, slack=service.slack)
         server = create_server(
             app,
@@ -125,13 +124,12 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import create_app
-    from bot.runtime import run_beside, running, warm_process
+    from bot.runtime import run_beside, running
 
     settings.require("slack_bot_token", "slack_app_token")
     assert settings.slack_app_token is not None
     async with running(settings) as service:
         assert service.slack is not None
-        warm_process()
         app = create_app(settings, service=service, slack=service.slack, socket_mode=True)
         jobs = asyncio.create_task(run_beside(service, settings))
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,20 +45,16 @@ async def running(settings: Settings) -> AsyncIterator[LeaveService]:
         await engine.dispose()
 
 
-def warm_process() -> None:
-    """Pay the one-off costs before the first request does."""
-    warm_up_parser()  # dateparser's first call is paid here, not by the first /leave
+async def run_beside(service: LeaveService, settings: Settings) -> None:
+    """Everything that runs beside the server, which listens first: the one-off warm-ups, then the job loop.
+
+    Until the warm-ups are done a request still works: the first to need dateparser imports it, and a
+    typed request cannot name a leave type before the types arrive from a slow HR system.
+    """
+    await asyncio.to_thread(warm_up_parser)  # dateparser's first call costs ~0.2 s of CPU: not on the loop
+    await service.warm_up()
     # What start-up allocated lives as long as the process: keep the collector from walking it under load
     # (a full collection over it was the slowest ack measured by benchmarks/ack.py).
     gc.collect()
     gc.freeze()
-
-
-async def run_beside(service: LeaveService, settings: Settings) -> None:
-    """Everything that runs beside the server: leave types fetched once it listens, then the job loop.
-
-    Fetching leave types after listening keeps a slow HR system from delaying the start; until they
-    arrive a typed request just cannot name its type.
-    """
-    await service.warm_up()
     await run_forever(service, settings)
