@@ -178,7 +178,10 @@ async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
     print(
         f"request #{request.id}: {request.requester_name}, {request.span.describe()}, {request.leave_type_name or 'leave'}"
     )
-    print(f"status: {request.status}; approvers: {names}")
+    if result.queued:
+        print("status: queued (the HR system is not answering; `leavebot serve` sends it when it is back)")
+    else:
+        print(f"status: {request.status}; approvers: {names}")
 
 
 async def whos_off(settings: Settings, args: argparse.Namespace) -> None:

@@ -790,3 +790,19 @@ def test_settings_come_from_timetastic_variables(monkeypatch: pytest.MonkeyPatch
         "https://app.timetastic.co.uk/api",
     )
     assert config.admins_approve is True and config.webhook_secret is not None
+
+
+def test_a_request_from_a_shell_while_timetastic_is_down_is_queued(
+    fake: FakeTimetastic, tmp_path: Path
+) -> None:
+    """`leavebot request` while Timetastic answers 503 says the request is queued, not failed or booked."""
+    fake.fail_next(1, status=503, call="POST /holidays")
+    env = {
+        "LEAVEBOT_PROVIDER": "timetastic",
+        "TIMETASTIC_BASE_URL": fake.url,
+        "TIMETASTIC_API_TOKEN": TOKEN,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/lb.db",
+    }
+    done = leavebot(tmp_path, "request", f"{DAY.isoformat()} pm", "--as", "alice@example.com", **env)
+    assert done.returncode == 0, done.stderr
+    assert "status: queued" in done.stdout and fake.holidays == {}
