@@ -22,12 +22,13 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, SecretStr
 
+from fakes.loopback import Loopback, LoopbackServer
 from providers.base import HttpProvider, LeaveProvider, RateLimit, RateLimiter
 from providers.models import (
     Absence,
@@ -71,7 +72,7 @@ class Call:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def do_GET(self) -> None:
         """Serve a GET."""
@@ -101,17 +102,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # the provider opens several connections at once
-
-    def __init__(self, fake: FakeHR) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class FakeHR:
+class FakeHR(Loopback):
     """Loopback stand-in for a remote HR API: people, absences by date, public holidays."""
+
+    handler = _Handler
 
     def __init__(self, *, latency: float = 0.0, rate_limit: int | None = 5) -> None:
         self.latency = latency
@@ -124,38 +118,13 @@ class FakeHR:
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._window: deque[float] = deque()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> FakeHR:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut the server down."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeHR:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """The API's base URL."""
-        assert self._server is not None, "FakeHR is not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.root
 
     # -- test set-up -----------------------------------------------------------------------------
 

@@ -25,9 +25,11 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from fakes.loopback import Loopback, LoopbackServer
 
 EMAIL = "dave@example.com"  # the account leavebot signs in with: HR, sees everyone's leave
 PASSWORD = "correct horse battery staple"
@@ -98,7 +100,7 @@ def default_users() -> dict[str, FakeUser]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def do_GET(self) -> None:
         """Serve a GET."""
@@ -128,16 +130,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeOffiServ) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class FakeOffiServ:
+class FakeOffiServ(Loopback):
     """Loopback stand-in for OffiServ that records every call."""
+
+    handler = _Handler
 
     def __init__(self) -> None:
         self.email, self.password = EMAIL, PASSWORD
@@ -154,42 +150,13 @@ class FakeOffiServ:
         self._company = secrets.token_hex(3)
         self._ids = itertools.count(70_001)
         self._lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> FakeOffiServ:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut the server down and release its socket."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeOffiServ:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """The base URL, as OFFISERV_BASE_URL."""
-        if self._server is None:
-            raise RuntimeError("FakeOffiServ is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.root
 
     # -- test set-up and queries -------------------------------------------------------------------
 

@@ -17,10 +17,12 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
+
+from fakes.loopback import Loopback, LoopbackServer
 
 TEAM_ID = "T0001"
 TEAM_NAME = "Acme"
@@ -97,7 +99,7 @@ def _tz_offset(tz: str) -> int:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def do_GET(self) -> None:
         """Serve a GET (slack_sdk uses GET for users.info / users.lookupByEmail)."""
@@ -132,16 +134,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeSlack) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class FakeSlack:
+class FakeSlack(Loopback):
     """Loopback stand-in for Slack's Web API that records every call."""
+
+    handler = _Handler
 
     def __init__(self, token: str = "xoxb-test") -> None:
         self.token = token
@@ -154,8 +150,6 @@ class FakeSlack:
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._revoked = False
         self._seq = itertools.count(1)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -173,42 +167,10 @@ class FakeSlack:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> FakeSlack:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut the server down and release its socket."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base(self) -> str:
-        """Root URL of the server, e.g. ``http://127.0.0.1:PORT``."""
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
     @property
     def url(self) -> str:
         """Web API base URL to pass as ``AsyncWebClient(base_url=...)``."""
-        return f"{self.base}/api/"
+        return f"{self.root}/api/"
 
     # -- test set-up -----------------------------------------------------------------------------
 
@@ -253,7 +215,7 @@ class FakeSlack:
 
     def response_url(self, name: str = "r1") -> str:
         """A response_url whose POSTs are recorded as method ``hooks/<name>``."""
-        return f"{self.base}/hooks/{name}"
+        return f"{self.root}/hooks/{name}"
 
     # -- queries ---------------------------------------------------------------------------------
 

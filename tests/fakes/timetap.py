@@ -24,9 +24,11 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from fakes.loopback import Loopback, LoopbackServer
 
 API_KEY = "43111"  # in practice the business id
 PRIVATE_KEY = "c0ffee-private-key-0b2d"
@@ -87,7 +89,7 @@ def _military(value: Any) -> int | None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def do_GET(self) -> None:
         """Serve a GET."""
@@ -124,19 +126,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeTimeTap) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
 Reply = tuple[int, Any, dict[str, str]]
 
 
-class FakeTimeTap:
+class FakeTimeTap(Loopback):
     """Loopback stand-in for TimeTap's API that records every call."""
+
+    handler = _Handler
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -151,42 +147,13 @@ class FakeTimeTap:
         self._retry_after = "1"
         self._lock = threading.RLock()
         self._ids = itertools.count(17_360_947)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> FakeTimeTap:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut the server down and release its socket."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeTimeTap:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """The API base, as TIMETAP_BASE_URL."""
-        if self._server is None:
-            raise RuntimeError("FakeTimeTap is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/test"
+        return f"{self.root}/test"
 
     # -- test set-up and queries -----------------------------------------------------------------
 

@@ -23,11 +23,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
+
+from fakes.loopback import Loopback, LoopbackServer
 
 TOKEN = "tt-test-token"
 WEBHOOK_SECRET = "800dce29-fc6b-420b-8654-0f0170a9c572"
@@ -146,7 +148,7 @@ def _stamp(moment: datetime, *, offset: bool) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def do_GET(self) -> None:
         """Serve a GET."""
@@ -189,16 +191,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeTimetastic) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class FakeTimetastic:
+class FakeTimetastic(Loopback):
     """Loopback stand-in for Timetastic's API that records every call."""
+
+    handler = _Handler
 
     def __init__(self, token: str = TOKEN, *, rate_limit: int | None = RATE_LIMIT) -> None:
         self.token = token
@@ -237,45 +233,20 @@ class FakeTimetastic:
         self._throttle = 0
         self._faults: deque[_Fault] = deque()
         self._last_update = datetime.now(UTC)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._senders: list[threading.Thread] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> FakeTimetastic:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
-        """Wait for webhooks in flight, shut the server down and release its socket."""
+        """Wait for webhooks in flight, then shut the server down."""
         for sender in self._senders:
             sender.join(timeout=5)
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeTimetastic:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop()
 
     @property
     def url(self) -> str:
         """The API base, as TIMETASTIC_BASE_URL."""
-        if self._server is None:
-            raise RuntimeError("FakeTimetastic is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api"
+        return f"{self.root}/api"
 
     # -- test set-up and queries -----------------------------------------------------------------
 

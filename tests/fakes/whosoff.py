@@ -25,9 +25,11 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from fakes.loopback import Loopback, LoopbackServer
 
 APP_ID = "MN500Q8lk5jp0rEm"
 CLIENT_SECRET = "QtOSeNmh3DY6AuMO"
@@ -168,7 +170,7 @@ def secret_for(nonce: str, client_secret: str = CLIENT_SECRET) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def do_GET(self) -> None:
         """Serve a GET."""
@@ -199,16 +201,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeWhosOff) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class FakeWhosOff:
+class FakeWhosOff(Loopback):
     """Loopback stand-in for WhosOff's v4 API that records every call."""
+
+    handler = _Handler
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -232,42 +228,13 @@ class FakeWhosOff:
         self._lock = threading.RLock()
         self._ids = itertools.count(9_387_447)
         self._token_ids = itertools.count(1)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> FakeWhosOff:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut the server down and release its socket."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeWhosOff:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """The API root, as WHOSOFF_BASE_URL."""
-        if self._server is None:
-            raise RuntimeError("FakeWhosOff is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.root
 
     # -- test set-up and queries -----------------------------------------------------------------
 
