@@ -21,7 +21,7 @@ from bot.services.whos_off import Calendar, namer, work_calendar
 from bot.store.tables import LeaveRequest
 from bot.views.requests import COLLEAGUES
 from providers.errors import ProviderError
-from providers.models import Absence, Balance, LeaveSpan, Person, Status
+from providers.models import Absence, Balance, LeaveSpan, Status
 
 if TYPE_CHECKING:
     from bot.services.requests import LeaveService
@@ -110,7 +110,7 @@ async def card_context(service: LeaveService, request: LeaveRequest) -> CardCont
 async def _balance(service: LeaveService, request: LeaveRequest) -> Balance | None:
     if not service.provider.capabilities.balances:
         return None
-    return await service.provider.balance(_requester(request))
+    return await service.provider.balance(request.requester)
 
 
 def cost_of(span: LeaveSpan, calendar: Calendar) -> Cost:
@@ -184,15 +184,6 @@ async def _limit(service: LeaveService, department: str | None) -> int | None:
         limits.append(await service.provider.max_off(department))
     known = [limit for limit in limits if limit is not None]
     return min(known) if known else None
-
-
-def _requester(request: LeaveRequest) -> Person:
-    return Person(
-        id=request.requester_person_id,
-        name=request.requester_name,
-        email=request.requester_email,
-        slack_user_id=request.requester_slack_id,
-    )
 
 
 async def _attempt(what: str, request: LeaveRequest, work: Awaitable[T]) -> T | None:

@@ -171,7 +171,7 @@ async def next_approvers(
     service: LeaveService, request: LeaveRequest, *, exclude: Sequence[str], fallback: str | None = None
 ) -> list[str]:
     """Slack ids of who to ask next about the requester's leave: the provider's choice, else ``fallback``."""
-    requester = _requester(request)
+    requester = request.requester
     try:
         people = await service.provider.escalation_approvers(requester)
     except ProviderError as exc:
@@ -274,15 +274,6 @@ async def current_delegate(service: LeaveService, *, approver: str, today: date)
     if delegation is None:
         return views.delegation_text(None, None)
     return views.delegation_text(delegation.delegate_slack_id, delegation.until)
-
-
-def _requester(request: LeaveRequest) -> Person:
-    return Person(
-        id=request.requester_person_id,
-        name=request.requester_name,
-        email=request.requester_email,
-        slack_user_id=request.requester_slack_id,
-    )
 
 
 def _person(key: str) -> Person:

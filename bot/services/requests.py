@@ -194,7 +194,7 @@ class LeaveService:
     async def _ask_approvers(self, request_id: int, *, note: str | None = None) -> list[str]:
         """Record the requester's approvers and DM each a card (``note`` on top) while the request is pending."""
         row = await self._reload(request_id)
-        approvers = await self._approvers(_holiday_request(row).requester)
+        approvers = await self._approvers(row.requester)
         await self.store.add_approvers(request_id=request_id, slack_user_ids=approvers, note=note)
         row = await self._reload(request_id)
         if row.status == Status.PENDING:
@@ -472,7 +472,7 @@ class LeaveService:
         booking of exactly this span that no other request holds, and adopts it.
         """
         wanted = request.span
-        person = _holiday_request(request).requester
+        person = request.requester
         for absence in await self.provider.absences_of(person, wanted.start_date, wanted.end_date):
             same = (absence.start_date, absence.start, absence.end_date, absence.end) == (
                 wanted.start_date,
@@ -727,12 +727,7 @@ def _holiday_request(row: LeaveRequest) -> HolidayRequest:
         LeaveType(id=row.leave_type_id, name=row.leave_type_name or "") if row.leave_type_id else None
     )
     return HolidayRequest(
-        requester=Person(
-            id=row.requester_person_id,
-            name=row.requester_name,
-            email=row.requester_email,
-            slack_user_id=row.requester_slack_id,
-        ),
+        requester=row.requester,
         start_date=row.start_date,
         end_date=row.end_date,
         start=part_from_text(row.start_part),

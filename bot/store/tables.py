@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from providers.models import LeaveSpan, part_from_text
+from providers.models import LeaveSpan, Person, part_from_text
 
 
 def now() -> datetime:
@@ -63,6 +63,16 @@ class LeaveRequest(SQLModel, table=True):
     # When the provider last changed the booking, as its webhooks report it: an older event is
     # ignored. None after the bot itself changed it (then no event may move it backwards).
     provider_updated_at: datetime | None = timestamp(default=None)
+
+    @property
+    def requester(self) -> Person:
+        """Who asked, as the provider knows them."""
+        return Person(
+            id=self.requester_person_id,
+            name=self.requester_name,
+            email=self.requester_email,
+            slack_user_id=self.requester_slack_id,
+        )
 
     @property
     def span(self) -> LeaveSpan:
