@@ -10,7 +10,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.listeners import DELIVERY, Deps, actions, commands, events, report_error, views
+from bot.listeners import DELIVERY, Backlog, Deps, actions, commands, events, report_error, views
 from bot.services.requests import LeaveService
 
 
@@ -23,9 +23,17 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 
 
 def create_app(
-    settings: Settings, *, service: LeaveService, slack: AsyncWebClient, socket_mode: bool = False
+    settings: Settings,
+    *,
+    service: LeaveService,
+    slack: AsyncWebClient,
+    socket_mode: bool = False,
+    backlog: Backlog | None = None,
 ) -> AsyncApp:
-    """Build the Bolt app with every listener, the retry filter and the error handler."""
+    """Build the Bolt app with every listener, the retry filter and the error handler.
+
+    ``backlog`` holds the work after acks; pass one to wait for that work (``Backlog.drain``).
+    """
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     # Answer Slack as soon as a listener returns: listeners ack and hand their work to deps.after_ack,
     # instead of Bolt's default of polling every 10 ms for an ack made in a separate task.
@@ -35,7 +43,7 @@ def create_app(
         request_verification_enabled=not socket_mode,
         process_before_response=True,
     )
-    deps = Deps(service=service, settings=settings)
+    deps = Deps(service=service, settings=settings, backlog=backlog or Backlog())
 
     @app.middleware
     async def drop_redeliveries(

@@ -20,6 +20,7 @@ import uvicorn
 from fakes.slack import FakeSlack
 
 from bot.app import create_app, slack_client
+from bot.listeners import Backlog
 from bot.config import Settings
 from bot.server import create_server
 from bot.services.requests import LeaveService
@@ -143,6 +144,11 @@ class Bot:
     service: LeaveService
     provider: SpyProvider
     settings: Settings
+    backlog: Backlog
+
+    async def drain(self) -> None:
+        """Wait for all the work started after acks to end (before asserting that something did not happen)."""
+        await self.backlog.drain()
 
     async def post(
         self,
@@ -205,7 +211,8 @@ async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
     client = slack_client(settings)
     service = LeaveService(provider=provider, store=Store(engine), slack=client, zone=settings.zone)
     await service.warm_up()  # as `leavebot serve` does
-    app = create_app(settings, service=service, slack=client)
+    backlog = Backlog()
+    app = create_app(settings, service=service, slack=client, backlog=backlog)
     config = uvicorn.Config(
         create_server(app, service.store), host="127.0.0.1", port=0, log_level="warning", ws="none"
     )
@@ -215,7 +222,9 @@ async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-        yield Bot(http=http, slack=slack, service=service, provider=provider, settings=settings)
+        yield Bot(
+            http=http, slack=slack, service=service, provider=provider, settings=settings, backlog=backlog
+        )
     server.should_exit = True
     await serving
     await engine.dispose()

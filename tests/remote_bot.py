@@ -20,6 +20,7 @@ from conftest import SECRET, Bot
 from fakes.slack import FakeSlack
 
 from bot.app import create_app, slack_client
+from bot.listeners import Backlog
 from bot.config import Settings
 from bot.server import create_server
 from bot.services.requests import LeaveService
@@ -74,12 +75,15 @@ async def provider_bot(
     client = slack_client(config)
     service = LeaveService(provider=provider, store=Store(engine), slack=client, zone=config.zone)
     await service.warm_up()  # as `leavebot serve` does
+    backlog = Backlog()
     server = create_server(
-        create_app(config, service=service, slack=client), service.store, webhooks=webhook_receiver(service)
+        create_app(config, service=service, slack=client, backlog=backlog),
+        service.store,
+        webhooks=webhook_receiver(service),
     )
     try:
         async with serving(server) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
-            yield Bot(http, slack, service, provider, config)  # type: ignore[arg-type]  # any provider
+            yield Bot(http, slack, service, provider, config, backlog)  # type: ignore[arg-type]  # any provider
     finally:
         await provider.aclose()
         await engine.dispose()

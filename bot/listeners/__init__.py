@@ -73,6 +73,12 @@ class Backlog:
         finally:
             self._admitting = False
 
+    async def drain(self) -> None:
+        """Wait until no work is waiting or running (tests call this before asserting what did not happen)."""
+        while self.waiting or self.running:
+            await asyncio.gather(*self.running, return_exceptions=True)
+            await asyncio.sleep(0)  # let the admitting task start what still waits
+
     def _ended(self, task: asyncio.Task[Any]) -> None:
         self.running.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
