@@ -32,8 +32,9 @@ from fakes.slack import FakeSlack
 
 from bot.app import slack_client
 from bot.config import Settings
-from bot.services.requests import LeaveService
-from bot.services.whos_off import DigestPlan, post_digest
+from bot.services.calendar import DigestPlan
+from bot.services.digest import post_digest
+from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
 from bot.store.tables import SlackUser, now
 from bot.views.whos_off import message_chars
@@ -62,12 +63,12 @@ async def run(people: int, absences: int, latency: float, rate: int | None, know
         await _remember(engine, everyone[: int(len(everyone) * known)])
         config = FakeHRProvider.Config(base_url=hr.url, paced=rate is not None)
         provider = FakeHRProvider(config, http=httpx.AsyncClient(timeout=30))
-        service = LeaveService(provider=provider, store=Store(engine), slack=slack_client(settings))
+        service = Services(provider=provider, store=Store(engine), slack=slack_client(settings))
         began = time.perf_counter()
-        posted = await post_digest(service, day=DAY, plan=DigestPlan.from_settings(settings))
+        posted = await post_digest(service.deps, day=DAY, plan=DigestPlan.from_settings(settings))
         wall = time.perf_counter() - began
         again = time.perf_counter()
-        await post_digest(service, day=DAY, plan=DigestPlan.from_settings(settings))
+        await post_digest(service.deps, day=DAY, plan=DigestPlan.from_settings(settings))
         second = time.perf_counter() - again
         await provider.aclose()
         await engine.dispose()

@@ -112,7 +112,7 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
     from bot.config import Settings
     from bot.runtime import PROVIDER_TIMEOUT, run_beside, running
     from bot.server import create_server
-    from bot.services.requests import LeaveService
+    from bot.services.wiring import Services
     from bot.store import Store, create_engine, upgrade
     from bot.webhooks import webhook_receiver
 
@@ -131,7 +131,7 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
         provider = SlowHrProvider(
             SlowHrProvider.Config(base_url=hr_url), http=httpx.AsyncClient(timeout=PROVIDER_TIMEOUT)
         )
-        service = LeaveService(
+        service = Services(
             provider=provider, store=Store(engine), slack=slack_client(settings), zone=settings.zone
         )
     else:
@@ -139,17 +139,17 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
 
         os.environ["LOCAL_APPROVERS"] = local_approvers()
         service = await running(settings).__aenter__()  # lives as long as the process
-    assert service.slack is not None
-    app = create_app(settings, service=service, slack=service.slack)
+    assert service.deps.slack is not None
+    app = create_app(settings, services=service, slack=service.deps.slack)
     server = create_server(
         app,
-        service.store,
+        service.deps.store,
         background=lambda: run_beside(service, settings),
         webhooks=webhook_receiver(service),
     )
 
     async def stats() -> dict[str, Any]:
-        async with service.store.engine.connect() as connection:
+        async with service.deps.store.engine.connect() as connection:
             rows = await connection.execute(
                 text("SELECT status, count(*) FROM leave_request GROUP BY status")
             )
@@ -157,7 +157,7 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
 
     async def reset() -> dict[str, Any]:
         # Every cell starts from the same database: no leave yet, people already known.
-        async with service.store.engine.begin() as connection:
+        async with service.deps.store.engine.begin() as connection:
             for table in reversed(SQLModel.metadata.sorted_tables):
                 if table.name not in ("slack_user", "alembic_version"):
                     await connection.execute(table.delete())

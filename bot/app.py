@@ -10,8 +10,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.listeners import DELIVERY, Backlog, Deps, actions, commands, events, report_error, views
-from bot.services.requests import LeaveService
+from bot.listeners import DELIVERY, Backlog, ListenerDeps, actions, commands, events, report_error, views
+from bot.services.wiring import Services
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -25,7 +25,7 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 def create_app(
     settings: Settings,
     *,
-    service: LeaveService,
+    services: Services,
     slack: AsyncWebClient,
     socket_mode: bool = False,
     backlog: Backlog | None = None,
@@ -43,7 +43,7 @@ def create_app(
         request_verification_enabled=not socket_mode,
         process_before_response=True,
     )
-    deps = Deps(service=service, settings=settings, backlog=backlog or Backlog())
+    deps = ListenerDeps(services=services, settings=settings, backlog=backlog or Backlog())
 
     @app.middleware
     async def drop_redeliveries(
@@ -55,7 +55,7 @@ def create_app(
         # once either way, and an ack that does nothing but answer is never held up by the database.
         key = body.get("event_id") or body.get("trigger_id")
         if key and req.headers.get("x-slack-retry-num"):
-            if not await service.store.first_delivery(key=key):
+            if not await services.deps.store.first_delivery(key=key):
                 return BoltResponse(status=200, body="")
         elif key:
             context[DELIVERY] = key

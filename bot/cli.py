@@ -104,16 +104,17 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.webhooks import webhook_receiver
 
     settings.require("slack_bot_token", "slack_signing_secret")
-    async with running(settings) as service:
-        assert service.slack is not None
-        app = create_app(settings, service=service, slack=service.slack)
+    async with running(settings) as services:
+        slack = services.deps.slack
+        assert slack is not None
+        app = create_app(settings, services=services, slack=slack)
         server = create_server(
             app,
-            service.store,
-            background=lambda: run_beside(service, settings),
-            webhooks=webhook_receiver(service),
+            services.deps.store,
+            background=lambda: run_beside(services, settings),
+            webhooks=webhook_receiver(services),
         )
-        log.info("leavebot (%s provider) listening on port %s", service.provider.name, settings.port)
+        log.info("leavebot (%s provider) listening on port %s", services.deps.provider.name, settings.port)
         await uvicorn.Server(
             uvicorn.Config(server, host="0.0.0.0", port=settings.port, log_level="info")
         ).serve()
@@ -128,10 +129,11 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
 
     settings.require("slack_bot_token", "slack_app_token")
     assert settings.slack_app_token is not None
-    async with running(settings) as service:
-        assert service.slack is not None
-        app = create_app(settings, service=service, slack=service.slack, socket_mode=True)
-        jobs = asyncio.create_task(run_beside(service, settings))
+    async with running(settings) as services:
+        slack = services.deps.slack
+        assert slack is not None
+        app = create_app(settings, services=services, slack=slack, socket_mode=True)
+        jobs = asyncio.create_task(run_beside(services, settings))
         try:
             await AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value()).start_async()
         finally:
@@ -141,12 +143,13 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
 async def digest(settings: Settings, args: argparse.Namespace) -> None:
     """Post today's digest to each digest channel that has none yet."""
     from bot.runtime import running
-    from bot.services.whos_off import DigestPlan, post_digest
+    from bot.services.calendar import DigestPlan
+    from bot.services.digest import post_digest
 
     settings.require("slack_bot_token", "digest_channel")
-    async with running(settings) as service:
+    async with running(settings) as services:
         day = datetime.now(settings.zone).date()
-        posted = await post_digest(service, day=day, plan=DigestPlan.from_settings(settings))
+        posted = await post_digest(services.deps, day=day, plan=DigestPlan.from_settings(settings))
     for channel, done in posted.items():
         print(f"{channel}: {'posted' if done else 'already posted'} the digest for {day}")
 
@@ -167,12 +170,12 @@ async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
     """Parse, book and show who will approve, exactly as `/leave` would."""
     from bot.runtime import running
 
-    async with running(settings) as service:
+    async with running(settings) as services:
         today = datetime.now(settings.zone).date()
-        draft = parse_request(args.text, today=today, leave_types=await service.leave_types())
-        person = await service.provider.find_person(args.email)
-        result = await service.submit(draft=draft, key=f"cli:{uuid.uuid4().hex}", person=person)
-        approvers = await service.provider.approvers(person)
+        draft = parse_request(args.text, today=today, leave_types=await services.requests.leave_types())
+        person = await services.deps.provider.find_person(args.email)
+        result = await services.requests.submit(draft=draft, key=f"cli:{uuid.uuid4().hex}", person=person)
+        approvers = await services.deps.provider.approvers(person)
     names = ", ".join(p.email or p.name for p in approvers) or "nobody (set LOCAL_APPROVERS)"
     request = result.request
     print(
@@ -187,11 +190,10 @@ async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
 async def whos_off(settings: Settings, args: argparse.Namespace) -> None:
     """Print who is off on a day."""
     from bot.runtime import running
-    from bot.services.whos_off import absent_on
 
-    async with running(settings) as service:
+    async with running(settings) as services:
         day = args.day or datetime.now(settings.zone).date()
-        absences = await absent_on(service, day)
+        absences = await services.deps.absent_on(day)
     print(f"Who's off on {day:%a} {day.day} {day:%b %Y}: {len(absences) or 'nobody'}")
     for absence in absences:
         print(

@@ -7,9 +7,10 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.config import Settings
-from bot.services.reminders import ReminderPlan, send_reminders
-from bot.services.requests import LeaveService
-from bot.services.whos_off import DigestPlan, post_digest
+from bot.services.calendar import DigestPlan
+from bot.services.digest import post_digest
+from bot.services.reminders import ReminderPlan
+from bot.services.wiring import Services
 from bot.store.tables import now
 
 log = logging.getLogger(__name__)
@@ -31,21 +32,21 @@ def digest_due(settings: Settings, moment: datetime) -> bool:
     return local.weekday() in settings.digest_days and due <= local < due + LATE_LIMIT
 
 
-async def tick(service: LeaveService, settings: Settings, moment: datetime) -> None:
+async def tick(services: Services, settings: Settings, moment: datetime) -> None:
     """One round of background work."""
-    await service.retry_due()
+    await services.outbox.retry_due()
     if settings.digest_routes and digest_due(settings, moment):
         day = moment.astimezone(settings.zone).date()
-        await post_digest(service, day=day, plan=DigestPlan.from_settings(settings))
-    await send_reminders(service, ReminderPlan.from_settings(settings), moment)
-    await service.store.forget_deliveries(before=moment - DELIVERY_MEMORY)
+        await post_digest(services.deps, day=day, plan=DigestPlan.from_settings(settings))
+    await services.reminders.send(ReminderPlan.from_settings(settings), moment)
+    await services.deps.store.forget_deliveries(before=moment - DELIVERY_MEMORY)
 
 
-async def run_forever(service: LeaveService, settings: Settings) -> None:
+async def run_forever(services: Services, settings: Settings) -> None:
     """Tick until cancelled; a failed tick is logged and the next one tries again."""
     while True:
         try:
-            await tick(service, settings, now())
+            await tick(services, settings, now())
         except Exception:  # the loop must outlive any one failure; the claim makes the retry safe
             log.exception("background job failed; retrying in %.0f s", TICK)
         await asyncio.sleep(TICK)

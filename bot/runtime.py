@@ -1,4 +1,4 @@
-"""Wire the real parts together from settings: database, provider, Slack client, service."""
+"""Wire the real parts together from settings: database, provider, Slack client, services."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from bot.app import slack_client
 from bot.config import Settings, load_provider_config
 from bot.jobs import run_forever
 from bot.parsing import warm_up as warm_up_parser
-from bot.services.requests import LeaveService
-from bot.services.whos_off import DigestPlan
+from bot.services.calendar import DigestPlan
+from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
 from providers import PROVIDERS, HttpProvider
 
@@ -22,7 +22,7 @@ PROVIDER_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[LeaveService]:
+async def running(settings: Settings) -> AsyncIterator[Services]:
     """A migrated database, the configured provider and Slack (when a token is set), closed afterwards."""
     provider_cls = PROVIDERS[settings.leavebot_provider]
     config = load_provider_config(settings)
@@ -33,7 +33,7 @@ async def running(settings: Settings) -> AsyncIterator[LeaveService]:
     provider = provider_cls(config, http=http, engine=engine)
     slack = slack_client(settings) if settings.slack_bot_token else None
     try:
-        yield LeaveService(
+        yield Services(
             provider=provider,
             store=Store(engine),
             slack=slack,
@@ -45,16 +45,16 @@ async def running(settings: Settings) -> AsyncIterator[LeaveService]:
         await engine.dispose()
 
 
-async def run_beside(service: LeaveService, settings: Settings) -> None:
+async def run_beside(services: Services, settings: Settings) -> None:
     """Everything that runs beside the server, which listens first: the one-off warm-ups, then the job loop.
 
     Until the warm-ups are done a request still works: the first to need dateparser imports it, and a
     typed request cannot name a leave type before the types arrive from a slow HR system.
     """
     await asyncio.to_thread(warm_up_parser)  # dateparser's first call costs ~0.2 s of CPU: not on the loop
-    await service.warm_up()
+    await services.warm_up()
     # What start-up allocated lives as long as the process: keep the collector from walking it under load
     # (a full collection over it was the slowest ack measured by benchmarks/ack.py).
     gc.collect()
     gc.freeze()
-    await run_forever(service, settings)
+    await run_forever(services, settings)

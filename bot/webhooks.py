@@ -4,7 +4,7 @@
 Timetastic, the ``Timetastic-Secret`` header compared in constant time) gets 401. Any
 other gets 200 before any work, as Timetastic asks (its timeouts are short and it
 retries what fails); the event is then parsed, de-duplicated on its id in the store and
-applied through ``LeaveService.apply_event``.
+applied through ``ProviderEvents.apply_event``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.server import read_capped
-from bot.services.requests import LeaveService
+from bot.services.wiring import Services
 from bot.store.tables import now
 from providers.errors import ProviderRejected
 
@@ -30,14 +30,14 @@ EVENT_MEMORY = timedelta(days=2)  # Timetastic redelivers with the same event id
 RETRY_DELAYS = (0.5, 2.0)  # seconds before applying a failed event again: it was answered 200 already
 
 
-def webhook_receiver(service: LeaveService) -> Callable[[Request], Awaitable[Response]]:
+def webhook_receiver(services: Services) -> Callable[[Request], Awaitable[Response]]:
     """The Starlette endpoint for ``POST /webhooks/{provider}``."""
     # A burst (everyone booking Christmas) is applied one event at a time in this process: events
     # about one person would otherwise race to record the same Slack user.
     one_at_a_time = asyncio.Lock()
 
     async def receive(request: Request) -> Response:
-        provider = service.provider
+        provider = services.deps.provider
         if request.path_params.get("provider") != provider.name:
             return PlainTextResponse("no such webhook", status_code=404)
         if not provider.verify_webhook(request.headers):
@@ -52,28 +52,30 @@ def webhook_receiver(service: LeaveService) -> Callable[[Request], Awaitable[Res
             log.warning("refused a %s webhook delivery that is not JSON", provider.name)
             return PlainTextResponse("malformed delivery", status_code=400)
         return PlainTextResponse(
-            "ok", background=BackgroundTask(apply_delivery, service, body, one_at_a_time)
+            "ok", background=BackgroundTask(apply_delivery, services, body, one_at_a_time)
         )
 
     return receive
 
 
-async def apply_delivery(service: LeaveService, body: bytes, lock: asyncio.Lock) -> None:
+async def apply_delivery(services: Services, body: bytes, lock: asyncio.Lock) -> None:
     """Parse one verified delivery and apply its event, retrying twice; what still fails is logged."""
     for delay in (*RETRY_DELAYS, None):
         try:
             async with lock:
-                event = await service.provider.parse_webhook(body)
+                event = await services.deps.provider.parse_webhook(body)
                 if event is not None:
-                    await service.apply_event(event)
+                    await services.events.apply_event(event)
             break
         except ProviderRejected as exc:  # not an event this provider sends: trying again won't help
-            log.warning("ignored a %s webhook delivery: %s", service.provider.name, exc.message)
+            log.warning("ignored a %s webhook delivery: %s", services.deps.provider.name, exc.message)
             return
         except Exception:  # the one boundary for work done after the answer: nobody else would see it
             if delay is None:
-                log.exception("could not apply a %s webhook delivery", service.provider.name)
+                log.exception("could not apply a %s webhook delivery", services.deps.provider.name)
                 return
-            log.warning("applying a %s webhook failed; trying again in %.1f s", service.provider.name, delay)
+            log.warning(
+                "applying a %s webhook failed; trying again in %.1f s", services.deps.provider.name, delay
+            )
             await asyncio.sleep(delay)
-    await service.store.forget_provider_events(before=now() - EVENT_MEMORY)
+    await services.deps.store.forget_provider_events(before=now() - EVENT_MEMORY)

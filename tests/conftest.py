@@ -20,10 +20,10 @@ import uvicorn
 from fakes.slack import FakeSlack
 
 from bot.app import create_app, slack_client
-from bot.listeners import Backlog
 from bot.config import Settings
+from bot.listeners import Backlog
 from bot.server import create_server
-from bot.services.requests import LeaveService
+from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
 from providers.local import LocalProvider
 from providers.models import Booking, HolidayRequest, Outcome
@@ -141,7 +141,7 @@ class Bot:
 
     http: httpx.AsyncClient
     slack: FakeSlack
-    service: LeaveService
+    service: Services
     provider: SpyProvider
     settings: Settings
     backlog: Backlog
@@ -209,12 +209,12 @@ async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
     await upgrade(engine)
     provider = SpyProvider(LocalProvider.Config(approvers=APPROVERS), engine=engine)
     client = slack_client(settings)
-    service = LeaveService(provider=provider, store=Store(engine), slack=client, zone=settings.zone)
+    service = Services(provider=provider, store=Store(engine), slack=client, zone=settings.zone)
     await service.warm_up()  # as `leavebot serve` does
     backlog = Backlog()
-    app = create_app(settings, service=service, slack=client, backlog=backlog)
+    app = create_app(settings, services=service, slack=client, backlog=backlog)
     config = uvicorn.Config(
-        create_server(app, service.store), host="127.0.0.1", port=0, log_level="warning", ws="none"
+        create_server(app, service.deps.store), host="127.0.0.1", port=0, log_level="warning", ws="none"
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

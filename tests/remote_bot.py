@@ -20,10 +20,10 @@ from conftest import SECRET, Bot
 from fakes.slack import FakeSlack
 
 from bot.app import create_app, slack_client
-from bot.listeners import Backlog
 from bot.config import Settings
+from bot.listeners import Backlog
 from bot.server import create_server
-from bot.services.requests import LeaveService
+from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
 from bot.webhooks import webhook_receiver
 from providers.base import LeaveProvider
@@ -73,12 +73,12 @@ async def provider_bot(
     engine = create_engine(config.database_url)
     await upgrade(engine)
     client = slack_client(config)
-    service = LeaveService(provider=provider, store=Store(engine), slack=client, zone=config.zone)
+    service = Services(provider=provider, store=Store(engine), slack=client, zone=config.zone)
     await service.warm_up()  # as `leavebot serve` does
     backlog = Backlog()
     server = create_server(
-        create_app(config, service=service, slack=client, backlog=backlog),
-        service.store,
+        create_app(config, services=service, slack=client, backlog=backlog),
+        service.deps.store,
         webhooks=webhook_receiver(service),
     )
     try:

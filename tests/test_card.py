@@ -17,7 +17,7 @@ from remote_bot import provider_bot
 from test_e2e import approval_cards, button_value, preview_value, submitted_request
 from test_timetastic import connect
 
-from bot.services.context import CardContext, Colleague, Team
+from bot.domain import CardContext, Colleague, Team
 from bot.store.tables import LeaveRequest
 from bot.views import ids
 from bot.views.requests import approval_card
@@ -49,7 +49,7 @@ def words(day: date) -> str:
 async def approved_leave(bot: Bot, day: date, user: str) -> None:
     """Book and approve a day off for a Slack user (the store then knows them)."""
     draft = Draft(start_date=day, end_date=day)
-    submitted = await bot.service.submit(draft=draft, key=f"card-{user}-{day}", slack_user_id=user)
+    submitted = await bot.service.requests.submit(draft=draft, key=f"card-{user}-{day}", slack_user_id=user)
     await bot.provider.approve(submitted.request.booking_id or "")
 
 
@@ -58,7 +58,7 @@ async def approved_leave(bot: Bot, day: date, user: str) -> None:
 
 async def test_card_counts_working_days_without_public_holidays_and_halves(bot: Bot) -> None:
     """Mon afternoon to Fri over Christmas (GB) takes 2.5 working days, naming the holidays not counted."""
-    bot.service.plan = dataclasses.replace(bot.service.plan, country="GB")
+    bot.service.deps.plan = dataclasses.replace(bot.service.deps.plan, country="GB")
     await submitted_request(bot, "2030-12-23 pm to 2030-12-27")
     text = card_text(approval_cards(bot)[-1].args["blocks"])
     assert "Mon 23 Dec (afternoon) – Fri 27 Dec" in text
@@ -73,7 +73,7 @@ async def test_hourly_request_shows_the_hours_it_takes(bot: Bot) -> None:
 
 async def test_card_names_a_teammate_off_and_warns_over_max_off_per_team(bot: Bot) -> None:
     """Bob is off that Wednesday; with MAX_OFF_PER_TEAM=1 Alice's card names him and warns."""
-    bot.service.plan = dataclasses.replace(bot.service.plan, max_off=1)
+    bot.service.deps.plan = dataclasses.replace(bot.service.deps.plan, max_off=1)
     await approved_leave(bot, WEDNESDAY, BOB)
     await approved_leave(bot, WEDNESDAY + timedelta(days=7), MALLORY)  # another week: not named
     await submitted_request(bot, WEDNESDAY.isoformat())
@@ -141,7 +141,9 @@ async def requested(bot: Bot, text: str, user: str) -> LeaveRequest:
     await bot.click(ids.SUBMIT, preview_value(preview.json()), user=user, hook="submit")
     await bot.slack.wait_for("hooks/submit")  # answered once every card is posted and remembered
     [card] = bot.slack.calls_to("chat.postMessage")
-    request = await bot.service.store.request(request_id=int(button_value(card.args["blocks"], ids.APPROVE)))
+    request = await bot.service.deps.store.request(
+        request_id=int(button_value(card.args["blocks"], ids.APPROVE))
+    )
     assert request is not None
     return request
 
@@ -161,7 +163,7 @@ async def test_card_warns_over_the_departments_max_off(timetastic: tuple[Bot, Fa
     bot, fake = timetastic
     request = await requested(bot, WEDNESDAY.isoformat(), MALLORY)
     fake.add_holiday(DAVE, WEDNESDAY - timedelta(days=1), WEDNESDAY)
-    await bot.service.refresh_cards(request)
+    await bot.service.cards.refresh(request)
     [update] = await bot.slack.wait_for("chat.update")
     text = card_text(update.args["blocks"])
     assert (

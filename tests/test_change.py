@@ -99,7 +99,7 @@ async def test_change_replaces_the_pending_request_and_tells_everyone(bot: Bot) 
     bookings = {(a.start_date, a.status) for a in await bot.provider.absences(DAY, NEW_END)}
     assert bookings == {(DAY, Status.CANCELLED), (NEW_START, Status.PENDING)}
     new_id = int(button_value(new_cards[-1].args["blocks"], ids.APPROVE))
-    old, new = [await bot.service.store.request(request_id=i) for i in (old_id, new_id)]
+    old, new = [await bot.service.deps.store.request(request_id=i) for i in (old_id, new_id)]
     assert old is not None and old.status == Status.CANCELLED
     assert new is not None and (new.status, new.end_date, new.reason) == (
         Status.PENDING,
@@ -111,7 +111,7 @@ async def test_change_replaces_the_pending_request_and_tells_everyone(bot: Bot) 
 async def test_only_ones_own_pending_request_can_be_changed(bot: Bot) -> None:
     """An approved request has no Change button, and pressing a stale one, or submitting its modal, is refused; so is Mallory's try on Alice's request."""
     approved = await submitted_request(bot)
-    await bot.service.decide(request_id=approved, slack_user_id=BOB, decision=Decision.APPROVE)
+    await bot.service.requests.decide(request_id=approved, slack_user_id=BOB, decision=Decision.APPROVE)
     await bot.command("mine", hook="mine")
     [listing] = await bot.slack.wait_for("hooks/mine")
     assert MINE_CHANGE not in buttons(listing.args["blocks"])
@@ -128,7 +128,7 @@ async def test_only_ones_own_pending_request_can_be_changed(bot: Bot) -> None:
 
     assert bot.slack.calls_to("views.open") == []
     assert bot.provider.calls["submit"] == 2 and bot.provider.calls["cancel"] == 0
-    requests = [await bot.service.store.request(request_id=i) for i in (approved, pending)]
+    requests = [await bot.service.deps.store.request(request_id=i) for i in (approved, pending)]
     assert [r.status for r in requests if r] == [Status.APPROVED, Status.PENDING]
 
 
@@ -143,7 +143,7 @@ async def test_a_refusal_of_the_new_dates_leaves_the_old_request_untouched(bot: 
     assert f"Your leave for {OLD} stands as it was" in told
     assert bot.provider.calls["cancel"] == 0 and bot.slack.calls_to("chat.update") == []
     assert len(approval_cards(bot)) == 2
-    old = await bot.service.store.request(request_id=old_id)
+    old = await bot.service.deps.store.request(request_id=old_id)
     assert old is not None and old.status == Status.PENDING
     assert [(a.start_date, a.status) for a in await bot.provider.absences(DAY, NEW_END)] == [
         (DAY, Status.PENDING)
@@ -159,5 +159,5 @@ async def test_new_dates_only_queued_keep_the_old_request_and_say_so(bot: Bot) -
 
     assert "isn't answering right now" in told and f"Until then your leave for {OLD} stays as it is" in told
     assert bot.provider.calls["cancel"] == 0 and bot.slack.calls_to("chat.update") == []
-    old = await bot.service.store.request(request_id=old_id)
+    old = await bot.service.deps.store.request(request_id=old_id)
     assert old is not None and old.status == Status.PENDING

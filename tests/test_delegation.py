@@ -58,7 +58,7 @@ async def test_an_approver_off_today_has_their_card_sent_to_the_next_approver(bo
     assert f"<@{BOB}> is off until Fri 4 Dec: sent to you as their delegate" in said(card)
     await bot.click(ids.APPROVE, button_value(card.args["blocks"], ids.APPROVE), user=MALLORY)
     await bot.slack.wait_for("chat.update", count=2)
-    request = await bot.service.store.request(request_id=request_id)
+    request = await bot.service.deps.store.request(request_id=request_id)
     assert request is not None and (request.status, request.decided_by) == (Status.APPROVED, MALLORY)
 
 
@@ -97,5 +97,5 @@ async def test_leave_delegate_explains_what_it_needs(bot: Bot) -> None:
         assert "couldn't read" in await delegate(bot, f"<@{MALLORY}|mallory> until the cows come home")
         assert "has passed" in await delegate(bot, f"<@{MALLORY}|mallory> until 2026-11-02")
         assert "you have no delegate" in await delegate(bot, "")
-    assert await bot.service.store.delegation(approver_slack_id=BOB, on=TUESDAY.date()) is None
+    assert await bot.service.deps.store.delegation(approver_slack_id=BOB, on=TUESDAY.date()) is None
     assert ALICE not in {c.args["channel"] for c in approval_cards(bot)}

@@ -28,8 +28,9 @@ from bot.app import create_app, slack_client
 from bot.config import ConfigError, Settings, load_settings
 from bot.jobs import tick
 from bot.server import create_server
-from bot.services.requests import LeaveService
-from bot.services.whos_off import Calendar, DigestPlan, post_digest
+from bot.services.calendar import Calendar, DigestPlan
+from bot.services.digest import post_digest
+from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
 from bot.store.tables import SlackUser, now
 from bot.views.whos_off import BLOCK_LIMIT, MESSAGE_CHARS, build_digest, message_chars
@@ -257,15 +258,15 @@ def test_digest_settings_name_days_country_and_department_channels() -> None:
 class Instance:
     """One running leavebot: its service, settings and HTTP address."""
 
-    service: LeaveService
+    service: Services
     settings: Settings
     http: httpx.AsyncClient
 
     @property
     def provider(self) -> FakeHRProvider:
         """The fake HR provider."""
-        assert isinstance(self.service.provider, FakeHRProvider)
-        return self.service.provider
+        assert isinstance(self.service.deps.provider, FakeHRProvider)
+        return self.service.deps.provider
 
 
 @asynccontextmanager
@@ -287,11 +288,11 @@ async def instance(
         FakeHRProvider.Config(base_url=hr.url, paced=paced), http=httpx.AsyncClient(timeout=10)
     )
     client = slack_client(config)
-    service = LeaveService(provider=provider, store=Store(engine), slack=client, zone=config.zone)
-    app = create_app(config, service=service, slack=client)
+    service = Services(provider=provider, store=Store(engine), slack=client, zone=config.zone)
+    app = create_app(config, services=service, slack=client)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_server(app, service.store), host="127.0.0.1", port=0, log_level="warning", ws="none"
+            create_server(app, service.deps.store), host="127.0.0.1", port=0, log_level="warning", ws="none"
         )
     )
     serving = asyncio.create_task(server.serve())
@@ -354,7 +355,7 @@ async def test_two_instances_sharing_a_database_post_once_per_channel(
         instance(database_url, slack, hr, **channels) as one,
         instance(database_url, slack, hr, **channels) as two,
     ):
-        await remember_in_slack(one.service.store, [(alice, "alice@example.com")])
+        await remember_in_slack(one.service.deps.store, [(alice, "alice@example.com")])
         for _ in range(3):
             await asyncio.gather(*(tick(i.service, i.settings, AT_NINE) for i in (one, two, one, two)))
         assert (
@@ -376,10 +377,10 @@ async def test_big_company_digest_is_threaded_within_slack_limits(
     """10,000 people, 800 off today: one post plus thread replies, all within Slack's limits, in few provider calls."""
     people = company(hr, people=10_000, absences=800, day=TUESDAY)
     async with instance(database_url, slack, hr) as bot:
-        await remember_in_slack(bot.service.store, people[:9_000])
-        assert await post_digest(bot.service, day=TUESDAY, plan=DigestPlan.from_settings(bot.settings)) == {
-            "C0DIGEST": True
-        }
+        await remember_in_slack(bot.service.deps.store, people[:9_000])
+        assert await post_digest(
+            bot.service.deps, day=TUESDAY, plan=DigestPlan.from_settings(bot.settings)
+        ) == {"C0DIGEST": True}
         calls = sum(bot.provider.calls.values())
     [top] = top_level(slack, "C0DIGEST")
     replies = [m for m in slack.messages_in("C0DIGEST") if m["thread_ts"] == top["ts"]]
@@ -429,8 +430,10 @@ async def test_country_holidays_close_the_digest_when_the_provider_has_none(bot:
     """With the local provider, DIGEST_COUNTRY's holidays (the holidays package) decide: no digest on Christmas Day."""
     plan = DigestPlan(routes={"C0DIGEST": None}, country="GB")
     christmas = date(2026, 12, 25)
-    assert await post_digest(bot.service, day=christmas, plan=plan) == {"C0DIGEST": True}
-    assert await post_digest(bot.service, day=christmas + timedelta(days=-1), plan=plan) == {"C0DIGEST": True}
+    assert await post_digest(bot.service.deps, day=christmas, plan=plan) == {"C0DIGEST": True}
+    assert await post_digest(bot.service.deps, day=christmas + timedelta(days=-1), plan=plan) == {
+        "C0DIGEST": True
+    }
     [posted] = bot.slack.messages_in("C0DIGEST")
     assert "Thu 24 Dec" in posted["text"]
 
@@ -441,9 +444,9 @@ async def test_skip_empty_posts_nothing_when_nobody_is_off(
     """DIGEST_SKIP_EMPTY: no post when nobody is off, and no second look the same day; without it, one friendly line."""
     async with instance(database_url, slack, hr, digest_channel="C0QUIET,C0CHATTY") as bot:
         plan = DigestPlan(routes={"C0QUIET": None}, skip_empty=True)
-        assert await post_digest(bot.service, day=TUESDAY, plan=plan) == {"C0QUIET": True}
-        assert await post_digest(bot.service, day=TUESDAY, plan=plan) == {"C0QUIET": False}
-        await post_digest(bot.service, day=TUESDAY, plan=DigestPlan(routes={"C0CHATTY": None}))
+        assert await post_digest(bot.service.deps, day=TUESDAY, plan=plan) == {"C0QUIET": True}
+        assert await post_digest(bot.service.deps, day=TUESDAY, plan=plan) == {"C0QUIET": False}
+        await post_digest(bot.service.deps, day=TUESDAY, plan=DigestPlan(routes={"C0CHATTY": None}))
         assert bot.provider.calls["/absences"] == 2
     assert slack.messages_in("C0QUIET") == []
     [chatty] = slack.messages_in("C0CHATTY")
@@ -487,8 +490,8 @@ async def test_a_thread_that_fails_half_way_is_withdrawn_and_posted_whole_once(
     company(hr, people=1_000, absences=300, day=TUESDAY)
     hr.rate_limit = None  # not the point here
     async with instance(database_url, slack, hr, paced=False) as bot:
-        assert bot.service.slack is not None
-        post = bot.service.slack.chat_postMessage
+        assert bot.service.deps.slack is not None
+        post = bot.service.deps.slack.chat_postMessage
         failed: list[bool] = []
 
         async def flaky(**kwargs: Any) -> Any:
@@ -497,7 +500,7 @@ async def test_a_thread_that_fails_half_way_is_withdrawn_and_posted_whole_once(
                 slack.fail_next("chat.postMessage", error="internal_error", status=200)
             return await post(**kwargs)
 
-        monkeypatch.setattr(bot.service.slack, "chat_postMessage", flaky)
+        monkeypatch.setattr(bot.service.deps.slack, "chat_postMessage", flaky)
         with pytest.raises(SlackApiError, match="internal_error"):  # the job loop logs it and ticks again
             await tick(bot.service, bot.settings, AT_NINE)
         assert failed and slack.messages_in("C0DIGEST") == []

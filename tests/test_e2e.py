@@ -13,7 +13,7 @@ import slack_requests as sr
 from conftest import ALICE, BOB, CAROL, MALLORY, Bot
 
 from bot.jobs import tick
-from bot.services.whos_off import post_digest
+from bot.services.digest import post_digest
 from bot.views import ids
 from providers.errors import ProviderAuthError
 from providers.models import Draft, Status
@@ -124,7 +124,7 @@ async def test_submit_books_and_asks_every_approver(bot: Bot) -> None:
     assert f"<@{BOB}>" in sent.args["text"] and sent.args["replace_original"] is True
     [absence] = await bot.provider.absences(DAY, DAY)
     assert (absence.status, absence.start, absence.end) == (Status.PENDING, "PM", "PM")
-    request = await bot.service.store.request(request_id=request_id)
+    request = await bot.service.deps.store.request(request_id=request_id)
     assert request is not None and request.requester_name == "Alice Archer"
 
 
@@ -140,7 +140,7 @@ async def test_approve_updates_every_card_and_tells_the_requester_once(bot: Bot)
     assert len(dms) == 1 and "approved" in dms[0].args["text"]
     [absence] = await bot.provider.absences(DAY, DAY)
     assert absence.status == Status.APPROVED
-    log = await bot.service.store.audit_log(request_id=request_id)
+    log = await bot.service.deps.store.audit_log(request_id=request_id)
     assert [(e.actor, e.action) for e in log] == [(ALICE, "submitted"), (BOB, "approve")]
 
 
@@ -153,7 +153,7 @@ async def test_non_approver_click_is_refused_and_changes_nothing(bot: Bot) -> No
     await settle()
     assert bot.provider.calls["approve"] == 0
     assert bot.slack.calls_to("chat.update") == []
-    request = await bot.service.store.request(request_id=request_id)
+    request = await bot.service.deps.store.request(request_id=request_id)
     assert request is not None and request.status == Status.PENDING
 
 
@@ -176,7 +176,9 @@ async def test_two_approvers_clicking_at_once_cause_one_provider_action(bot: Bot
     await bot.slack.wait_for("chat.update", count=2)
     await settle()
     assert bot.provider.calls["approve"] == 1
-    decisions = [e for e in await bot.service.store.audit_log(request_id=request_id) if e.action == "approve"]
+    decisions = [
+        e for e in await bot.service.deps.store.audit_log(request_id=request_id) if e.action == "approve"
+    ]
     assert len(decisions) == 1
     assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ALICE]) == 1
     told = [c for c in bot.slack.calls if c.method.startswith("hooks/") and c.method != "hooks/submit"]
@@ -332,8 +334,8 @@ async def test_digest_is_posted_once_per_channel_per_day(bot: Bot) -> None:
     cards = await bot.slack.wait_for("chat.postMessage", count=2)
     await bot.click(ids.APPROVE, button_value(cards[0].args["blocks"], ids.APPROVE), user=BOB)
     await bot.slack.wait_for("chat.update", count=2)
-    first = await post_digest(bot.service, channels=["C0DIGEST", "C0OTHER"], day=today)
-    second = await post_digest(bot.service, channels=["C0DIGEST"], day=today)
+    first = await post_digest(bot.service.deps, channels=["C0DIGEST", "C0OTHER"], day=today)
+    second = await post_digest(bot.service.deps, channels=["C0DIGEST"], day=today)
     assert first == {"C0DIGEST": True, "C0OTHER": True} and second == {"C0DIGEST": False}
     posts = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
     assert len(posts) == 1 and f"<@{ALICE}>" in json.dumps(posts[0].args["blocks"])
@@ -344,12 +346,12 @@ async def test_failed_digest_post_is_retried_not_lost(bot: Bot) -> None:
     bot.slack.fail_next("chat.postMessage", error="internal_error", status=200)
     today = date.today()
     try:
-        await post_digest(bot.service, channels=["C0DIGEST"], day=today)
+        await post_digest(bot.service.deps, channels=["C0DIGEST"], day=today)
     except Exception as exc:  # the Slack error surfaces to the caller (the job loop logs it)
         assert "internal_error" in str(exc)
     else:
         raise AssertionError("the failed post should have raised")
-    assert await post_digest(bot.service, channels=["C0DIGEST"], day=today) == {"C0DIGEST": True}
+    assert await post_digest(bot.service.deps, channels=["C0DIGEST"], day=today) == {"C0DIGEST": True}
 
 
 async def test_healthz(bot: Bot) -> None:
@@ -366,7 +368,7 @@ async def test_refused_credentials_tell_the_user_and_the_operator(bot: Bot, capl
     [told] = await bot.slack.wait_for("hooks/auth")
     assert "can't sign in" in told.args["text"]
     assert "LOCAL_*" in caplog.text
-    request = await bot.service.store.request(request_id=request_id)
+    request = await bot.service.deps.store.request(request_id=request_id)
     assert request is not None and request.status == Status.PENDING  # the next click can still decide
 
 
@@ -394,9 +396,9 @@ async def test_background_tick_posts_the_digest_when_due(bot: Bot) -> None:
     """The serve loop's tick posts the digest at DIGEST_TIME on a weekday, once."""
     monday = date(2026, 11, 23)
     draft = Draft(start_date=monday, end_date=monday)
-    person = await bot.service.provider.find_person("alice@example.com")
-    submitted = await bot.service.submit(draft=draft, key="tick-test", person=person)
-    await bot.service.provider.approve(submitted.request.booking_id or "")
+    person = await bot.service.deps.provider.find_person("alice@example.com")
+    submitted = await bot.service.requests.submit(draft=draft, key="tick-test", person=person)
+    await bot.service.deps.provider.approve(submitted.request.booking_id or "")
     before = datetime(2026, 11, 23, 8, 59, tzinfo=UTC)
     await tick(bot.service, bot.settings, before)
     assert bot.slack.messages_in("C0DIGEST") == []

@@ -12,8 +12,7 @@ from typing import Any
 import slack_requests as sr
 from conftest import ALICE, BOB, CAROL, MALLORY, Bot
 
-from bot.services.home import home_summary
-from bot.services.requests import LeaveService
+from bot.services.wiring import Services
 from bot.store import Store
 from bot.store.tables import LeaveRequest, SlackUser
 from bot.views import home as views
@@ -122,8 +121,8 @@ async def test_home_has_the_balance_where_the_provider_tracks_one(store: Store) 
             slack_user_id=ALICE, email="alice@example.com", name="Alice", person_id="alice@example.com"
         )
     )
-    service = LeaveService(provider=HrWithBalances(engine=store.engine), store=store, slack=None)
-    summary = await home_summary(service, ALICE, today=TODAY)
+    service = Services(provider=HrWithBalances(engine=store.engine), store=store, slack=None)
+    summary = await service.homes.summary(ALICE, today=TODAY)
     assert summary.balance == Balance(remaining=7, unit="hours")
 
 
@@ -165,7 +164,7 @@ async def click_in_home(bot: Bot, action_id: str, value: str, *, user: str) -> N
 
 async def pending_request(bot: Bot) -> int:
     """Alice's pending request for DAY (Bob and Carol approve); returns its id once every Home was refreshed."""
-    submitted = await bot.service.submit(
+    submitted = await bot.service.requests.submit(
         draft=Draft(start_date=DAY, end_date=DAY), key=f"home-{time.monotonic()}", slack_user_id=ALICE
     )
     assert submitted.request.id is not None
@@ -201,7 +200,7 @@ async def test_approve_in_the_home_decides_once_and_refreshes_every_home(bot: Bo
 async def test_a_late_approve_in_the_home_is_answered_in_the_home(bot: Bot) -> None:
     """Carol pressing Approve after Bob decided sees who decided on top of her Home; nothing else happens."""
     request_id = await pending_request(bot)
-    await bot.service.decide(request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE)
+    await bot.service.requests.decide(request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE)
     await click_in_home(bot, views.APPROVE, str(request_id), user=CAROL)
     await eventually(lambda: "already decided" in home_of(bot, CAROL))
     assert f"Approved by <@{BOB}>" in home_of(bot, CAROL)
@@ -219,7 +218,7 @@ async def test_cancel_in_the_home_withdraws_the_leave_and_updates_the_cards(bot:
     await eventually(lambda: "🚫 cancelled" in home_of(bot, ALICE))
     assert (views.CANCEL, str(request_id)) not in buttons(bot.slack.home[ALICE])
     assert [a.status for a in await bot.provider.absences(DAY, DAY)] == [Status.CANCELLED]
-    log = await bot.service.store.audit_log(request_id=request_id)
+    log = await bot.service.deps.store.audit_log(request_id=request_id)
     assert [(e.actor, e.action) for e in log][-1] == (ALICE, "cancel")
 
 

@@ -373,7 +373,9 @@ async def requested(osb: OffiServBot) -> LeaveRequest:
     preview = await osb.command(f"{MONDAY.isoformat()} pm for the dentist")
     await osb.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
     [card] = await osb.slack.wait_for("chat.postMessage")
-    request = await osb.service.store.request(request_id=int(button_value(card.args["blocks"], ids.APPROVE)))
+    request = await osb.service.deps.store.request(
+        request_id=int(button_value(card.args["blocks"], ids.APPROVE))
+    )
     assert request is not None
     return request
 
@@ -409,7 +411,7 @@ async def test_approve_books_the_leave_in_offiserv_and_tells_alice(osb: OffiServ
         local(TUESDAY, 0).astimezone(UTC),
     )
     await until(lambda: _has_dm(osb, U_ALICE, "approved"))
-    row = await osb.service.store.request(request_id=request.id or 0)
+    row = await osb.service.deps.store.request(request_id=request.id or 0)
     assert row is not None and row.status == "approved" and row.booking_id == held["uri"]
 
 

@@ -1,7 +1,7 @@
 """Faults on the provider's side, over real HTTP: nothing lost, nothing doubled, everyone told.
 
 The provider is the real local provider told to fail (``SpyProvider.failures``); the outbox worker is
-driven by calling ``LeaveService.retry_due`` as the background loop does, with no waiting between tries.
+driven by calling ``Outbox.retry_due`` as the background loop does, with no waiting between tries.
 Each test records what it tried and counts the provider-side effects into ``FIGURES`` (printed at the
 end of the run by conftest.py): duplicated and lost must stay 0.
 """
@@ -21,8 +21,9 @@ from remote_bot import provider_bot
 from sqlalchemy import update
 from test_e2e import DAY, approval_cards, preview_value
 
-from bot.services.outbox import DONE, GAVE_UP, REFUSED, RetryPolicy
-from bot.services.requests import LeaveService
+from bot.domain import JobResult
+from bot.services.outbox import RetryPolicy
+from bot.services.wiring import Services
 from bot.store import Store
 from bot.store.tables import LeaveRequest, OutboxJob, now
 from bot.views import ids
@@ -37,7 +38,7 @@ NO_WAIT = RetryPolicy(first=timedelta(0), tries=5)
 @pytest.fixture(autouse=True)
 def no_waiting(bot: Bot) -> None:
     """Retries are due at once: the tests call the worker instead of waiting for its clock."""
-    bot.service.retry = NO_WAIT
+    bot.service.outbox.policy = NO_WAIT
 
 
 async def press_submit(bot: Bot, hook: str, text: str = DAY.isoformat()) -> str:
@@ -55,15 +56,15 @@ async def answer(bot: Bot, hook: str) -> str:
 
 async def only_request(bot: Bot) -> LeaveRequest:
     """The one request in the store."""
-    rows = await bot.service.store.requests_of(slack_user_id=ALICE, since=DAY - timedelta(days=1))
+    rows = await bot.service.deps.store.requests_of(slack_user_id=ALICE, since=DAY - timedelta(days=1))
     assert len(rows) == 1, rows
     return rows[0]
 
 
-async def work_off(service: LeaveService, rounds: int = 10) -> None:
+async def work_off(service: Services, rounds: int = 10) -> None:
     """Run the outbox worker until nothing is due."""
     for _ in range(rounds):
-        if not await service.retry_due():
+        if not await service.outbox.retry_due():
             return
     raise AssertionError("the outbox never emptied")
 
@@ -99,22 +100,22 @@ async def test_submission_while_the_provider_is_down_is_queued_then_sent_once(bo
     assert bot.provider.calls["submit"] == 3  # failed, failed, booked
     assert {c.args["channel"] for c in approval_cards(bot)} == {BOB, CAROL}
     assert [t for t in dms(bot, ALICE) if "went through" in t] != []
-    [job] = await bot.service.store.jobs(request_id=request.id)
-    assert (job.result, job.attempts) == (DONE, 3)
+    [job] = await bot.service.deps.store.jobs(request_id=request.id)
+    assert (job.result, job.attempts) == (JobResult.DONE, 3)
     count(tried=1, duplicated=await bookings(bot) - 1, lost=1 - await bookings(bot))
 
 
 async def test_a_provider_that_never_comes_back_is_given_up_and_alice_told(bot: Bot) -> None:
     """After the last try the request is marked failed, nothing is booked, and Alice is told to try again."""
-    bot.service.retry = RetryPolicy(first=timedelta(0), tries=3)
+    bot.service.outbox.policy = RetryPolicy(first=timedelta(0), tries=3)
     bot.provider.failures["submit"] = [DOWN] * 5
     await press_submit(bot, "down")
     await answer(bot, "down")
     await work_off(bot.service)
     request = await only_request(bot)
     assert request.status == "failed" and await bookings(bot) == 0
-    [job] = await bot.service.store.jobs(request_id=request.id)
-    assert (job.result, job.attempts) == (GAVE_UP, 3)
+    [job] = await bot.service.deps.store.jobs(request_id=request.id)
+    assert (job.result, job.attempts) == (JobResult.GAVE_UP, 3)
     assert any("did not answer for too long" in t for t in dms(bot, ALICE))
     assert approval_cards(bot) == []
     count(tried=1, refused=1, duplicated=await bookings(bot))
@@ -125,9 +126,9 @@ async def test_retry_after_is_honoured_before_the_next_try(bot: Bot) -> None:
     bot.provider.failures["submit"] = [ProviderRateLimited("slow down", provider="local", retry_after=30)]
     await press_submit(bot, "busy")
     assert "saved" in await answer(bot, "busy")
-    [job] = await bot.service.store.jobs()
+    [job] = await bot.service.deps.store.jobs()
     assert job.due_at.replace(tzinfo=now().tzinfo) >= now() + timedelta(seconds=29)
-    assert await bot.service.retry_due() == 0  # not due yet
+    assert await bot.service.outbox.retry_due() == 0  # not due yet
     assert bot.provider.calls["submit"] == 1
     count(tried=1)
 
@@ -137,9 +138,9 @@ async def test_a_refusal_is_not_retried(bot: Bot) -> None:
     bot.provider.failures["submit"] = [ProviderRejected("You have no allowance left", provider="local")]
     await press_submit(bot, "no")
     assert "You have no allowance left" in await answer(bot, "no")
-    [job] = await bot.service.store.jobs()
-    assert job.result == REFUSED
-    assert await bot.service.retry_due() == 0 and bot.provider.calls["submit"] == 1
+    [job] = await bot.service.deps.store.jobs()
+    assert job.result == JobResult.REFUSED
+    assert await bot.service.outbox.retry_due() == 0 and bot.provider.calls["submit"] == 1
     count(tried=1, refused=1, duplicated=await bookings(bot))
 
 
@@ -170,10 +171,10 @@ async def test_the_queue_survives_a_restart(bot: Bot) -> None:
     bot.provider.failures["submit"] = [DOWN]
     await press_submit(bot, "down")
     await answer(bot, "down")
-    restarted = LeaveService(
-        provider=bot.provider, store=Store(bot.service.store.engine), slack=bot.service.slack
+    restarted = Services(
+        provider=bot.provider, store=Store(bot.service.deps.store.engine), slack=bot.service.deps.slack
     )
-    restarted.retry = NO_WAIT
+    restarted.outbox.policy = NO_WAIT
     await work_off(restarted)
     assert (await only_request(bot)).status == Status.PENDING
     assert await bookings(bot) == 1
@@ -218,7 +219,7 @@ async def tt(tmp_path: Any, slack: Any) -> AsyncIterator[tuple[Bot, FakeTimetast
         config = TimetasticProvider.Config(api_token=TOKEN, base_url=fake.url)
         provider = TimetasticProvider(config, http=httpx.AsyncClient(timeout=0.5))
         async with provider_bot(provider, slack, tmp_path) as bot:
-            bot.service.retry = NO_WAIT
+            bot.service.outbox.policy = NO_WAIT
             yield bot, fake
 
 
@@ -266,5 +267,8 @@ async def test_timetastic_429_on_approve_is_waited_out(tt: tuple[Bot, FakeTimeta
     await bot.click(ids.APPROVE, str(request.id), user=BOB)
     await bot.slack.wait_for("chat.update")
     assert fake.holidays[int(request.booking_id or 0)]["status"] == "Approved"
-    assert [j.result for j in await bot.service.store.jobs(request_id=request.id)] == [DONE, DONE]
+    assert [j.result for j in await bot.service.deps.store.jobs(request_id=request.id)] == [
+        JobResult.DONE,
+        JobResult.DONE,
+    ]
     count(tried=1)

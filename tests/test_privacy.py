@@ -11,7 +11,8 @@ from test_e2e import approval_cards
 from test_who import ask
 
 from bot.config import Settings
-from bot.services.whos_off import DigestPlan, post_digest
+from bot.services.calendar import DigestPlan
+from bot.services.digest import post_digest
 from bot.views import ids
 from providers.models import Draft, Status
 
@@ -19,13 +20,13 @@ from providers.models import Draft, Status
 async def approved(bot: Bot, user: str, leave_type: str, reason: str = "") -> None:
     """A day off on WEDNESDAY of some type, requested by ``user`` and approved by Carol in Slack."""
     draft = Draft(start_date=WEDNESDAY, end_date=WEDNESDAY, leave_type=leave_type, reason=reason)
-    submitted = await bot.service.submit(draft=draft, key=f"privacy-{user}", slack_user_id=user)
+    submitted = await bot.service.requests.submit(draft=draft, key=f"privacy-{user}", slack_user_id=user)
     request_id = submitted.request.id
     assert request_id is not None
     await bot.click(ids.APPROVE, str(request_id), user=CAROL, hook=f"approve-{user}")
 
     async def done() -> bool:
-        request = await bot.service.store.request(request_id=request_id)
+        request = await bot.service.deps.store.request(request_id=request_id)
         return request is not None and request.status == Status.APPROVED
 
     await until(done)
@@ -50,7 +51,7 @@ async def test_sick_leave_is_out_of_office_for_the_team_but_not_for_the_approver
     assert "*Type:* Sick Leave\n*Reason:* flu &amp; fever" in card_text(card.args["blocks"])
 
     plan = DigestPlan.from_settings(bot.settings)
-    assert await post_digest(bot.service, day=WEDNESDAY, plan=plan) == {"C0DIGEST": True}
+    assert await post_digest(bot.service.deps, day=WEDNESDAY, plan=plan) == {"C0DIGEST": True}
     digest = json.dumps(
         [c.args for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
     )
@@ -67,7 +68,7 @@ async def test_no_private_types_shows_every_type(bot: Bot) -> None:
     """With PRIVATE_LEAVE_TYPES empty, the digest names the sick leave."""
     await approved(bot, ALICE, "Sick Leave")
     plan = DigestPlan.from_settings(bot.settings.model_copy(update={"private_leave_types": frozenset()}))
-    assert await post_digest(bot.service, day=WEDNESDAY, plan=plan) == {"C0DIGEST": True}
+    assert await post_digest(bot.service.deps, day=WEDNESDAY, plan=plan) == {"C0DIGEST": True}
     digest = json.dumps(
         [c.args for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
     )

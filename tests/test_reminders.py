@@ -22,9 +22,9 @@ from test_e2e import approval_cards, button_value, eventually, submitted_request
 
 from bot.app import slack_client
 from bot.jobs import tick
-from bot.services.reminders import ReminderPlan, send_reminders
-from bot.services.requests import LeaveService
-from bot.services.whos_off import DigestPlan
+from bot.services.calendar import DigestPlan
+from bot.services.reminders import ReminderPlan
+from bot.services.wiring import Services
 from bot.store import Store, create_engine
 from bot.store.tables import now
 from bot.views import ids
@@ -59,11 +59,11 @@ def dms_to(bot: Bot, user: str) -> list[str]:
 
 
 @pytest.fixture
-async def other(bot: Bot) -> AsyncIterator[LeaveService]:
+async def other(bot: Bot) -> AsyncIterator[Services]:
     """A second instance of the bot's service on the same database (another process, or after a restart)."""
     engine = create_engine(bot.settings.database_url)
     provider = LocalProvider(LocalProvider.Config(approvers=APPROVERS), engine=engine)
-    yield LeaveService(provider=provider, store=Store(engine), slack=slack_client(bot.settings))
+    yield Services(provider=provider, store=Store(engine), slack=slack_client(bot.settings))
     await engine.dispose()
 
 
@@ -95,7 +95,7 @@ async def test_three_reminders_on_three_working_days_then_escalation(bot: Bot) -
         await bot.slack.wait_for("chat.update", count=3)
         clock.move_to(at(7, 10))
         await tick(bot.service, settings, now())
-    request = await bot.service.store.request(request_id=request_id)
+    request = await bot.service.deps.store.request(request_id=request_id)
     assert request is not None and (request.status, request.decided_by) == (Status.APPROVED, MALLORY)
     assert len(reminders_to(bot, BOB)) == 3 and not reminders_to(bot, MALLORY)
 
@@ -105,17 +105,18 @@ async def test_a_reminder_replaces_the_card_so_a_decision_updates_the_new_one(bo
     with time_machine.travel(MONDAY, tick=True) as clock:
         request_id = await submitted_request(bot)
         first = {
-            card.approver_slack_id: card.ts for card in await bot.service.store.cards(request_id=request_id)
+            card.approver_slack_id: card.ts
+            for card in await bot.service.deps.store.cards(request_id=request_id)
         }
         clock.move_to(at(1, 10))
-        assert await send_reminders(bot.service, ReminderPlan(), now()) == 1
+        assert await bot.service.reminders.send(ReminderPlan(), now()) == 1
     [reminder] = [c for c in approval_cards(bot) if c.args["channel"] == BOB][1:]
     assert button_value(reminder.args["blocks"], ids.APPROVE) == str(request_id)
     deleted = {c.args["ts"] for c in bot.slack.calls_to("chat.delete")}
     assert deleted == {first[BOB], first[CAROL]}
-    await bot.service.decide(request_id=request_id, slack_user_id=CAROL, decision=Decision.DECLINE)
+    await bot.service.requests.decide(request_id=request_id, slack_user_id=CAROL, decision=Decision.DECLINE)
     updated = {c.args["ts"] for c in bot.slack.calls_to("chat.update")}
-    assert updated == {card.ts for card in await bot.service.store.cards(request_id=request_id)}
+    assert updated == {card.ts for card in await bot.service.deps.store.cards(request_id=request_id)}
     assert not updated & deleted
 
 
@@ -125,9 +126,11 @@ async def test_no_reminder_after_a_decision_or_a_cancel(bot: Bot, how: str) -> N
     with time_machine.travel(MONDAY, tick=True) as clock:
         request_id = await submitted_request(bot)
         if how == "approved":
-            await bot.service.decide(request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE)
+            await bot.service.requests.decide(
+                request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE
+            )
         else:
-            await bot.service.cancel(request_id=request_id, slack_user_id=ALICE)
+            await bot.service.requests.cancel(request_id=request_id, slack_user_id=ALICE)
         for day in (1, 2, 3, 4):
             clock.move_to(at(day, 10))
             await tick(bot.service, bot.settings, now())
@@ -135,30 +138,28 @@ async def test_no_reminder_after_a_decision_or_a_cancel(bot: Bot, how: str) -> N
     assert [c for c in approval_cards(bot) if c.args["channel"] not in (BOB, CAROL)] == []
 
 
-async def test_two_instances_at_the_same_moment_send_each_reminder_once(
-    bot: Bot, other: LeaveService
-) -> None:
+async def test_two_instances_at_the_same_moment_send_each_reminder_once(bot: Bot, other: Services) -> None:
     """Both instances run the job at Tuesday 10:00: one reminder each; on Wednesday an instance started later sends the next."""
     with time_machine.travel(MONDAY, tick=True):
         request_id = await submitted_request(bot)
     sent = await asyncio.gather(
-        send_reminders(bot.service, ReminderPlan(), at(1, 10)),
-        send_reminders(other, ReminderPlan(), at(1, 10)),
+        bot.service.reminders.send(ReminderPlan(), at(1, 10)),
+        other.reminders.send(ReminderPlan(), at(1, 10)),
     )
     assert sorted(sent) == [0, 1]
     assert len(reminders_to(bot, BOB)) == len(reminders_to(bot, CAROL)) == 1
-    assert await send_reminders(other, ReminderPlan(), at(2, 10)) == 1  # scheduled in the store
-    reminder = await other.store.reminder(request_id=request_id)
+    assert await other.reminders.send(ReminderPlan(), at(2, 10)) == 1  # scheduled in the store
+    reminder = await other.deps.store.reminder(request_id=request_id)
     assert reminder is not None and reminder.sent == 2
     assert "Reminder 2 of 3" in reminders_to(bot, CAROL)[-1]
 
 
 async def test_no_reminder_on_a_weekend_or_a_public_holiday(bot: Bot) -> None:
     """Asked on Wed 23 Dec (DIGEST_COUNTRY=GB): reminded Thu 24, then not over Christmas, the weekend or Boxing Day observed, then Tue 29."""
-    service = LeaveService(
+    service = Services(
         provider=bot.provider,
-        store=bot.service.store,
-        slack=bot.service.slack,
+        store=bot.service.deps.store,
+        slack=bot.service.deps.slack,
         plan=DigestPlan({}, country="GB"),
     )
     wednesday = datetime(2026, 12, 23, 9, 0, tzinfo=UTC)
@@ -167,7 +168,7 @@ async def test_no_reminder_on_a_weekend_or_a_public_holiday(bot: Bot) -> None:
     reminded = []
     for day in range(1, 7):
         moment = wednesday + timedelta(days=day, hours=1)
-        if await send_reminders(service, ReminderPlan(), moment):
+        if await service.reminders.send(ReminderPlan(), moment):
             reminded.append(f"{moment:%a %d}")
     assert reminded == ["Thu 24", "Tue 29"]
     assert "Reminder 2 of 3" in reminders_to(bot, BOB)[-1]
@@ -179,7 +180,7 @@ async def test_escalation_with_nobody_to_ask_tells_the_requester_so(bot: Bot) ->
         await submitted_request(bot)
     plan = ReminderPlan(limit=1)
     for day in (1, 2, 3):
-        await send_reminders(bot.service, plan, at(day, 10))
+        await bot.service.reminders.send(plan, at(day, 10))
     assert len(reminders_to(bot, BOB)) == 1
     [told] = [t for t in dms_to(bot, ALICE) if "still waiting" in t]
     assert "reminded 1 time; there is nobody else I can ask" in told
@@ -202,7 +203,7 @@ async def test_timetastic_names_the_department_manager_when_the_approver_is_some
 async def test_leave_mine_lists_upcoming_leave_and_cancel_tells_everyone(bot: Bot) -> None:
     """`/leave mine` lists pending and approved leave with Cancel; Cancel withdraws it, edits both cards and DMs the approvers."""
     approved = await submitted_request(bot, "2027-01-11 for skiing")
-    await bot.service.decide(request_id=approved, slack_user_id=BOB, decision=Decision.APPROVE)
+    await bot.service.requests.decide(request_id=approved, slack_user_id=BOB, decision=Decision.APPROVE)
     pending = await submitted_request(bot)
     await bot.command("mine", hook="mine")
     [listing] = await bot.slack.wait_for("hooks/mine")
@@ -219,7 +220,7 @@ async def test_leave_mine_lists_upcoming_leave_and_cancel_tells_everyone(bot: Bo
     await eventually(
         lambda: all(any("cancelled their leave" in t for t in dms_to(bot, u)) for u in (BOB, CAROL))
     )
-    request = await bot.service.store.request(request_id=pending)
+    request = await bot.service.deps.store.request(request_id=pending)
     assert request is not None and request.status == Status.CANCELLED
 
 
@@ -229,5 +230,5 @@ async def test_only_the_requester_can_cancel_from_the_list(bot: Bot) -> None:
     await bot.click(MINE_CANCEL, str(request_id), user=MALLORY, hook="mallory")
     [refusal] = await bot.slack.wait_for("hooks/mallory")
     assert "only cancel your own leave" in refusal.args["text"]
-    request = await bot.service.store.request(request_id=request_id)
+    request = await bot.service.deps.store.request(request_id=request_id)
     assert request is not None and request.status == Status.PENDING

@@ -25,7 +25,7 @@ async def nothing_happened(bot: Bot) -> None:
     await settle()
     assert bot.slack.calls == []
     assert sum(bot.provider.calls.values()) == 0
-    assert await bot.service.store.requests_of(slack_user_id=ALICE, since=DAY.replace(year=2000)) == []
+    assert await bot.service.deps.store.requests_of(slack_user_id=ALICE, since=DAY.replace(year=2000)) == []
 
 
 def submit_click(bot: Bot, user: str = ALICE) -> str:
@@ -75,7 +75,7 @@ async def test_forged_button_value_cannot_decide_someone_elses_request(bot: Bot)
     await bot.click(ids.APPROVE, str(request_id), user=MALLORY, hook="mallory")
     [refusal] = await bot.slack.wait_for("hooks/mallory")
     assert "Only an approver" in refusal.args["text"]
-    request = await bot.service.store.request(request_id=request_id)
+    request = await bot.service.deps.store.request(request_id=request_id)
     assert request is not None and request.status == Status.PENDING
     assert bot.provider.calls["approve"] == 0 and len(approval_cards(bot)) == cards_before
 
@@ -84,8 +84,8 @@ async def test_only_the_requester_may_cancel(bot: Bot) -> None:
     """Bob (an approver) pressing Cancel on Alice's leave in his Home is refused; her leave stays."""
     request_id = await submitted_request(bot)
     with pytest.raises(Exception, match="only cancel your own"):
-        await bot.service.cancel(request_id=request_id, slack_user_id=BOB)
-    request = await bot.service.store.request(request_id=request_id)
+        await bot.service.requests.cancel(request_id=request_id, slack_user_id=BOB)
+    request = await bot.service.deps.store.request(request_id=request_id)
     assert request is not None and request.status == Status.PENDING
 
 

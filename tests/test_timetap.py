@@ -468,7 +468,9 @@ async def submitted(tp: TimeTapBot) -> LeaveRequest:
     preview = await tp.command(f"{DAY.isoformat()} pm for the dentist")
     await tp.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
     [card] = await tp.slack.wait_for("chat.postMessage")
-    request = await tp.service.store.request(request_id=int(button_value(card.args["blocks"], ids.APPROVE)))
+    request = await tp.service.deps.store.request(
+        request_id=int(button_value(card.args["blocks"], ids.APPROVE))
+    )
     assert request is not None
     return request
 
@@ -502,7 +504,7 @@ async def test_approved_request_is_booked_in_timetap_only_then(tp: TimeTapBot) -
     )
     assert (record["startTime"], record["endTime"], record["active"]) == ("1300", "1700", True)
     await until(lambda: _has_dm(tp, U_ALICE, "was approved"))
-    row = await tp.service.store.request(request_id=request.id or 0)
+    row = await tp.service.deps.store.request(request_id=request.id or 0)
     assert row is not None and (row.status, row.booking_id) == ("approved", str(record["timeOffId"]))
 
 

@@ -44,7 +44,7 @@ from remote_bot import provider_bot, until
 from test_e2e import button_value, buttons, preview_value
 
 from bot.config import ConfigError, load_provider_config, load_settings
-from bot.services.whos_off import post_digest
+from bot.services.digest import post_digest
 from bot.store import Store
 from bot.store.tables import LeaveRequest
 from bot.views import ids
@@ -527,7 +527,9 @@ async def submitted(tt: TimetasticBot, text: str = f"{DAY.isoformat()} pm for th
     preview = await tt.command(text)
     await tt.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
     [card] = await tt.slack.wait_for("chat.postMessage")
-    request = await tt.service.store.request(request_id=int(button_value(card.args["blocks"], ids.APPROVE)))
+    request = await tt.service.deps.store.request(
+        request_id=int(button_value(card.args["blocks"], ids.APPROVE))
+    )
     assert request is not None
     return request
 
@@ -538,7 +540,7 @@ async def echoes_applied(tt: TimetasticBot) -> None:
     await asyncio.sleep(0.1)
     for _ in range(100):  # the bot answers before it applies; the rows are settled once nothing moves
         rows = [
-            await tt.service.store.request_by_booking(provider="timetastic", booking_id=str(h))
+            await tt.service.deps.store.request_by_booking(provider="timetastic", booking_id=str(h))
             for h in tt.fake.holidays
         ]
         if all(r is None or r.provider_updated_at is not None or r.status != "pending" for r in rows):
@@ -614,7 +616,7 @@ async def test_decision_inside_timetastic_reaches_slack_by_webhook(tt: Timetasti
     assert [t for t in dms_to(tt, U_ALICE) if "declined" in t] == [
         f"❌ Your leave for {request.span.describe()} was declined by <@{U_BOB}>.\n> Team offsite"
     ]
-    log = await tt.service.store.audit_log(request_id=request.id or 0)
+    log = await tt.service.deps.store.audit_log(request_id=request.id or 0)
     assert [e.action for e in log][-1] == "declined in Timetastic"
 
 
@@ -627,7 +629,7 @@ async def test_webhook_without_the_secret_is_refused(tt: TimetasticBot) -> None:
     assert (await tt.fake.deliver(event, secret="")).status_code == 401
     assert (await tt.http.post("/webhooks/wheniwork", content=b"{}")).status_code == 404
     await asyncio.sleep(0.2)
-    row = await tt.service.store.request(request_id=request.id or 0)
+    row = await tt.service.deps.store.request(request_id=request.id or 0)
     assert row is not None and row.status == "pending" and tt.slack.calls_to("chat.update") == []
 
 
@@ -657,7 +659,7 @@ async def test_older_event_never_overwrites_a_newer_state(tt: TimetasticBot) -> 
     assert "Cancelled" in json.dumps(update.args["blocks"])
     await tt.fake.deliver(approved)
     await asyncio.sleep(0.2)
-    row = await tt.service.store.request(request_id=request.id or 0)
+    row = await tt.service.deps.store.request(request_id=request.id or 0)
     assert row is not None and row.status == "cancelled"
     assert len(tt.slack.calls_to("chat.update")) == 1
     assert [t for t in dms_to(tt, U_ALICE) if "approved" in t or "cancelled" in t] == [
@@ -670,7 +672,7 @@ async def test_webhook_is_answered_before_it_is_applied(tt: TimetasticBot) -> No
     request = await submitted(tt)
     await echoes_applied(tt)
     tt.fake.deliver_automatically = False
-    assert await tt.service.store.move_request(
+    assert await tt.service.deps.store.move_request(
         request_id=request.id or 0, from_status=["pending"], to_status="deciding"
     )
     event = tt.fake.decide_in_timetastic(int(request.booking_id or 0), "Approve", by=BOB)
@@ -680,7 +682,7 @@ async def test_webhook_is_answered_before_it_is_applied(tt: TimetasticBot) -> No
     # and then edited the cards: answered first, nothing is edited yet.
     await asyncio.sleep(0.2)
     assert tt.slack.calls_to("chat.update") == []
-    await tt.service.store.move_request(
+    await tt.service.deps.store.move_request(
         request_id=request.id or 0, from_status=["deciding"], to_status="pending"
     )
     await tt.slack.wait_for("chat.update")
@@ -696,7 +698,7 @@ async def test_click_after_a_decision_inside_timetastic_shows_its_state(tt: Time
     [update] = await tt.slack.wait_for("chat.update")
     assert update.args["blocks"][1]["elements"][0]["text"] == "✅ Approved"  # nobody in Slack to name
     await until(lambda: _has_dm(tt, U_ALICE, "was approved."))
-    log = await tt.service.store.audit_log(request_id=request.id or 0)
+    log = await tt.service.deps.store.audit_log(request_id=request.id or 0)
     assert [e.action for e in log] == ["submitted", "already decided in the HR system"]
 
 
@@ -728,7 +730,7 @@ async def test_bookings_made_in_timetastic_show_in_home_and_digest(tt: Timetasti
         }
         await tt.post(sr.event_callback(event, event_id=f"Ev{user}"), json_body=True)
         await until(lambda user=user, words=words: _home_says(tt, user, words))
-    assert await post_digest(tt.service, channels=["C0DIGEST"], day=weekday) == {"C0DIGEST": True}
+    assert await post_digest(tt.service.deps, channels=["C0DIGEST"], day=weekday) == {"C0DIGEST": True}
     posted = [c for c in tt.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
     assert f"<@{U_ALICE}>" in json.dumps([c.args for c in posted])
     assert dms_to(tt, U_ALICE) == []  # nothing was decided: nobody is told anything

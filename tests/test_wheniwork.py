@@ -603,7 +603,7 @@ async def submitted(wiw: WhenIWorkBot) -> LeaveRequest:
     preview = await wiw.command(f"{DAY.isoformat()} pm for the dentist")
     await wiw.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
     cards = await wiw.slack.wait_for("chat.postMessage", count=2)
-    request = await wiw.service.store.request(
+    request = await wiw.service.deps.store.request(
         request_id=int(button_value(cards[0].args["blocks"], ids.APPROVE))
     )
     assert request is not None and request.booking_id is not None

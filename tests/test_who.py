@@ -10,7 +10,7 @@ import pytest
 from conftest import ALICE, BOB, Bot
 
 from bot.errors import UserError
-from bot.services.whos_off import MAX_WHO_DAYS, read_who, who_heading
+from bot.services.who import MAX_WHO_DAYS, read_who, who_heading
 from providers.models import Draft
 
 WEDNESDAY = date(2026, 11, 25)
@@ -69,7 +69,7 @@ def test_headings_say_today_tomorrow_a_day_or_a_span() -> None:
 async def approved_leave(bot: Bot, start: date, end: date | None = None, *, user: str = ALICE) -> None:
     """Book and approve leave for a Slack user (the store then knows them)."""
     draft = Draft(start_date=start, end_date=end or start)
-    submitted = await bot.service.submit(draft=draft, key=f"who-{user}-{start}", slack_user_id=user)
+    submitted = await bot.service.requests.submit(draft=draft, key=f"who-{user}-{start}", slack_user_id=user)
     await bot.provider.approve(submitted.request.booking_id or "")
 
 
@@ -112,7 +112,7 @@ async def test_who_someone_lists_their_upcoming_leave(bot: Bot) -> None:
     start = date.today() + timedelta(days=10)
     await approved_leave(bot, start, start + timedelta(days=2))
     pending = Draft(start_date=start + timedelta(days=20), end_date=start + timedelta(days=20))
-    await bot.service.submit(draft=pending, key="who-pending", slack_user_id=ALICE)
+    await bot.service.requests.submit(draft=pending, key="who-pending", slack_user_id=ALICE)
     [answer] = await ask(bot, f"&lt;@{ALICE}|alice&gt;", "someone")
     text = json.dumps(answer.args["blocks"], ensure_ascii=False)
     assert f"Upcoming leave of <@{ALICE}>" in text

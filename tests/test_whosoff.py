@@ -512,7 +512,9 @@ async def submitted(wo: WhosOffBot, text: str = f"{DAY.isoformat()} pm for the d
     preview = await wo.command(text)
     await wo.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
     [card] = await wo.slack.wait_for("chat.postMessage")
-    request = await wo.service.store.request(request_id=int(button_value(card.args["blocks"], ids.APPROVE)))
+    request = await wo.service.deps.store.request(
+        request_id=int(button_value(card.args["blocks"], ids.APPROVE))
+    )
     assert request is not None
     return request
 
@@ -547,7 +549,7 @@ async def test_approve_books_the_leave_in_whosoff_and_tells_alice(wo: WhosOffBot
     assert (leave["user_id"], leave["status_id"], leave["note"]) == (ALICE, APPROVED, "the dentist")
     assert (str(leave["start"]), str(leave["end"])) == (f"{DAY} 12:00:00", f"{NEXT} 00:00:00")
     await until(lambda: _has_dm(wo, U_ALICE, "was approved"))
-    row = await wo.service.store.request(request_id=request.id or 0)
+    row = await wo.service.deps.store.request(request_id=request.id or 0)
     assert row is not None and row.status == "approved" and row.booking_id == str(leave["leave_id"])
     assert len([t for t in dms_to(wo, U_ALICE) if "approved" in t]) == 1
 

@@ -29,7 +29,7 @@ def live_in(bot: Bot, zones: dict[str, str]) -> None:
 async def test_tomorrow_is_the_typists_own_tomorrow(bot: Bot) -> None:
     """At 20:00 UTC on Tuesday, Alice in Tokyo (Wednesday 05:00) asking for 'tomorrow' means Thursday."""
     live_in(bot, {ALICE: TOKYO})
-    await bot.service.people.person_for(ALICE)  # she has used leavebot before: her zone is known
+    await bot.service.deps.people.person_for(ALICE)  # she has used leavebot before: her zone is known
     with time_machine.travel(EVENING):
         preview = await bot.command("tomorrow")
     assert "Thu 14 Jan" in json.dumps(preview.json()["blocks"])

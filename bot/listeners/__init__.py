@@ -1,7 +1,7 @@
 """Thin Bolt listeners: ack, then call one service and answer in the background. Each module has ``register(app, deps)``.
 
 The app runs with ``process_before_response=True``, so Slack gets its answer as soon as a listener
-returns; the work after the ack goes to :meth:`Deps.after_ack` and never delays an answer.
+returns; the work after the ack goes to :meth:`ListenerDeps.after_ack` and never delays an answer.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
 from bot.errors import UserError, friendly
-from bot.services.requests import LeaveService
+from bot.services.wiring import Services
 from providers.errors import ProviderAuthError, ProviderError
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,10 @@ class Backlog:
 
 
 @dataclass(frozen=True)
-class Deps:
-    """What listeners need: the service, the settings, and the backlog of work after acks."""
+class ListenerDeps:
+    """What listeners need: the services, the settings, and the backlog of work after acks."""
 
-    service: LeaveService
+    services: Services
     settings: Settings
     backlog: Backlog = field(default_factory=Backlog, compare=False)
 
@@ -118,7 +118,7 @@ class Deps:
     ) -> None:
         async with reporting_errors(body, client):
             # False: a retry of this delivery (maybe on another instance) was recorded first, and works.
-            if delivery is None or await self.service.store.first_delivery(key=delivery):
+            if delivery is None or await self.services.deps.store.first_delivery(key=delivery):
                 await work()
 
 
@@ -147,7 +147,7 @@ async def reporting_errors(body: dict[str, Any], client: AsyncWebClient) -> Asyn
     """Wrap the work done after an ack, so every failure reaches the user.
 
     Bolt's error handler only sees what fails before a listener returns; the work
-    after the ack runs in its own task (:meth:`Deps.after_ack`), so it reports here.
+    after the ack runs in its own task (:meth:`ListenerDeps.after_ack`), so it reports here.
     """
     try:
         yield

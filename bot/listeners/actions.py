@@ -8,17 +8,18 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain import RequestState
 from bot.errors import friendly
-from bot.listeners import Deps
+from bot.listeners import ListenerDeps
 from bot.listeners.commands import open_request_modal
-from bot.services.requests import SUBMITTING, Changed, Decided, Submitted
+from bot.services.requests import Changed, Decided, Submitted
 from bot.views import ids
 from bot.views import requests as views
 from bot.views.reminders import MINE_CANCEL, MINE_CHANGE, mine_message
-from providers.models import Decision, Status
+from providers.models import Decision
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
     """Attach the button listeners."""
 
     @app.action(ids.SUBMIT)
@@ -109,23 +110,25 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def change_from_list(
-    deps: Deps, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    deps: ListenerDeps, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
 ) -> None:
     """Open the request modal pre-filled with one's own pending request, to replace it."""
     request_id, user_id = int(action["value"]), body["user"]["id"]
-    draft = await deps.service.draft_to_change(request_id=request_id, slack_user_id=user_id)
+    draft = await deps.services.requests.draft_to_change(request_id=request_id, slack_user_id=user_id)
     await open_request_modal(
         client, deps, trigger_id=body["trigger_id"], user_id=user_id, initial=draft, replaces=request_id
     )
 
 
 async def cancel_from_list(
-    deps: Deps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    deps: ListenerDeps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
 ) -> None:
     """Cancel one's own leave from `/leave mine`, then show the list again with what happened on top."""
     user_id = body["user"]["id"]
-    result = await deps.service.cancel(request_id=int(action["value"]), slack_user_id=user_id)
-    upcoming, _ = await deps.service.upcoming_of(user_id, today=await deps.service.today_for(user_id))
+    result = await deps.services.requests.cancel(request_id=int(action["value"]), slack_user_id=user_id)
+    upcoming, _ = await deps.services.homes.upcoming_of(
+        user_id, today=await deps.services.deps.today_for(user_id)
+    )
     text, blocks = mine_message(upcoming, notice=cancelled_text(result))
     await respond(text=text, blocks=blocks, replace_original=True)
 
@@ -140,15 +143,23 @@ def cancelled_text(result: Decided) -> str:
     return f"Your leave for {when} is {request.status} already: there is nothing to cancel."
 
 
-async def send(deps: Deps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+async def send(
+    deps: ListenerDeps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
     """Submit the previewed request and replace the preview with the outcome."""
     draft_id, draft = views.read_preview_value(action["value"])
-    result = await deps.service.submit(draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"])
+    result = await deps.services.requests.submit(
+        draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"]
+    )
     await respond(text=submitted_text(result), replace_original=True)
 
 
 async def reopen(
-    deps: Deps, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    deps: ListenerDeps,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
 ) -> None:
     """Open the modal pre-filled with the preview, and remove the preview."""
     _, draft = views.read_preview_value(action["value"])
@@ -158,9 +169,11 @@ async def reopen(
     await respond(delete_original=True)
 
 
-async def approved(deps: Deps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+async def approved(
+    deps: ListenerDeps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
     """Approve once; tell a late clicker who decided."""
-    result = await deps.service.decide(
+    result = await deps.services.requests.decide(
         request_id=int(action["value"]), slack_user_id=body["user"]["id"], decision=Decision.APPROVE
     )
     if answer := decided_text(result):
@@ -168,11 +181,17 @@ async def approved(deps: Deps, body: dict[str, Any], action: dict[str, Any], res
 
 
 async def ask_decline_reason(
-    deps: Deps, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    deps: ListenerDeps,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
 ) -> None:
     """Open the decline modal for a real approver of a still-pending request."""
-    request = await deps.service.authorise(request_id=int(action["value"]), slack_user_id=body["user"]["id"])
-    if request.status != Status.PENDING:
+    request = await deps.services.requests.authorise(
+        request_id=int(action["value"]), slack_user_id=body["user"]["id"]
+    )
+    if request.status != RequestState.PENDING:
         await respond(text=already_decided(request), response_type="ephemeral", replace_original=False)
         return
     await client.views_open(trigger_id=body["trigger_id"], view=views.decline_modal(request))
@@ -186,9 +205,9 @@ def submitted_text(result: Submitted) -> str:
             f"⏳ The HR system isn't answering right now. Your leave for {when} is saved and will be sent "
             "automatically when it is back; I'll message you then."
         )
-    if result.request.status == SUBMITTING:
+    if result.request.status == RequestState.SUBMITTING:
         return f"Your leave for {when} is being sent already; you'll see the result here in a moment."
-    if result.request.status != Status.PENDING:
+    if result.request.status != RequestState.PENDING:
         return f"Your leave for {when} is {result.request.status}."
     if not result.approvers:
         return (

@@ -12,10 +12,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserError
-from bot.listeners import Deps
+from bot.listeners import ListenerDeps
 from bot.parsing import ParseError, parse_request
-from bot.services import reminders, whos_off
-from bot.services.whos_off import MENTION, DigestPlan
+from bot.services import who as whos_off
+from bot.services.calendar import DigestPlan
+from bot.services.who import MENTION
 from bot.views import reminders as reminder_views
 from bot.views import requests as views
 from bot.views.help import HELP
@@ -25,7 +26,7 @@ from providers.models import Draft
 MODAL_DATA_BUDGET = 1.5  # seconds; the trigger id expires 3 s after Slack sent it
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
     """Attach the `/leave` command."""
 
     @app.command("/leave")
@@ -46,7 +47,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             work = partial(answer, respond, deps, text.split()[1:], command["user_id"])
             deps.after_ack(context, command, client, work)
         elif word not in ("", "who"):
-            await preview(ack, deps, text, deps.service.today_known(command.get("user_id")))
+            await preview(ack, deps, text, deps.services.deps.today_known(command.get("user_id")))
         elif word == "who":
             await ack()
             work = partial(who, respond, deps, text.split()[1:], command.get("user_id"))
@@ -65,7 +66,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 async def open_request_modal(
     client: AsyncWebClient,
-    deps: Deps,
+    deps: ListenerDeps,
     *,
     trigger_id: str,
     user_id: str | None,
@@ -74,18 +75,18 @@ async def open_request_modal(
 ) -> None:
     """Open the request modal at once (changing request ``replaces``); leave types are only waited for briefly."""
     try:
-        leave_types = await asyncio.wait_for(deps.service.leave_types(), MODAL_DATA_BUDGET)
+        leave_types = await asyncio.wait_for(deps.services.requests.leave_types(), MODAL_DATA_BUDGET)
     except (TimeoutError, ProviderError):
         leave_types = []  # better a modal without a type picker than no modal at all
-    today = await deps.service.today_for(user_id)
+    today = await deps.services.deps.today_for(user_id)
     view = views.request_modal(leave_types, initial=initial, today=today, replaces=replaces)
     await client.views_open(trigger_id=trigger_id, view=view)
 
 
-async def preview(ack: AsyncAck, deps: Deps, text: str, today: date) -> None:
+async def preview(ack: AsyncAck, deps: ListenerDeps, text: str, today: date) -> None:
     """Parse typed text (``today`` being the typist's own) and answer with the preview, or with what was not understood."""
     try:
-        draft = parse_request(text, today=today, leave_types=deps.service.cached_leave_types())
+        draft = parse_request(text, today=today, leave_types=deps.services.requests.cached_leave_types())
     except ParseError as exc:
         await ack(text=str(exc), response_type="ephemeral")
         return
@@ -96,34 +97,36 @@ async def preview(ack: AsyncAck, deps: Deps, text: str, today: date) -> None:
     )
 
 
-async def who(respond: AsyncRespond, deps: Deps, words: list[str], user_id: str | None) -> None:
+async def who(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user_id: str | None) -> None:
     """`/leave who [tomorrow | friday | next week | @someone]`, answered privately through the response_url."""
     plan = DigestPlan.from_settings(deps.settings)
-    today = await deps.service.today_for(user_id)
-    for message in await whos_off.who(deps.service, plan, " ".join(words), today=today):
+    today = await deps.services.deps.today_for(user_id)
+    for message in await whos_off.who(deps.services.deps, plan, " ".join(words), today=today):
         await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
 
-async def mine(respond: AsyncRespond, deps: Deps, words: list[str], user_id: str) -> None:
+async def mine(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user_id: str) -> None:
     """`/leave mine`: your upcoming pending and approved leave, each with Cancel, answered privately."""
-    upcoming, _ = await deps.service.upcoming_of(user_id, today=await deps.service.today_for(user_id))
+    upcoming, _ = await deps.services.homes.upcoming_of(
+        user_id, today=await deps.services.deps.today_for(user_id)
+    )
     text, blocks = reminder_views.mine_message(upcoming)
     await respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
-async def delegate(respond: AsyncRespond, deps: Deps, words: list[str], user_id: str) -> None:
+async def delegate(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user_id: str) -> None:
     """`/leave delegate @someone [until <day>]`, `/leave delegate off`, or `/leave delegate` to see yours."""
-    today = await deps.service.today_for(user_id)
+    today = await deps.services.deps.today_for(user_id)
     if not words:
-        answer = await reminders.current_delegate(deps.service, approver=user_id, today=today)
+        answer = await deps.services.delegates.current_delegate(approver=user_id, today=today)
     elif words[0].lower() in ("off", "none", "stop"):
-        answer = await reminders.set_delegate(
-            deps.service, approver=user_id, delegate=None, until=None, today=today
+        answer = await deps.services.delegates.set_delegate(
+            approver=user_id, delegate=None, until=None, today=today
         )
     else:
         someone, until = read_delegation(words, today)
-        answer = await reminders.set_delegate(
-            deps.service, approver=user_id, delegate=someone, until=until, today=today
+        answer = await deps.services.delegates.set_delegate(
+            approver=user_id, delegate=someone, until=until, today=today
         )
     await respond(text=answer, response_type="ephemeral")
 

@@ -14,20 +14,20 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain import RequestState
 from bot.errors import UserError, friendly
-from bot.listeners import Deps
+from bot.listeners import ListenerDeps
 from bot.listeners.actions import already_decided, cancelled_text, decided_text
 from bot.listeners.commands import open_request_modal
-from bot.services.home import publish_home
 from bot.views import home
 from bot.views import requests as views
 from providers.errors import ProviderAuthError, ProviderError
-from providers.models import Decision, Status
+from providers.models import Decision
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
     """Attach the App Home's event and buttons."""
 
     @app.event("app_home_opened")
@@ -36,7 +36,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         if event.get("tab", "home") == "home":
             # No one to tell on failure here: reporting_errors logs it (events are acked at once).
-            work = partial(publish_home, deps.service, event["user"])
+            work = partial(deps.services.homes.publish, event["user"])
             deps.after_ack(context, body, client, work)
 
     @app.action(home.REQUEST)
@@ -87,7 +87,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.after_ack(context, body, client, partial(answer_in_home, deps, body["user"]["id"], work))
 
 
-async def answer_in_home(deps: Deps, user_id: str, work: Callable[[], Awaitable[str | None]]) -> None:
+async def answer_in_home(deps: ListenerDeps, user_id: str, work: Callable[[], Awaitable[str | None]]) -> None:
     """Do a Home button's work; show what the clicker must be told on top of their Home."""
     try:
         notice = await work()
@@ -100,28 +100,28 @@ async def answer_in_home(deps: Deps, user_id: str, work: Callable[[], Awaitable[
             )
         notice = friendly(error)
     if notice:
-        await publish_home(deps.service, user_id, notice=notice)
+        await deps.services.homes.publish(user_id, notice=notice)
 
 
-async def approve_in_home(deps: Deps, user_id: str, request_id: int) -> str | None:
+async def approve_in_home(deps: ListenerDeps, user_id: str, request_id: int) -> str | None:
     """Approve once (the service refreshes every Home concerned); tell a late clicker who decided."""
-    result = await deps.service.decide(
+    result = await deps.services.requests.decide(
         request_id=request_id, slack_user_id=user_id, decision=Decision.APPROVE
     )
     return decided_text(result)
 
 
 async def ask_decline_reason(
-    deps: Deps, body: dict[str, Any], request_id: int, client: AsyncWebClient
+    deps: ListenerDeps, body: dict[str, Any], request_id: int, client: AsyncWebClient
 ) -> str | None:
     """Open the decline modal for a real approver of a still-pending request."""
-    request = await deps.service.authorise(request_id=request_id, slack_user_id=body["user"]["id"])
-    if request.status != Status.PENDING:
+    request = await deps.services.requests.authorise(request_id=request_id, slack_user_id=body["user"]["id"])
+    if request.status != RequestState.PENDING:
         return already_decided(request)
     await client.views_open(trigger_id=body["trigger_id"], view=views.decline_modal(request))
     return None
 
 
-async def cancel_in_home(deps: Deps, user_id: str, request_id: int) -> str | None:
+async def cancel_in_home(deps: ListenerDeps, user_id: str, request_id: int) -> str | None:
     """Cancel one's own leave (the service refreshes every Home concerned)."""
-    return cancelled_text(await deps.service.cancel(request_id=request_id, slack_user_id=user_id))
+    return cancelled_text(await deps.services.requests.cancel(request_id=request_id, slack_user_id=user_id))

@@ -8,14 +8,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners import Deps
+from bot.listeners import ListenerDeps
 from bot.listeners.actions import changed_text, decided_text, submitted_text
 from bot.views import ids
 from bot.views import requests as views
 from providers.models import Decision, Draft
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
     """Attach the modal listeners."""
 
     @app.view(ids.REQUEST_MODAL)
@@ -27,7 +27,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context: AsyncBoltContext,
     ) -> None:
         try:
-            draft = views.draft_from_modal(view["state"]["values"], deps.service.cached_leave_types())
+            draft = views.draft_from_modal(
+                view["state"]["values"], deps.services.requests.cached_leave_types()
+            )
         except views.ModalError as exc:
             await ack(response_action="errors", errors={exc.block_id: str(exc)})
             return
@@ -47,27 +49,29 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def send(
-    deps: Deps, draft: Draft, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    deps: ListenerDeps, draft: Draft, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
 ) -> None:
     """Submit the modal's request (or change the request it replaces) and DM the requester how it went."""
     user_id = body["user"]["id"]
     # The view id is the same on a double-submitted modal, so it keys the request.
     key = f"view:{view['id']}"
     if replaces := view.get("private_metadata"):
-        changed = await deps.service.change(
+        changed = await deps.services.requests.change(
             request_id=int(replaces), draft=draft, key=key, slack_user_id=user_id
         )
         await client.chat_postMessage(channel=user_id, text=changed_text(changed))
         return
-    result = await deps.service.submit(draft=draft, key=key, slack_user_id=user_id)
+    result = await deps.services.requests.submit(draft=draft, key=key, slack_user_id=user_id)
     await client.chat_postMessage(channel=user_id, text=submitted_text(result))
 
 
-async def declined(deps: Deps, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+async def declined(
+    deps: ListenerDeps, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+) -> None:
     """Decline once, with the reason typed; tell a late decider who decided."""
     field = view["state"]["values"].get(ids.DECLINE_REASON, {}).get(ids.DECLINE_REASON, {})
     user_id = body["user"]["id"]
-    result = await deps.service.decide(
+    result = await deps.services.requests.decide(
         request_id=int(view["private_metadata"]),
         slack_user_id=user_id,
         decision=Decision.DECLINE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,9 +13,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import UserError
 from bot.store import Store
 from bot.store.tables import SlackUser, now
+from bot.views.blocks import escape
 from providers.base import LeaveProvider
 from providers.errors import ProviderNotFound
-from providers.models import Person
+from providers.models import Absence, Person
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +97,10 @@ class People:
         self._zones[slack_user_id] = _zone(user.tz)  # a person may have moved: Slack's word is the latest
         return await self.store.save_slack_user(user=user)
 
-    async def slack_id_for(self, person: Person) -> str | None:
-        """The Slack user id of a provider person, or None when Slack doesn't know them."""
+    async def slack_id_for(self, person: Person | None) -> str | None:
+        """The Slack user id of a provider person, or None when Slack doesn't know them (or no person)."""
+        if person is None:
+            return None
         if person.slack_user_id:
             return person.slack_user_id
         if not person.email:
@@ -121,6 +125,18 @@ class People:
         )
         await self.store.save_slack_user(user=user)
         return user.slack_user_id
+
+    async def namer(self, absences: Iterable[Absence]) -> Callable[[Person], str]:
+        """Names people by their Slack mention when the store knows them (one query for all), else by name."""
+        emails = {a.person.email for a in absences if a.person.email and not a.person.slack_user_id}
+        known = await self.store.slack_users_by_emails(emails=emails)
+
+        def name(person: Person) -> str:
+            user = known.get((person.email or "").lower())
+            slack_id = person.slack_user_id or (user.slack_user_id if user else None)
+            return f"<@{slack_id}>" if slack_id else escape(person.name)
+
+        return name
 
 
 def _zone(name: str | None) -> tzinfo | None:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.domain import LIVE, RequestState
 from bot.store.tables import LeaveRequest
-from bot.views.requests import Blocks, button, context, escape, section, text
-from providers.models import Balance, Status
+from bot.views.blocks import Blocks, button, context, escape, header, section, text
+from providers.models import Balance
 
 REQUEST = "home_request"
 APPROVE = "home_approve"
@@ -22,15 +23,15 @@ CANCEL = "home_cancel"
 
 MINE_SHOWN = 20  # a Home tab holds 100 blocks: 20 of yours, 30 to decide (two blocks each), the rest
 TO_DECIDE_SHOWN = 30
-CANCELLABLE = (Status.PENDING, Status.APPROVED)
+CANCELLABLE = LIVE
 STATUS_WORDS = {
     "submitting": "⏳ being sent",
     "failed": "⚠️ not sent yet: submit it again",
-    Status.PENDING: "⏳ waiting for approval",
+    RequestState.PENDING: "⏳ waiting for approval",
     "deciding": "⏳ being decided",
-    Status.APPROVED: "✅ approved",
-    Status.DECLINED: "❌ declined",
-    Status.CANCELLED: "🚫 cancelled",
+    RequestState.APPROVED: "✅ approved",
+    RequestState.DECLINED: "❌ declined",
+    RequestState.CANCELLED: "🚫 cancelled",
 }
 
 
@@ -46,9 +47,9 @@ class HomeSummary:
 def build_home(summary: HomeSummary, *, today: date, notice: str | None = None) -> dict[str, Any]:
     """The Home tab view; ``notice`` (the answer to a button pressed here) goes on top."""
     blocks: Blocks = [section(f"ℹ️ {notice}")] if notice else []
-    blocks += [_header("Your leave"), *_tools(summary.balance), *_mine(summary.mine, today)]
+    blocks += [header("Your leave"), *_tools(summary.balance), *_mine(summary.mine, today)]
     if summary.to_decide:
-        blocks += [{"type": "divider"}, _header(f"Waiting for you ({len(summary.to_decide)})")]
+        blocks += [{"type": "divider"}, header(f"Waiting for you ({len(summary.to_decide)})")]
         blocks += _to_decide(summary.to_decide)
     blocks.append(context("`/leave tomorrow pm` · `/leave who` · `/leave who next week` · `/leave help`"))
     return {"type": "home", "blocks": blocks}
@@ -66,10 +67,6 @@ def requester(request: LeaveRequest) -> str:
     return (
         f"<@{request.requester_slack_id}>" if request.requester_slack_id else escape(request.requester_name)
     )
-
-
-def _header(words: str) -> dict[str, Any]:
-    return {"type": "header", "text": text(words)}
 
 
 def _tools(balance: Balance | None) -> Blocks:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot.domain import RequestState
 from bot.store.tables import LeaveRequest
+from bot.views.blocks import Blocks, button, context, section, text
 from bot.views.home import CANCELLABLE, request_line
-from bot.views.requests import Blocks, button, context, section, text
-from providers.models import Status
 
 MINE_CANCEL = "mine_cancel"
 MINE_CHANGE = "mine_change"
@@ -85,7 +85,7 @@ def mine_message(requests: Sequence[LeaveRequest], *, notice: str | None = None)
     blocks.append(section("*Your upcoming leave*"))
     for request in requests[:MINE_SHOWN]:
         blocks.append(section(request_line(request)) | {"accessory": _cancel_button(request)})
-        if request.status == Status.PENDING:  # a section holds one button: Change goes just below
+        if request.status == RequestState.PENDING:  # a section holds one button: Change goes just below
             change = button("Change dates", MINE_CHANGE, str(request.id))
             blocks.append({"type": "actions", "block_id": f"change-{request.id}", "elements": [change]})
     if len(requests) > MINE_SHOWN:

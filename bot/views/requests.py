@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime, time, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
+from bot.domain import COLLEAGUES, CROWDED_DAYS, CardContext, RequestState, Team
 from bot.store.tables import LeaveRequest
 from bot.views import ids
-from providers.models import Draft, LeaveSpan, LeaveType, Status, format_minute
+from bot.views.blocks import Blocks, button, clip, context, escape, section, text
+from providers.models import Draft, LeaveSpan, LeaveType, format_minute
 
-if TYPE_CHECKING:
-    from bot.services.context import CardContext, Team
-
-Blocks = list[dict[str, Any]]
-COLLEAGUES = 10  # colleagues named on a card before "…and 12 others"
-CROWDED_DAYS = 5  # days named in the limit's warning before "and 3 more days"
 LINE_LIMIT = 250  # one line of a card's context: ten of them stay well inside a section's 3,000
 
 CHANGE_HINT = (
@@ -30,36 +26,10 @@ HOURS = "HOURS"
 START_PARTS = {"AM": "From the morning", "PM": "From lunchtime", HOURS: "At a time (hours)"}
 END_PARTS = {"PM": "To the end of the day", "AM": "To lunchtime", HOURS: "At a time (hours)"}
 OUTCOME_WORDS = {
-    Status.APPROVED: "✅ Approved",
-    Status.DECLINED: "❌ Declined",
-    Status.CANCELLED: "🚫 Cancelled",
+    RequestState.APPROVED: "✅ Approved",
+    RequestState.DECLINED: "❌ Declined",
+    RequestState.CANCELLED: "🚫 Cancelled",
 }
-
-
-def text(value: str) -> dict[str, Any]:
-    """A plain_text object."""
-    return {"type": "plain_text", "text": value, "emoji": True}
-
-
-def section(markdown: str) -> dict[str, Any]:
-    """A section block of mrkdwn."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
-
-
-def context(markdown: str) -> dict[str, Any]:
-    """A context block of mrkdwn."""
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markdown}]}
-
-
-def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    """A button element."""
-    element = {"type": "button", "text": text(label), "action_id": action_id, "value": value}
-    return element | ({"style": style} if style else {})
-
-
-def escape(text: str) -> str:
-    """Text typed by people, made safe for mrkdwn (Slack's three control characters)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def summary(span: LeaveSpan, leave_type: str | None, reason: str) -> str:
@@ -184,7 +154,7 @@ def approval_card(
         blocks.append(context(times))
     if about is not None:
         blocks += context_blocks(about)
-    if request.status == Status.PENDING:
+    if request.status == RequestState.PENDING:
         value = str(request.id)
         blocks.append(
             {
@@ -245,7 +215,7 @@ def cost_line(about: CardContext) -> str | None:
         return f"*Takes:* {amount(cost.amount, 'hours')}"
     days = f"{cost.amount:g} working day{'' if cost.amount == 1 else 's'}"
     holidays = f" ({escape(', '.join(cost.holidays))} not counted)" if cost.holidays else ""
-    return _clip(f"*Takes:* {days}{holidays}")
+    return clip(f"*Takes:* {days}{holidays}", LINE_LIMIT)
 
 
 def balance_line(about: CardContext) -> str | None:
@@ -262,15 +232,15 @@ def colleagues_text(team: Team) -> str:
     """'*Also off in Engineering:*' and a line per colleague, at most COLLEAGUES of them."""
     where = f" in {escape(team.name)}" if team.name else ""
     if not team.colleagues:
-        return _clip(f"*Also off{where}:* nobody")
+        return clip(f"*Also off{where}:* nobody", LINE_LIMIT)
     lines = [
-        _clip(f"• {c.name}: {c.days}" + (" · pending" if c.pending else ""))
+        clip(f"• {c.name}: {c.days}" + (" · pending" if c.pending else ""), LINE_LIMIT)
         for c in team.colleagues[:COLLEAGUES]
     ]
     more = len(team.colleagues) + team.unnamed - COLLEAGUES
     if more > 0:
         lines.append(f"…and {more} other{'s' if more > 1 else ''}")
-    return "\n".join([_clip(f"*Also off{where}:*"), *lines])
+    return "\n".join([clip(f"*Also off{where}:*", LINE_LIMIT), *lines])
 
 
 def crowded_line(team: Team) -> str:
@@ -279,16 +249,14 @@ def crowded_line(team: Team) -> str:
     days = ", ".join(f"{c.day:%a} {c.day.day} {c.day:%b}" for c in team.crowded[:CROWDED_DAYS])
     more = f" and {len(team.crowded) - CROWDED_DAYS} more days" if len(team.crowded) > CROWDED_DAYS else ""
     where = f" of {escape(team.name)}" if team.name else ""
-    return _clip(f"⚠️ Approving puts {most} people{where} off on {days}{more}: the limit is {team.limit}.")
-
-
-def _clip(line: str) -> str:
-    return line if len(line) <= LINE_LIMIT else line[: LINE_LIMIT - 1] + "…"
+    return clip(
+        f"⚠️ Approving puts {most} people{where} off on {days}{more}: the limit is {team.limit}.", LINE_LIMIT
+    )
 
 
 def outcome_line(request: LeaveRequest) -> str:
     """'✅ Approved by @bob' or '❌ Declined by @bob: not this week'."""
-    words = OUTCOME_WORDS.get(Status(request.status), request.status.capitalize())
+    words = OUTCOME_WORDS.get(RequestState(request.status), request.status.capitalize())
     line = f"{words} by <@{request.decided_by}>" if request.decided_by else words
     return f"{line}: {escape(request.decline_reason)}" if request.decline_reason else line
 
@@ -308,7 +276,7 @@ def not_changeable(request: LeaveRequest) -> str:
     when = request.span.describe()
     if request.status == "deciding":
         return f"Your leave for {when} is being decided right now; try again in a moment."
-    if request.status == Status.APPROVED:
+    if request.status == RequestState.APPROVED:
         return (
             f"Your leave for {when} is approved already, so its dates can't be changed here. "
             "Cancel it from `/leave mine`, then ask for the new dates."
@@ -333,9 +301,9 @@ def requester_outcome(request: LeaveRequest) -> str:
     """The DM telling a requester what was decided (and by whom, when Slack knows them)."""
     when = request.span.describe()
     by = f" by <@{request.decided_by}>" if request.decided_by else ""
-    if request.status == Status.APPROVED:
+    if request.status == RequestState.APPROVED:
         return f"✅ Your leave for {when} was approved{by}."
-    if request.status == Status.CANCELLED:
+    if request.status == RequestState.CANCELLED:
         return f"🚫 Your leave for {when} was cancelled{by}."
     reason = f"\n> {escape(request.decline_reason)}" if request.decline_reason else ""
     return f"❌ Your leave for {when} was declined{by}.{reason}"

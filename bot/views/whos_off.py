@@ -13,9 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from bot.views.requests import Blocks, context, escape, section
+from bot.views.blocks import Blocks, clip, context, escape, header, section
 from providers.models import Absence, Person, PublicHoliday
 
 SECTION_LIMIT = 2900  # Slack's limit is 3,000; the margin keeps a section safe whatever is appended
@@ -52,11 +51,6 @@ def day_words(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-def header(words: str) -> dict[str, Any]:
-    """A header block (plain text, at most 150 characters)."""
-    return {"type": "header", "text": {"type": "plain_text", "text": words[:150], "emoji": True}}
-
-
 def people(count: int) -> str:
     """'1 person', '3 people'."""
     return f"{count} {'person' if count == 1 else 'people'}"
@@ -78,7 +72,7 @@ def absence_line(
     kind = [] if short else [escape(absence.leave_type or "Away")]
     back = back_words(absence, day, next_workday)
     details = [*kind, absence.part_on(day), *([back] if back else [])]
-    return _clip(f"• {name(absence.person)}: {', '.join(details)}")
+    return clip(f"• {name(absence.person)}: {', '.join(details)}", LINE_LIMIT)
 
 
 def by_department(absences: Sequence[Absence], day: date) -> list[Group]:
@@ -175,7 +169,8 @@ def build_person_leave(who: str, absences: Sequence[Absence], *, until: date) ->
             f"No leave booked for {who}", [section(f"{who} has no leave booked until {day_words(until)}.")]
         )
     lines = [
-        _clip(f"• {a.describe()}" + (f" · {escape(a.leave_type)}" if a.leave_type else "")) for a in absences
+        clip(f"• {a.describe()}" + (f" · {escape(a.leave_type)}" if a.leave_type else ""), LINE_LIMIT)
+        for a in absences
     ]
     blocks = pack(lines, title=None)
     return Message(
@@ -183,10 +178,16 @@ def build_person_leave(who: str, absences: Sequence[Absence], *, until: date) ->
     )
 
 
+def more_than_fits(last: Message) -> Message:
+    """The last message an answer has room for, saying that more was left out."""
+    cut = context("…and more than fits here: ask about fewer days, or see the digest channel.")
+    return Message(last.text, [*last.blocks, cut])
+
+
 def holidays_line(holidays: Sequence[PublicHoliday]) -> str:
     """'🎌 Public holiday: Thanksgiving Day (US)'."""
     names = [f"{escape(h.name)} ({h.country})" if h.country else escape(h.name) for h in holidays]
-    return _clip(f"🎌 Public holiday: {', '.join(dict.fromkeys(names))}")
+    return clip(f"🎌 Public holiday: {', '.join(dict.fromkeys(names))}", LINE_LIMIT)
 
 
 def message_chars(blocks: Blocks) -> int:
@@ -199,10 +200,6 @@ def message_chars(blocks: Blocks) -> int:
 
 
 # -- inside -----------------------------------------------------------------------------------
-
-
-def _clip(line: str) -> str:
-    return line if len(line) <= LINE_LIMIT else line[: LINE_LIMIT - 1] + "…"
 
 
 def _groups(
@@ -224,7 +221,7 @@ def _later_full(later: Sequence[tuple[date, Sequence[Absence]]], name: Name) -> 
             for a in sorted(absences, key=lambda a: a.person.name.lower())[:LATER_NAMES]
         ]
         more = f" and {len(absences) - LATER_NAMES} more" if len(absences) > LATER_NAMES else ""
-        lines.append(_clip(f"*{day_words(day)}:* {', '.join(names)}{more}"))
+        lines.append(clip(f"*{day_words(day)}:* {', '.join(names)}{more}", LINE_LIMIT))
     return [{"type": "divider"}, *pack(lines, title="Later this week")] if lines else []
 
 
@@ -242,11 +239,7 @@ def _counts(groups: Sequence[Group]) -> Blocks:
         if len(groups) > GROUPS_IN_SUMMARY
         else ""
     )
-    return [section(_clip_section(f"*By department:* {' · '.join(shown)}{more}"))]
-
-
-def _clip_section(text: str) -> str:
-    return text if len(text) <= SECTION_LIMIT else text[: SECTION_LIMIT - 1] + "…"
+    return [section(clip(f"*By department:* {' · '.join(shown)}{more}", SECTION_LIMIT))]
 
 
 def _messages(full: Blocks, condensed: Blocks, *, heading: str, text: str, threaded: bool) -> list[Message]:

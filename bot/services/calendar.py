@@ -1,0 +1,131 @@
+"""The company calendar: which days are working days, whose public holidays close the company, and the
+policy every surface shares (where the digest goes, the team's limit, which leave types are private)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from bot.config import WEEKDAYS, Settings
+from providers.base import LeaveProvider
+from providers.models import Absence, PublicHoliday
+
+HOLIDAYS_AHEAD = timedelta(days=62)  # public holidays read ahead, for "back on" dates
+Route = frozenset[str] | None  # the departments a channel shows; None: everyone
+OUT_OF_OFFICE = "Out of office"  # what the team sees of a private leave type
+
+
+@dataclass(frozen=True)
+class DigestPlan:
+    """The company calendar and what the team may see of each other, as the settings say.
+
+    The digest, `/leave who` and the approval card all read it: where the digest goes, which
+    days are working days, whose public holidays close the company, the most people of a team
+    off at once, and which leave types are private.
+    """
+
+    routes: Mapping[str, Route]
+    days: frozenset[int] = WEEKDAYS
+    country: str | None = None
+    skip_empty: bool = False
+    max_off: int | None = None
+    private_types: frozenset[str] = frozenset({"sick"})
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DigestPlan:
+        """DIGEST_CHANNEL, DIGEST_DAYS, DIGEST_COUNTRY, DIGEST_SKIP_EMPTY, MAX_OFF_PER_TEAM, PRIVATE_LEAVE_TYPES."""
+        return cls(
+            routes=settings.digest_routes,
+            days=settings.digest_days,
+            country=settings.digest_country,
+            skip_empty=settings.digest_skip_empty,
+            max_off=settings.max_off_per_team,
+            private_types=settings.private_leave_types,
+        )
+
+    def is_private(self, leave_type: str | None) -> bool:
+        """True for a leave type whose name contains one of PRIVATE_LEAVE_TYPES' words."""
+        name = (leave_type or "").lower()
+        return any(word in name for word in self.private_types)
+
+    def shown(self, absences: Sequence[Absence]) -> list[Absence]:
+        """Absences as the team may see them: a private leave type becomes "Out of office"."""
+        return [
+            a.model_copy(update={"leave_type": OUT_OF_OFFICE}) if self.is_private(a.leave_type) else a
+            for a in absences
+        ]
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Working days: the digest days less the public holidays that close the company."""
+
+    days: frozenset[int]
+    closed: Mapping[date, Sequence[PublicHoliday]] = field(default_factory=dict)
+    elsewhere: Mapping[date, Sequence[PublicHoliday]] = field(default_factory=dict)
+
+    def is_workday(self, day: date) -> bool:
+        """True on a digest day that is no public holiday here."""
+        return day.weekday() in self.days and day not in self.closed
+
+    def next_workday(self, day: date) -> date:
+        """The first working day after ``day``."""
+        for offset in range(1, 380):
+            if self.is_workday(candidate := day + timedelta(days=offset)):
+                return candidate
+        return day + timedelta(days=1)  # no working days at all: say the next day
+
+    def week_end(self, day: date) -> date:
+        """The last day of ``day``'s working week: the run of digest days after it (holidays included)."""
+        end = day
+        while (end - day).days < 6 and (end + timedelta(days=1)).weekday() in self.days:
+            end += timedelta(days=1)
+        return end
+
+    def workdays(self, start: date, end: date) -> list[date]:
+        """Working days from ``start`` to ``end``, inclusive."""
+        days = (start + timedelta(days=i) for i in range((end - start).days + 1))
+        return [day for day in days if self.is_workday(day)]
+
+    def holidays_on(self, day: date) -> list[PublicHoliday]:
+        """Every public holiday on ``day``, here or elsewhere."""
+        return [*self.closed.get(day, ()), *self.elsewhere.get(day, ())]
+
+
+async def work_calendar(
+    provider: LeaveProvider, plan: DigestPlan, start: date, until: date | None = None
+) -> Calendar:
+    """The calendar from ``start`` on (to ``until`` at least): the provider's public holidays, else the country's."""
+    end = max(start + HOLIDAYS_AHEAD, until or start)
+    holidays = await provider.public_holidays(start, end)
+    if holidays is None:
+        holidays = _country_holidays(plan.country, start, end) if plan.country else []
+    closed: dict[date, list[PublicHoliday]] = {}
+    elsewhere: dict[date, list[PublicHoliday]] = {}
+    for holiday in holidays:
+        here = plan.country is None or holiday.country is None or _same_country(holiday.country, plan.country)
+        (closed if here else elsewhere).setdefault(holiday.day, []).append(holiday)
+    return Calendar(days=plan.days, closed=closed, elsewhere=elsewhere)
+
+
+def next_day(moment: datetime, zone: tzinfo) -> datetime:
+    """The start of the day after ``moment`` in ``zone``, in UTC (when the next reminder may be claimed)."""
+    local = moment.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(local, time(0), zone).astimezone(UTC)
+
+
+def _country_holidays(country: str, start: date, end: date) -> list[PublicHoliday]:
+    import holidays  # a large package: imported only where a country is set
+
+    code, _, region = country.partition("-")
+    known = holidays.country_holidays(code, subdiv=region or None, years=range(start.year, end.year + 1))
+    return [
+        PublicHoliday(day=day, name=name, country=country)
+        for day, name in sorted(known.items())
+        if start <= day <= end
+    ]
+
+
+def _same_country(a: str, b: str) -> bool:
+    return a.upper().partition("-")[0] == b.upper().partition("-")[0]

@@ -1,0 +1,170 @@
+"""Changes made in the HR system (webhooks today; polled changes later) applied to the requests the bot
+holds: each event once, never over a newer state, and everyone who sees the request told."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, timedelta
+
+from bot.domain import STAGE, RequestState
+from bot.services.cards import Cards
+from bot.services.deps import Deps
+from bot.services.home import Homes
+from bot.store.tables import LeaveRequest, now
+from providers.models import BookingEvent, Status, part_to_text
+
+log = logging.getLogger(__name__)
+
+SETTLE_FOR = 10.0  # seconds a provider event waits for a submission or decision in flight to finish
+RECENT_SUBMISSION = timedelta(minutes=2)  # an older 'submitting' row died with its instance
+
+
+class ProviderEvents:
+    """Applies what happened to bookings inside the HR system."""
+
+    def __init__(self, deps: Deps, *, cards: Cards, homes: Homes) -> None:
+        self.deps = deps
+        self.cards = cards
+        self.homes = homes
+
+    async def apply_event(self, event: BookingEvent) -> LeaveRequest | None:
+        """Apply a change made at the provider (a webhook): once per event, never over a newer state.
+
+        A decision taken in the HR system updates every approval card and tells the requester; a
+        booking made outside Slack becomes a request row, so it shows in the App Home.
+        """
+        key = f"{self.deps.provider.name}:{event.event_id}"
+        if not await self.deps.store.first_provider_event(key=key):
+            return None
+        try:
+            return await self._apply_event(event)
+        except BaseException:
+            await self.deps.store.release_provider_event(key=key)  # not handled: a retry may handle it
+            raise
+
+    async def _apply_event(self, event: BookingEvent) -> LeaveRequest | None:
+        for _ in range(5):  # another event about the same booking may move it between read and write
+            request = await self._settled_request(event.booking.id)
+            if request is None:
+                request, created = await self._record_outside_booking(event)
+                if created:
+                    return request
+                continue
+            if not _newer(event, request):
+                return request
+            if await self._set_provider_state(request, event):
+                return await self._announce(request, event)
+        log.warning(
+            "gave up applying %s event %s: the request kept moving", self.deps.provider.name, event.event_id
+        )
+        return None
+
+    async def _settled_request(self, booking_id: str) -> LeaveRequest | None:
+        """The request of a booking, once no submission or decision is in flight for it."""
+        deadline = time.monotonic() + SETTLE_FOR
+        while True:
+            request = await self.deps.store.request_by_booking(
+                provider=self.deps.provider.name, booking_id=booking_id
+            )
+            if request is not None:
+                in_flight = RequestState(request.status).in_flight
+            else:  # our own submission may not have stored its booking id yet
+                since = now() - RECENT_SUBMISSION
+                in_flight = bool(
+                    await self.deps.store.count_requests(
+                        provider=self.deps.provider.name, status=RequestState.SUBMITTING, since=since
+                    )
+                )
+            if not in_flight or time.monotonic() > deadline:
+                return request
+            await asyncio.sleep(0.1)
+
+    async def _set_provider_state(self, request: LeaveRequest, event: BookingEvent) -> bool:
+        status = event.booking.status
+        values = {}
+        if status != request.status:
+            decided = status != Status.PENDING
+            values = {
+                "decided_by": await self.deps.people.slack_id_for(event.actor) if decided else None,
+                "decline_reason": event.decline_reason if decided else None,
+            }
+        assert request.id is not None
+        return await self.deps.store.set_provider_state(
+            request_id=request.id,
+            seen_status=request.status,
+            seen_updated_at=request.provider_updated_at,
+            status=RequestState.of(status),
+            updated_at=event.updated_at,
+            **values,
+        )
+
+    async def _announce(self, before: LeaveRequest, event: BookingEvent) -> LeaveRequest:
+        """After an event moved a request: audit, edit every card, tell the requester (not of their own act)."""
+        request = await self.deps.request(before.id)
+        if request.status == before.status:
+            return request
+        actor = event.actor
+        assert request.id is not None
+        await self.deps.store.audit(
+            request_id=request.id,
+            actor=request.decided_by or (actor.name if actor else self.deps.provider.name),
+            action=f"{request.status} in {self.deps.provider.display_name}",
+            detail=request.decline_reason or "",
+        )
+        await self.cards.refresh(request)
+        if request.status != RequestState.PENDING and not (actor and actor.id == request.requester_person_id):
+            await self.cards.tell_requester(request)
+        await self.homes.refresh(request)
+        return request
+
+    async def _record_outside_booking(self, event: BookingEvent) -> tuple[LeaveRequest, bool]:
+        """A booking made in the HR system itself, as a request row (its approvers may see it in the App Home)."""
+        booking, status = event.booking, event.booking.status
+        person = booking.person
+        slack_id = await self.deps.people.slack_id_for(person)
+        decided = status != Status.PENDING
+        row, created = await self.deps.store.create_request(
+            request=LeaveRequest(
+                idempotency_key=f"{self.deps.provider.name}:booking:{booking.id}",
+                provider=self.deps.provider.name,
+                booking_id=booking.id,
+                status=RequestState.of(status),
+                requester_slack_id=slack_id,
+                requester_person_id=person.id,
+                requester_name=person.name,
+                requester_email=person.email,
+                start_date=booking.start_date,
+                end_date=booking.end_date,
+                start_part=part_to_text(booking.start),
+                end_part=part_to_text(booking.end),
+                leave_type_name=booking.leave_type,
+                reason=event.reason,
+                decided_by=await self.deps.people.slack_id_for(event.actor) if decided else None,
+                decline_reason=event.decline_reason if decided else None,
+                provider_updated_at=event.updated_at,
+            )
+        )
+        if created:
+            assert row.id is not None
+            actor = event.actor.name if event.actor else self.deps.provider.name
+            await self.deps.store.audit(
+                request_id=row.id, actor=actor, action=f"{status} in {self.deps.provider.display_name}"
+            )
+            if status == Status.PENDING:
+                requester = person.model_copy(update={"slack_user_id": slack_id})
+                await self.deps.store.add_approvers(
+                    request_id=row.id, slack_user_ids=await self.cards.approvers_of(requester)
+                )
+            await self.homes.refresh(row)
+        return row, created
+
+
+def _newer(event: BookingEvent, request: LeaveRequest) -> bool:
+    """True when the event may change the request: it is newer than what we hold."""
+    held = request.provider_updated_at
+    if held is not None:
+        # SQLite hands back naive datetimes even for timezone-aware columns; they were stored in UTC.
+        return event.updated_at > (held if held.tzinfo else held.replace(tzinfo=UTC))
+    return STAGE[RequestState.of(event.booking.status)] >= STAGE.get(RequestState(request.status), 0)

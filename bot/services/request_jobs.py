@@ -1,0 +1,198 @@
+"""What each outbox job does to a leave request: the provider call by job kind and approval mode, the
+request's new state, and who is told once it went through or failed for good."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.domain import JobKind, JobResult, RequestState
+from bot.errors import friendly
+from bot.services.cards import Cards
+from bot.services.deps import Deps
+from bot.services.home import Homes
+from bot.services.outbox import transient
+from bot.store.tables import LeaveRequest, OutboxJob
+from bot.views import requests as views
+from providers.errors import ProviderError
+from providers.models import Booking, HolidayRequest, LeaveType, Outcome, Status, part_from_text
+
+log = logging.getLogger(__name__)
+
+Values = dict[str, object]  # columns of the request set with its new state
+ProviderCall = Callable[[OutboxJob, LeaveRequest], Awaitable[tuple[Outcome, Values]]]
+
+
+class RequestJobs:
+    """The outbox's handler for leave requests: submit, approve, decline and cancel."""
+
+    def __init__(self, deps: Deps, *, cards: Cards, homes: Homes) -> None:
+        self.deps = deps
+        self.cards = cards
+        self.homes = homes
+        self.calls: dict[JobKind, ProviderCall] = {
+            JobKind.SUBMIT: self._book,
+            JobKind.APPROVE: self._approve,
+            JobKind.DECLINE: self._decline,
+            JobKind.CANCEL: self._cancel,
+        }
+
+    async def perform(self, job: OutboxJob) -> None:
+        """The provider call of one job, and the request's new state; nothing else (Slack comes after).
+
+        Safe to repeat: a job whose request already left the in-flight state was done by a try that
+        stopped before it could close the job.
+        """
+        request = await self.deps.request(job.request_id)
+        if not RequestState(request.status).in_flight:
+            return
+        kind = JobKind(job.kind)
+        outcome, values = await self.calls[kind](job, request)
+        values["provider_updated_at"] = None  # the bot's own change: no event goes behind it
+        if outcome.already_actioned:  # someone decided first at the provider: name them, not the clicker
+            values["decided_by"] = await self.deps.people.slack_id_for(outcome.decided_by)
+        if outcome.status == Status.DECLINED:  # a cancel's reason is what replaced it, not a decline's
+            values["decline_reason"] = (job.reason if kind is JobKind.DECLINE else "") or None
+        await self.deps.store.move_request(
+            request_id=job.request_id,
+            from_status=[_in_flight(kind)],
+            to_status=RequestState.of(outcome.status),
+            **values,
+        )
+        action = "already decided in the HR system" if outcome.already_actioned else kind.audit
+        await self.deps.store.audit(
+            request_id=job.request_id,
+            actor=job.actor or request.requester_person_id,
+            action=action,
+            detail=job.reason,
+        )
+
+    async def _book(self, job: OutboxJob, request: LeaveRequest) -> tuple[Outcome, Values]:
+        booking = await self._booked_already(request) if job.attempts else None
+        booking = booking or await self.deps.provider.submit(holiday_request(request))
+        return Outcome(status=booking.status), {"booking_id": booking.id}
+
+    async def _approve(self, job: OutboxJob, request: LeaveRequest) -> tuple[Outcome, Values]:
+        if self.deps.bot_kept:  # nothing was booked until now
+            return await self._book(job, request)
+        return await self.deps.provider.approve(request.booking_id or ""), {}
+
+    async def _decline(self, job: OutboxJob, request: LeaveRequest) -> tuple[Outcome, Values]:
+        if self.deps.bot_kept:  # nothing was booked: nothing to tell the provider
+            return Outcome(status=Status.DECLINED), {}
+        return await self.deps.provider.decline(request.booking_id or "", job.reason), {}
+
+    async def _cancel(self, job: OutboxJob, request: LeaveRequest) -> tuple[Outcome, Values]:
+        if request.booking_id is None and self.deps.bot_kept:  # leave still only in our database
+            return Outcome(status=Status.CANCELLED), {}
+        return await self.deps.provider.cancel(request.booking_id or ""), {}
+
+    async def _booked_already(self, request: LeaveRequest) -> Booking | None:
+        """The booking an earlier try made although its answer never came back (a timeout after the work).
+
+        Booking again would double it, or be refused as overlapping; so a retry first looks for a
+        booking of exactly this span that no other request holds, and adopts it.
+        """
+        wanted, provider = request.span, self.deps.provider
+        for absence in await provider.absences_of(request.requester, wanted.start_date, wanted.end_date):
+            same = (absence.start_date, absence.start, absence.end_date, absence.end) == (
+                wanted.start_date,
+                wanted.start,
+                wanted.end_date,
+                wanted.end,
+            )
+            live = absence.status in (Status.PENDING, Status.APPROVED)
+            if (
+                same
+                and live
+                and not await self.deps.store.request_by_booking(
+                    provider=provider.name, booking_id=absence.id
+                )
+            ):
+                log.info("request %s: adopting booking %s made by an earlier try", request.id, absence.id)
+                return Booking(id=absence.id, status=absence.status)
+        return None
+
+    async def revert(self, job: OutboxJob, result: JobResult) -> None:
+        """Put a request back as it was before a job that was refused or given up."""
+        await self.deps.store.move_request(
+            request_id=job.request_id,
+            from_status=[_in_flight(JobKind(job.kind))],
+            to_status=job.revert_to,
+            decided_by=job.revert_decided_by,
+        )
+        await self.deps.store.audit(
+            request_id=job.request_id, actor=job.actor or "", action=f"{job.kind} {result}"
+        )
+
+    async def done(self, job: OutboxJob, *, inline: bool) -> None:
+        """After a job was done: cards, the requester, Homes; and the one who waited for a queued job.
+
+        A submission sent on its first try asks its approvers itself (with its note), so nothing here.
+        """
+        kind = JobKind(job.kind)
+        if inline and kind is JobKind.SUBMIT:
+            return
+        request = await self.deps.request(job.request_id)
+        if kind is JobKind.SUBMIT:
+            await self.cards.ask_approvers(job.request_id)
+        else:
+            replaced = (
+                kind is JobKind.CANCEL and bool(job.reason) and request.status == RequestState.CANCELLED
+            )
+            await self.cards.refresh(request, line=views.replaced_line(job.reason) if replaced else "")
+            if kind is not JobKind.CANCEL:
+                await self.cards.tell_requester(request)
+            elif (
+                request.status == RequestState.CANCELLED and not replaced
+            ):  # a replaced one's new card tells them
+                await self.cards.tell_approvers_cancelled(request)
+            await self.homes.refresh(request)
+        if job.attempts > 0:
+            await self._tell_actor(job, request)
+
+    async def failed(self, job: OutboxJob, error: ProviderError) -> None:
+        """A job retried in the background failed for good: approvers see the card again, the actor is told."""
+        request = await self.deps.request(job.request_id)
+        if job.kind != JobKind.SUBMIT:
+            await self.cards.refresh(request)
+            await self.homes.refresh(request)
+        await self._tell_actor(job, request, failed=error)
+
+    async def _tell_actor(
+        self, job: OutboxJob, request: LeaveRequest, *, failed: ProviderError | None = None
+    ) -> None:
+        """Tell whoever asked for a queued job how it ended."""
+        what, when = JobKind(job.kind).what, request.span.describe()
+        if failed is None:
+            text = f"✅ The HR system is answering again: your {what} for {when} went through."
+        elif transient(failed):
+            text = (
+                f"⚠️ The HR system did not answer for too long, so your {what} for {when} was not sent. "
+                "Nothing changed there: please try again later."
+            )
+        else:
+            text = f"⚠️ Your {what} for {when} could not be sent. {friendly(failed)}"
+        if self.deps.slack is not None and job.actor:
+            await self.deps.slack.chat_postMessage(channel=job.actor, text=text)
+
+
+def holiday_request(row: LeaveRequest) -> HolidayRequest:
+    """A stored request as the provider is asked to book it."""
+    leave_type = (
+        LeaveType(id=row.leave_type_id, name=row.leave_type_name or "") if row.leave_type_id else None
+    )
+    return HolidayRequest(
+        requester=row.requester,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        start=part_from_text(row.start_part),
+        end=part_from_text(row.end_part),
+        leave_type=leave_type,
+        reason=row.reason,
+    )
+
+
+def _in_flight(kind: JobKind) -> RequestState:
+    """The state a request is in while a job of this kind is out."""
+    return RequestState.SUBMITTING if kind is JobKind.SUBMIT else RequestState.DECIDING

@@ -1,0 +1,66 @@
+"""Every service, built once from the provider, the store and Slack: what listeners, the CLI and the job loop use."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, tzinfo
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.calendar import DigestPlan
+from bot.services.cards import Cards
+from bot.services.delegates import Delegates
+from bot.services.deps import Deps
+from bot.services.events import ProviderEvents
+from bot.services.home import Homes
+from bot.services.outbox import Outbox, RetryPolicy
+from bot.services.people import People
+from bot.services.reminders import Reminders
+from bot.services.request_jobs import RequestJobs
+from bot.services.requests import Requests
+from bot.store import Store
+from providers.base import LeaveProvider
+from providers.errors import ProviderError
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """The services of one running leavebot, sharing one ``Deps``."""
+
+    def __init__(
+        self,
+        *,
+        provider: LeaveProvider,
+        store: Store,
+        slack: AsyncWebClient | None,
+        zone: tzinfo = UTC,
+        retry: RetryPolicy | None = None,
+        plan: DigestPlan | None = None,
+    ) -> None:
+        people = People(store=store, provider=provider, slack=slack)
+        self.deps = deps = Deps(
+            provider=provider,
+            store=store,
+            slack=slack,
+            people=people,
+            plan=plan or DigestPlan(routes={}),
+            zone=zone,
+        )
+        self.homes = Homes(deps)
+        self.delegates = Delegates(deps)
+        self.cards = Cards(deps, delegates=self.delegates, homes=self.homes)
+        self.outbox = Outbox(store, RequestJobs(deps, cards=self.cards, homes=self.homes), retry)
+        self.requests = Requests(deps, cards=self.cards, outbox=self.outbox)
+        self.events = ProviderEvents(deps, cards=self.cards, homes=self.homes)
+        self.reminders = Reminders(deps, cards=self.cards, delegates=self.delegates, homes=self.homes)
+
+    async def warm_up(self) -> None:
+        """Fill the caches read before an ack: leave types (so a typed request can name one) and time zones."""
+        await self.deps.people.remember_zones()
+        try:
+            await self.requests.leave_types()
+        except ProviderError as exc:
+            log.warning(
+                "could not read leave types from %s at start: %s", self.deps.provider.display_name, exc
+            )
