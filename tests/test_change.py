@@ -14,7 +14,7 @@ from conftest import ALICE, BOB, CAROL, MALLORY, Bot
 from test_e2e import DAY, approval_cards, button_value, buttons, eventually, submitted_request
 
 from bot.views import ids
-from bot.views.reminders import MINE_CHANGE
+from bot.views.ids import MINE_CHANGE
 from providers.errors import ProviderRejected, ProviderUnavailable
 from providers.models import Decision, LeaveSpan, Status
 

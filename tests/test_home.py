@@ -68,7 +68,7 @@ def test_home_offers_cancel_only_on_upcoming_pending_or_approved_leave() -> None
     ]
     view = views.build_home(views.HomeSummary(mine=mine), today=TODAY)
     assert view["type"] == "home"
-    assert buttons(view) == [(views.REQUEST, "new"), (views.CANCEL, "1"), (views.CANCEL, "2")]
+    assert buttons(view) == [(ids.HOME_REQUEST, "new"), (ids.HOME_CANCEL, "1"), (ids.HOME_CANCEL, "2")]
     cancel = view["blocks"][2]["accessory"]
     assert cancel["confirm"]["confirm"]["text"] == "Cancel leave"
     text = json.dumps(view, ensure_ascii=False)
@@ -79,7 +79,7 @@ def test_home_lists_what_waits_for_an_approver_with_approve_and_decline() -> Non
     """Each request waiting for the approver shows who, when, why, and Approve / Decline carrying its id."""
     waiting = [request(7, Status.PENDING, TODAY), request(8, Status.PENDING, TODAY, requester=None)]
     view = views.build_home(views.HomeSummary(to_decide=waiting), today=TODAY)
-    assert (views.APPROVE, "7") in buttons(view) and (views.DECLINE, "8") in buttons(view)
+    assert (ids.HOME_APPROVE, "7") in buttons(view) and (ids.HOME_DECLINE, "8") in buttons(view)
     text = json.dumps(view, ensure_ascii=False)
     assert "Waiting for you (2)" in text
     assert f"*<@{ALICE}>*: Mon 23 Nov · Annual leave\\n> family &amp; friends" in text
@@ -176,12 +176,13 @@ async def test_requester_and_approver_each_see_their_part(bot: Bot) -> None:
     """Alice sees her pending leave with Cancel and Request leave; Bob sees it waiting for him with Approve / Decline."""
     request_id = await pending_request(bot)
     alice = await open_home(bot, ALICE)
-    assert buttons(alice) == [(views.REQUEST, "new"), (views.CANCEL, str(request_id))]
+    assert buttons(alice) == [(ids.HOME_REQUEST, "new"), (ids.HOME_CANCEL, str(request_id))]
     assert "waiting for approval" in json.dumps(alice)
     bob = await open_home(bot, BOB)
-    assert (views.APPROVE, str(request_id)) in buttons(bob) and (views.DECLINE, str(request_id)) in buttons(
-        bob
-    )
+    assert (ids.HOME_APPROVE, str(request_id)) in buttons(bob) and (
+        ids.HOME_DECLINE,
+        str(request_id),
+    ) in buttons(bob)
     assert f"*<@{ALICE}>*" in json.dumps(bob)
 
 
@@ -189,10 +190,10 @@ async def test_approve_in_the_home_decides_once_and_refreshes_every_home(bot: Bo
     """Bob approves from his Home: the provider approves, the cards are edited, and Alice's, Bob's and Carol's Homes are refreshed."""
     request_id = await pending_request(bot)
     bot.slack.reset()
-    await click_in_home(bot, views.APPROVE, str(request_id), user=BOB)
+    await click_in_home(bot, ids.HOME_APPROVE, str(request_id), user=BOB)
     await bot.slack.wait_for("chat.update", count=2)
     await eventually(lambda: "✅ approved" in home_of(bot, ALICE))
-    await eventually(lambda: f'"{views.APPROVE}"' not in home_of(bot, BOB) + home_of(bot, CAROL))
+    await eventually(lambda: f'"{ids.HOME_APPROVE}"' not in home_of(bot, BOB) + home_of(bot, CAROL))
     assert bot.provider.calls["approve"] == 1
     assert [a.status for a in await bot.provider.absences(DAY, DAY)] == [Status.APPROVED]
 
@@ -201,7 +202,7 @@ async def test_a_late_approve_in_the_home_is_answered_in_the_home(bot: Bot) -> N
     """Carol pressing Approve after Bob decided sees who decided on top of her Home; nothing else happens."""
     request_id = await pending_request(bot)
     await bot.service.requests.decide(request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE)
-    await click_in_home(bot, views.APPROVE, str(request_id), user=CAROL)
+    await click_in_home(bot, ids.HOME_APPROVE, str(request_id), user=CAROL)
     await eventually(lambda: "already decided" in home_of(bot, CAROL))
     assert f"Approved by <@{BOB}>" in home_of(bot, CAROL)
     assert bot.provider.calls["approve"] == 1
@@ -210,13 +211,13 @@ async def test_a_late_approve_in_the_home_is_answered_in_the_home(bot: Bot) -> N
 async def test_cancel_in_the_home_withdraws_the_leave_and_updates_the_cards(bot: Bot) -> None:
     """Alice cancels from her Home: the provider cancels, both cards say so, her Home loses the Cancel button."""
     request_id = await pending_request(bot)
-    await click_in_home(bot, views.CANCEL, str(request_id), user=ALICE)
+    await click_in_home(bot, ids.HOME_CANCEL, str(request_id), user=ALICE)
     updates = await bot.slack.wait_for("chat.update", count=2)
     assert all(
         f"Cancelled by <@{ALICE}>" in json.dumps(u.args["blocks"], ensure_ascii=False) for u in updates
     )
     await eventually(lambda: "🚫 cancelled" in home_of(bot, ALICE))
-    assert (views.CANCEL, str(request_id)) not in buttons(bot.slack.home[ALICE])
+    assert (ids.HOME_CANCEL, str(request_id)) not in buttons(bot.slack.home[ALICE])
     assert [a.status for a in await bot.provider.absences(DAY, DAY)] == [Status.CANCELLED]
     log = await bot.service.deps.store.audit_log(request_id=request_id)
     assert [(e.actor, e.action) for e in log][-1] == (ALICE, "cancel")
@@ -225,7 +226,7 @@ async def test_cancel_in_the_home_withdraws_the_leave_and_updates_the_cards(bot:
 async def test_only_the_requester_can_cancel_from_the_home(bot: Bot) -> None:
     """Mallory pressing Cancel with Alice's request id is told so in her Home; the leave stays."""
     request_id = await pending_request(bot)
-    await click_in_home(bot, views.CANCEL, str(request_id), user=MALLORY)
+    await click_in_home(bot, ids.HOME_CANCEL, str(request_id), user=MALLORY)
     await eventually(lambda: "only cancel your own leave" in home_of(bot, MALLORY))
     [absence] = await bot.provider.absences(DAY, DAY)
     assert absence.status == Status.PENDING
@@ -234,8 +235,8 @@ async def test_only_the_requester_can_cancel_from_the_home(bot: Bot) -> None:
 async def test_request_leave_and_decline_in_the_home_open_their_modals(bot: Bot) -> None:
     """Request leave opens the request modal; Decline opens the decline modal for that request."""
     request_id = await pending_request(bot)
-    await click_in_home(bot, views.REQUEST, "new", user=ALICE)
-    await click_in_home(bot, views.DECLINE, str(request_id), user=CAROL)
+    await click_in_home(bot, ids.HOME_REQUEST, "new", user=ALICE)
+    await click_in_home(bot, ids.HOME_DECLINE, str(request_id), user=CAROL)
     opened = await bot.slack.wait_for("views.open", count=2)
     modals = {o.args["view"]["callback_id"]: o.args["view"] for o in opened}
     assert modals.keys() == {ids.REQUEST_MODAL, ids.DECLINE_MODAL}

@@ -28,7 +28,7 @@ from bot.services.wiring import Services
 from bot.store import Store, create_engine
 from bot.store.tables import now
 from bot.views import ids
-from bot.views.reminders import MINE_CANCEL
+from bot.views.ids import MINE_CANCEL
 from providers.local import LocalProvider
 from providers.models import Decision, Status
 from providers.timetastic import TimetasticProvider

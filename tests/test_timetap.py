@@ -44,7 +44,6 @@ from test_home import click_in_home
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.store.tables import LeaveRequest
-from bot.views import home as home_views
 from bot.views import ids
 from providers.errors import (
     ProviderAuthError,
@@ -528,7 +527,7 @@ async def test_cancel_after_approval_deletes_the_time_off(tp: TimeTapBot) -> Non
     request = await submitted(tp)
     await tp.click(ids.APPROVE, str(request.id), user=U_BOB)
     await until(lambda: _has_dm(tp, U_ALICE, "was approved"))
-    await click_in_home(tp, home_views.CANCEL, str(request.id), user=U_ALICE)
+    await click_in_home(tp, ids.HOME_CANCEL, str(request.id), user=U_ALICE)
     [record] = tp.fake.time_off.values()
     await until(lambda: _deleted(tp, record))
     assert len(tp.fake.calls_to("DELETE", f"/timeOff/{record['timeOffId']}")) == 1

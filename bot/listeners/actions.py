@@ -15,7 +15,7 @@ from bot.listeners.commands import open_request_modal
 from bot.services.requests import Changed, Decided, Submitted
 from bot.views import ids
 from bot.views import requests as views
-from bot.views.reminders import MINE_CANCEL, MINE_CHANGE, mine_message
+from bot.views.reminders import mine_message
 from providers.models import Decision
 
 
@@ -84,7 +84,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         work = partial(ask_decline_reason, deps, body, action, client, respond)
         deps.after_ack(context, body, client, work, urgent=True)
 
-    @app.action(MINE_CANCEL)
+    @app.action(ids.MINE_CANCEL)
     async def cancel_mine(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -96,7 +96,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         await ack()
         deps.after_ack(context, body, client, partial(cancel_from_list, deps, body, action, respond))
 
-    @app.action(MINE_CHANGE)
+    @app.action(ids.MINE_CHANGE)
     async def change_mine(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -138,7 +138,7 @@ def cancelled_text(result: Decided) -> str:
     request, when = result.request, result.request.span.describe()
     if result.acted:
         return decided_text(result) or f"🚫 Your leave for {when} is cancelled; your approvers were told."
-    if request.status == "deciding":
+    if request.status == RequestState.DECIDING:
         return f"Your leave for {when} is being decided right now; try again in a moment."
     return f"Your leave for {when} is {request.status} already: there is nothing to cancel."
 
@@ -256,6 +256,6 @@ def decided_text(result: Decided) -> str | None:
 
 def already_decided(request: Any) -> str:
     """Told to an approver who clicks a request that is no longer pending."""
-    if request.status == "deciding":
+    if request.status == RequestState.DECIDING:
         return f"<@{request.decided_by}> is deciding this request right now."
     return f"This request was already decided: {views.outcome_line(request)}."

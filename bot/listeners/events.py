@@ -19,7 +19,7 @@ from bot.errors import UserError, friendly
 from bot.listeners import ListenerDeps
 from bot.listeners.actions import already_decided, cancelled_text, decided_text
 from bot.listeners.commands import open_request_modal
-from bot.views import home
+from bot.views import ids
 from bot.views import requests as views
 from providers.errors import ProviderAuthError, ProviderError
 from providers.models import Decision
@@ -39,7 +39,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
             work = partial(deps.services.homes.publish, event["user"])
             deps.after_ack(context, body, client, work)
 
-    @app.action(home.REQUEST)
+    @app.action(ids.HOME_REQUEST)
     async def request_leave(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
@@ -49,7 +49,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         )
         deps.after_ack(context, body, client, work, urgent=True)
 
-    @app.action(home.APPROVE)
+    @app.action(ids.HOME_APPROVE)
     async def approve(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -61,7 +61,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         work = partial(approve_in_home, deps, body["user"]["id"], int(action["value"]))
         deps.after_ack(context, body, client, partial(answer_in_home, deps, body["user"]["id"], work))
 
-    @app.action(home.DECLINE)
+    @app.action(ids.HOME_DECLINE)
     async def decline(
         ack: AsyncAck,
         body: dict[str, Any],
@@ -74,7 +74,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         answer = partial(answer_in_home, deps, body["user"]["id"], work)
         deps.after_ack(context, body, client, answer, urgent=True)
 
-    @app.action(home.CANCEL)
+    @app.action(ids.HOME_CANCEL)
     async def cancel(
         ack: AsyncAck,
         body: dict[str, Any],

@@ -13,22 +13,18 @@ from typing import Any
 
 from bot.domain import LIVE, RequestState
 from bot.store.tables import LeaveRequest
+from bot.views import ids
 from bot.views.blocks import Blocks, button, context, escape, header, section, text
 from providers.models import Balance
-
-REQUEST = "home_request"
-APPROVE = "home_approve"
-DECLINE = "home_decline"
-CANCEL = "home_cancel"
 
 MINE_SHOWN = 20  # a Home tab holds 100 blocks: 20 of yours, 30 to decide (two blocks each), the rest
 TO_DECIDE_SHOWN = 30
 CANCELLABLE = LIVE
 STATUS_WORDS = {
-    "submitting": "⏳ being sent",
-    "failed": "⚠️ not sent yet: submit it again",
+    RequestState.SUBMITTING: "⏳ being sent",
+    RequestState.FAILED: "⚠️ not sent yet: submit it again",
     RequestState.PENDING: "⏳ waiting for approval",
-    "deciding": "⏳ being decided",
+    RequestState.DECIDING: "⏳ being decided",
     RequestState.APPROVED: "✅ approved",
     RequestState.DECLINED: "❌ declined",
     RequestState.CANCELLED: "🚫 cancelled",
@@ -70,7 +66,9 @@ def requester(request: LeaveRequest) -> str:
 
 
 def _tools(balance: Balance | None) -> Blocks:
-    blocks: Blocks = [{"type": "actions", "elements": [button("Request leave", REQUEST, "new", "primary")]}]
+    blocks: Blocks = [
+        {"type": "actions", "elements": [button("Request leave", ids.HOME_REQUEST, "new", "primary")]}
+    ]
     if balance is not None:
         amount = f"{balance.remaining:g} {balance.unit}"
         blocks.insert(0, section(f"*Balance:* {amount} left"))
@@ -92,7 +90,7 @@ def _mine(mine: Sequence[LeaveRequest], today: date) -> Blocks:
 
 
 def _cancel_button(request: LeaveRequest) -> dict[str, Any]:
-    return button("Cancel", CANCEL, str(request.id)) | {
+    return button("Cancel", ids.HOME_CANCEL, str(request.id)) | {
         "confirm": {
             "title": text("Cancel this leave?"),
             "text": {
@@ -116,8 +114,8 @@ def _to_decide(requests: Sequence[LeaveRequest]) -> Blocks:
                 "type": "actions",
                 "block_id": f"home-decide-{request.id}",
                 "elements": [
-                    button("Approve", APPROVE, str(request.id), "primary"),
-                    button("Decline", DECLINE, str(request.id), "danger"),
+                    button("Approve", ids.HOME_APPROVE, str(request.id), "primary"),
+                    button("Decline", ids.HOME_DECLINE, str(request.id), "danger"),
                 ],
             }
         )

@@ -6,6 +6,16 @@ DISCARD = "leave_discard"
 APPROVE = "leave_approve"
 DECLINE = "leave_decline"
 
+# The App Home's buttons.
+HOME_REQUEST = "home_request"
+HOME_APPROVE = "home_approve"
+HOME_DECLINE = "home_decline"
+HOME_CANCEL = "home_cancel"
+
+# `/leave mine`'s buttons.
+MINE_CANCEL = "mine_cancel"
+MINE_CHANGE = "mine_change"
+
 REQUEST_MODAL = "leave_request_modal"
 DECLINE_MODAL = "leave_decline_modal"
 

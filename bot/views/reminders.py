@@ -8,11 +8,10 @@ from typing import Any
 
 from bot.domain import RequestState
 from bot.store.tables import LeaveRequest
+from bot.views import ids
 from bot.views.blocks import Blocks, button, context, section, text
 from bot.views.home import CANCELLABLE, request_line
 
-MINE_CANCEL = "mine_cancel"
-MINE_CHANGE = "mine_change"
 MINE_SHOWN = 20  # requests listed by `/leave mine`: two blocks each at most, inside a message's 50
 
 
@@ -86,7 +85,7 @@ def mine_message(requests: Sequence[LeaveRequest], *, notice: str | None = None)
     for request in requests[:MINE_SHOWN]:
         blocks.append(section(request_line(request)) | {"accessory": _cancel_button(request)})
         if request.status == RequestState.PENDING:  # a section holds one button: Change goes just below
-            change = button("Change dates", MINE_CHANGE, str(request.id))
+            change = button("Change dates", ids.MINE_CHANGE, str(request.id))
             blocks.append({"type": "actions", "block_id": f"change-{request.id}", "elements": [change]})
     if len(requests) > MINE_SHOWN:
         blocks.append(context(f"…and {len(requests) - MINE_SHOWN} more: see my Home tab."))
@@ -94,7 +93,7 @@ def mine_message(requests: Sequence[LeaveRequest], *, notice: str | None = None)
 
 
 def _cancel_button(request: LeaveRequest) -> dict[str, Any]:
-    return button("Cancel", MINE_CANCEL, str(request.id)) | {
+    return button("Cancel", ids.MINE_CANCEL, str(request.id)) | {
         "confirm": {
             "title": text("Cancel this leave?"),
             "text": {

@@ -274,7 +274,7 @@ def replaced_line(new_dates: str) -> str:
 def not_changeable(request: LeaveRequest) -> str:
     """Why a request's dates cannot be changed: only a pending one can."""
     when = request.span.describe()
-    if request.status == "deciding":
+    if request.status == RequestState.DECIDING:
         return f"Your leave for {when} is being decided right now; try again in a moment."
     if request.status == RequestState.APPROVED:
         return (

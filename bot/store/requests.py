@@ -1,0 +1,160 @@
+"""Leave requests, their approval cards and their audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+
+from bot.domain import RequestState
+from bot.store.base import StoreBase
+from bot.store.tables import (
+    ApprovalCard,
+    AuditEntry,
+    LeaveRequest,
+    now,
+)
+
+
+class RequestRows(StoreBase):
+    """Requests, cards and the audit log."""
+
+    async def create_request(self, *, request: LeaveRequest) -> tuple[LeaveRequest, bool]:
+        """Insert a request under its idempotency key; (row, False) if the key was used already."""
+        if await self._insert_once(request):
+            return request, True
+        existing = await self.request_by_key(key=request.idempotency_key)
+        assert existing is not None
+        return existing, False
+
+    async def request(self, *, request_id: int) -> LeaveRequest | None:
+        """A request by id."""
+        async with self.session() as session:
+            return await session.get(LeaveRequest, request_id)
+
+    async def request_by_key(self, *, key: str) -> LeaveRequest | None:
+        """A request by idempotency key."""
+        async with self.session() as session:
+            query = select(LeaveRequest).where(col(LeaveRequest.idempotency_key) == key)
+            return (await session.exec(query)).first()
+
+    async def move_request(
+        self, *, request_id: int, from_status: Sequence[str], to_status: str, **values: Any
+    ) -> bool:
+        """Compare-and-set a request's status; True only for the one caller that moved it."""
+        query = (
+            update(LeaveRequest)
+            .where(col(LeaveRequest.id) == request_id, col(LeaveRequest.status).in_(list(from_status)))
+            .values(status=to_status, updated_at=now(), **values)
+        )
+        async with self.session() as session:
+            moved = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+        return bool(moved)
+
+    async def requests_of(self, *, slack_user_id: str, since: date) -> list[LeaveRequest]:
+        """A requester's requests ending on or after ``since``, soonest first."""
+        query = (
+            select(LeaveRequest)
+            .where(col(LeaveRequest.requester_slack_id) == slack_user_id, col(LeaveRequest.end_date) >= since)
+            .order_by(col(LeaveRequest.start_date))
+        )
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
+
+    async def pending_for_approver(self, *, slack_user_id: str) -> list[LeaveRequest]:
+        """Requests waiting for this approver."""
+        query = (
+            select(LeaveRequest)
+            .join(ApprovalCard, col(ApprovalCard.request_id) == col(LeaveRequest.id))
+            .where(
+                col(ApprovalCard.approver_slack_id) == slack_user_id,
+                col(LeaveRequest.status) == RequestState.PENDING,
+            )
+            .order_by(col(LeaveRequest.start_date))
+        )
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
+
+    async def request_by_booking(self, *, provider: str, booking_id: str) -> LeaveRequest | None:
+        """The request a provider's booking belongs to."""
+        query = select(LeaveRequest).where(
+            col(LeaveRequest.provider) == provider, col(LeaveRequest.booking_id) == booking_id
+        )
+        async with self.session() as session:
+            return (await session.exec(query.order_by(col(LeaveRequest.id)))).first()
+
+    async def count_requests(self, *, provider: str, status: str, since: datetime) -> int:
+        """How many of a provider's requests created since ``since`` are in ``status``."""
+        query = select(func.count()).where(
+            col(LeaveRequest.provider) == provider,
+            col(LeaveRequest.status) == status,
+            col(LeaveRequest.created_at) >= since,
+        )
+        async with self.session() as session:
+            return int((await session.exec(query)).one())
+
+    async def set_provider_state(
+        self,
+        *,
+        request_id: int,
+        seen_status: str,
+        seen_updated_at: datetime | None,
+        status: str,
+        updated_at: datetime,
+        **values: Any,
+    ) -> bool:
+        """Record the provider's state of a request if it is still as seen; False if it moved meanwhile."""
+        seen = col(LeaveRequest.provider_updated_at)
+        query = (
+            update(LeaveRequest)
+            .where(
+                col(LeaveRequest.id) == request_id,
+                col(LeaveRequest.status) == seen_status,
+                seen.is_(None) if seen_updated_at is None else seen == seen_updated_at,
+            )
+            .values(status=status, provider_updated_at=updated_at, updated_at=now(), **values)
+        )
+        async with self.session() as session:
+            moved = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+        return bool(moved)
+
+    async def add_approvers(
+        self, *, request_id: int, slack_user_ids: Sequence[str], note: str | None = None
+    ) -> None:
+        """Record who may decide a request (idempotent); ``note`` says why they were asked."""
+        for slack_user_id in slack_user_ids:
+            await self._insert_once(
+                ApprovalCard(request_id=request_id, approver_slack_id=slack_user_id, note=note)
+            )
+
+    async def cards(self, *, request_id: int) -> list[ApprovalCard]:
+        """The approvers of a request and where their messages are."""
+        query = select(ApprovalCard).where(col(ApprovalCard.request_id) == request_id)
+        async with self.session() as session:
+            return list((await session.exec(query.order_by(col(ApprovalCard.id)))).all())
+
+    async def set_card_message(self, *, card_id: int, channel: str, ts: str) -> None:
+        """Remember where an approver's message was posted."""
+        query = update(ApprovalCard).where(col(ApprovalCard.id) == card_id).values(channel=channel, ts=ts)
+        async with self.session() as session:
+            await session.exec(query)
+            await session.commit()
+
+    async def audit(self, *, request_id: int, actor: str, action: str, detail: str = "") -> None:
+        """Append one line to the audit log."""
+        async with self.session() as session:
+            session.add(AuditEntry(request_id=request_id, actor=actor, action=action, detail=detail))
+            await session.commit()
+
+    async def audit_log(self, *, request_id: int) -> list[AuditEntry]:
+        """A request's audit trail, oldest first."""
+        query = (
+            select(AuditEntry).where(col(AuditEntry.request_id) == request_id).order_by(col(AuditEntry.id))
+        )
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
