@@ -51,24 +51,34 @@ STAGE = {
 
 
 class JobKind(enum.StrEnum):
-    """A provider call the bot owes, stored in the outbox before it is tried."""
+    """Work stored in the outbox before it is tried: a provider call the bot owes, or a Slack step after one."""
 
     SUBMIT = "submit"
     APPROVE = "approve"
     DECLINE = "decline"
     CANCEL = "cancel"
+    # The Slack steps that follow a provider call, each done, retried or given up on its own.
+    ASK_APPROVERS = "ask approvers"  # record the approvers and post their cards
+    REFRESH_CARDS = "refresh cards"
+    TELL_REQUESTER = "tell requester"
+    TELL_APPROVERS_CANCELLED = "tell approvers cancelled"
+    REFRESH_HOMES = "refresh homes"
+    TELL_ACTOR = "tell actor"  # how a queued job ended, to whoever asked for it
 
     @property
     def what(self) -> str:
-        """What the job is called when its requester or approver is told about it."""
+        """What a provider call is called when its requester or approver is told about it."""
         return {"submit": "request", "approve": "approval", "decline": "decline", "cancel": "cancellation"}[
             self
         ]
 
     @property
     def audit(self) -> str:
-        """What the audit log says when the job went through."""
+        """What the audit log says when the provider call went through."""
         return "submitted" if self is JobKind.SUBMIT else self.value
+
+
+PROVIDER_CALLS = frozenset({JobKind.SUBMIT, JobKind.APPROVE, JobKind.DECLINE, JobKind.CANCEL})
 
 
 class JobResult(enum.StrEnum):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
 from providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -10,6 +15,22 @@ from providers.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
+
+SLACK_PASSING = {"ratelimited", "service_unavailable", "internal_error", "fatal_error", "request_timeout"}
+
+
+def passing(exc: BaseException) -> bool:
+    """True for a failure that may pass: the HR system or Slack down, slow or rate-limiting.
+
+    False for a refusal, bad credentials, or a Slack error that repeating cannot mend
+    (``channel_not_found``, ``message_not_found``…).
+    """
+    if isinstance(exc, ProviderUnavailable | ProviderRateLimited):
+        return True
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200)
+        return status >= 500 or status == 429 or exc.response.get("error") in SLACK_PASSING
+    return isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | ConnectionError)
 
 
 class UserError(Exception):

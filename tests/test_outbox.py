@@ -21,7 +21,7 @@ from remote_bot import provider_bot
 from sqlalchemy import update
 from test_e2e import DAY, approval_cards, preview_value
 
-from bot.domain import JobResult
+from bot.domain import PROVIDER_CALLS, JobResult
 from bot.services.outbox import RetryPolicy
 from bot.services.wiring import Services
 from bot.store import Store
@@ -100,7 +100,7 @@ async def test_submission_while_the_provider_is_down_is_queued_then_sent_once(bo
     assert bot.provider.calls["submit"] == 3  # failed, failed, booked
     assert {c.args["channel"] for c in approval_cards(bot)} == {BOB, CAROL}
     assert [t for t in dms(bot, ALICE) if "went through" in t] != []
-    [job] = await bot.service.deps.store.jobs(request_id=request.id)
+    [job] = await bot.service.deps.store.jobs(request_id=request.id, kinds=PROVIDER_CALLS)
     assert (job.result, job.attempts) == (JobResult.DONE, 3)
     count(tried=1, duplicated=await bookings(bot) - 1, lost=1 - await bookings(bot))
 
@@ -114,7 +114,7 @@ async def test_a_provider_that_never_comes_back_is_given_up_and_alice_told(bot: 
     await work_off(bot.service)
     request = await only_request(bot)
     assert request.status == "failed" and await bookings(bot) == 0
-    [job] = await bot.service.deps.store.jobs(request_id=request.id)
+    [job] = await bot.service.deps.store.jobs(request_id=request.id, kinds=PROVIDER_CALLS)
     assert (job.result, job.attempts) == (JobResult.GAVE_UP, 3)
     assert any("did not answer for too long" in t for t in dms(bot, ALICE))
     assert approval_cards(bot) == []
@@ -126,7 +126,7 @@ async def test_retry_after_is_honoured_before_the_next_try(bot: Bot) -> None:
     bot.provider.failures["submit"] = [ProviderRateLimited("slow down", provider="local", retry_after=30)]
     await press_submit(bot, "busy")
     assert "saved" in await answer(bot, "busy")
-    [job] = await bot.service.deps.store.jobs()
+    [job] = await bot.service.deps.store.jobs(kinds=PROVIDER_CALLS)
     assert job.due_at.replace(tzinfo=now().tzinfo) >= now() + timedelta(seconds=29)
     assert await bot.service.outbox.retry_due() == 0  # not due yet
     assert bot.provider.calls["submit"] == 1
@@ -138,7 +138,7 @@ async def test_a_refusal_is_not_retried(bot: Bot) -> None:
     bot.provider.failures["submit"] = [ProviderRejected("You have no allowance left", provider="local")]
     await press_submit(bot, "no")
     assert "You have no allowance left" in await answer(bot, "no")
-    [job] = await bot.service.deps.store.jobs()
+    [job] = await bot.service.deps.store.jobs(kinds=PROVIDER_CALLS)
     assert job.result == JobResult.REFUSED
     assert await bot.service.outbox.retry_due() == 0 and bot.provider.calls["submit"] == 1
     count(tried=1, refused=1, duplicated=await bookings(bot))
@@ -267,7 +267,9 @@ async def test_timetastic_429_on_approve_is_waited_out(tt: tuple[Bot, FakeTimeta
     await bot.click(ids.APPROVE, str(request.id), user=BOB)
     await bot.slack.wait_for("chat.update")
     assert fake.holidays[int(request.booking_id or 0)]["status"] == "Approved"
-    assert [j.result for j in await bot.service.deps.store.jobs(request_id=request.id)] == [
+    assert [
+        j.result for j in await bot.service.deps.store.jobs(request_id=request.id, kinds=PROVIDER_CALLS)
+    ] == [
         JobResult.DONE,
         JobResult.DONE,
     ]

@@ -11,6 +11,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import CardContext, RequestState
+from bot.errors import passing
 from bot.services.calendar import next_day
 from bot.services.context import card_context
 from bot.services.delegates import Delegates
@@ -79,6 +80,7 @@ class Cards:
             return
         cards = [c for c in await self.deps.store.cards(request_id=request.id) if c.channel and c.ts]
         about = await card_context(self.deps, request) if cards else None  # once for every approver
+        passing_failure: SlackApiError | None = None
         for card in cards:
             assert card.channel is not None and card.ts is not None
             try:
@@ -89,8 +91,13 @@ class Cards:
                     blocks=await self.blocks(request, card, about, line=line),
                 )
             except SlackApiError as exc:
-                # One approver's deleted message must not stop the others' from being updated.
+                # One approver's card must not stop the others' from being updated. A deleted one stays
+                # as it is; Slack down is raised once all were tried, so the outbox edits them again.
                 log.warning("could not update approval card %s: %s", card.id, exc.response.get("error"))
+                if passing(exc):
+                    passing_failure = passing_failure or exc
+        if passing_failure is not None:
+            raise passing_failure
 
     async def repost(self, request: LeaveRequest, *, line: str) -> None:
         """Post each approver's card again, ``line`` on top, and remove the old copy: one live card each."""

@@ -1,30 +1,31 @@
-"""The outbox: every provider call that changes a booking is stored first, tried at once, and retried
-with backoff while the provider is down or rate-limits, by whichever instance claims it.
+"""The outbox: every provider call that changes a booking, and every Slack step after it, is stored
+first, tried at once, and retried with backoff while the provider or Slack is down or rate-limits, by
+whichever instance claims it.
 
-What a job does is its handler's business (``bot.services.request_jobs``); this module only keeps the
-promise that a stored job is tried until it is done, refused, or given up, and that its handler hears
-which.
+What a job does is its handler's business (``bot.services.request_jobs`` for provider calls,
+``bot.services.slack_steps`` for the Slack steps after them); this module only keeps the promise that
+a stored job is tried until it is done, refused, or given up, and that its handler hears which.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from bot.domain import JobResult
+from slack_sdk.errors import SlackApiError
+
+from bot.domain import PROVIDER_CALLS, JobKind, JobResult
 from bot.store import Store
 from bot.store.tables import OutboxJob, now
-from providers.errors import ProviderError, ProviderRateLimited, ProviderUnavailable
+from providers.errors import ProviderError
 
 log = logging.getLogger(__name__)
-
-
-def transient(error: ProviderError) -> bool:
-    """True for a failure that may pass (down, slow, rate-limited); False for a refusal or bad credentials."""
-    return isinstance(error, ProviderUnavailable | ProviderRateLimited)
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,10 @@ class RetryPolicy:
     first: timedelta = timedelta(seconds=5)
     longest: timedelta = timedelta(minutes=15)
     tries: int = 12
-    lease: timedelta = timedelta(minutes=5)  # longer than any one call (10 s timeout, short 429 waits)
+    lease: timedelta = timedelta(seconds=30)  # a dead owner's job is taken over this long after it died
+    heartbeat: timedelta = timedelta(seconds=10)  # how often a live owner renews the lease
 
-    def delay(self, attempts: int, error: ProviderError) -> timedelta:
+    def delay(self, attempts: int, error: Exception) -> timedelta:
         """The wait before try ``attempts + 1``: doubling, half of it random, never under Retry-After."""
         ceiling = min(self.longest, self.first * 2 ** (attempts - 1))
         wait = ceiling * random.uniform(0.5, 1.0)  # jitter: instances retrying together spread out
@@ -48,28 +50,41 @@ class RetryPolicy:
 
 
 class JobHandler(Protocol):
-    """What the outbox calls for each job: the work, and the news of how it ended."""
+    """What the outbox calls for each job of the kinds it handles: the work, and what follows it."""
 
-    async def perform(self, job: OutboxJob) -> None:
-        """The provider call of one job and its result in the store; safe to repeat."""
+    def retryable(self, error: Exception) -> bool:
+        """True for a failure that may pass (down, slow, rate-limited): the job is tried again later."""
 
-    async def done(self, job: OutboxJob, *, inline: bool) -> None:
-        """After the job went through (``inline``: on the first try, its caller still waiting)."""
+    async def perform(self, job: OutboxJob, *, first_try: bool) -> None:
+        """The job's work and its result in the store; safe to repeat (after a crash, ``first_try`` is False)."""
+
+    async def done(self, job: OutboxJob, *, inline: bool) -> list[OutboxJob]:
+        """The steps that follow a job that went through (``inline``: on the first try, its caller waiting)."""
 
     async def revert(self, job: OutboxJob, result: JobResult) -> None:
         """Undo what the job's caller had claimed, once it was refused or given up."""
 
-    async def failed(self, job: OutboxJob, error: ProviderError) -> None:
-        """Tell the people waiting for a job retried in the background that it failed for good."""
+    async def failed(self, job: OutboxJob, error: Exception) -> list[OutboxJob]:
+        """The steps that tell the people waiting for a job retried in the background that it failed for good."""
 
 
 class Outbox:
-    """Stored provider calls, tried now and retried until done, refused or given up."""
+    """Stored work, tried now and retried until done, refused or given up, by whichever instance holds it.
 
-    def __init__(self, store: Store, handler: JobHandler, policy: RetryPolicy | None = None) -> None:
+    A job's lease is renewed while it is worked on (``RetryPolicy.heartbeat``), so a job whose instance
+    died is taken over within about one lease; the steps after a job are stored before the job is
+    closed, so a crash in between repeats the job (which finds its work done) and never loses a step.
+    """
+
+    def __init__(self, store: Store, policy: RetryPolicy | None = None) -> None:
         self.store = store
-        self.handler = handler
         self.policy = policy or RetryPolicy()
+        self.handlers: dict[JobKind, JobHandler] = {}
+        self.working: set[int] = set()  # ids of the jobs this instance holds right now
+
+    def handle(self, kinds: Iterable[JobKind], handler: JobHandler) -> None:
+        """Send the jobs of these kinds to ``handler``."""
+        self.handlers |= dict.fromkeys(kinds, handler)
 
     async def attempt(self, job: OutboxJob) -> bool:
         """Store ``job`` and try it at once: True when done, False when it waits in the outbox for a retry.
@@ -77,36 +92,87 @@ class Outbox:
         A refusal (not a passing failure) is reverted and raised to the caller.
         """
         job = await self.store.enqueue(job=job, lease=self.policy.lease)
+        return await self.run(job)
+
+    async def run(self, job: OutboxJob) -> bool:
+        """Try a job stored already and leased to this caller (see ``attempt``)."""
         return await self._try(job, inline=True)
 
     async def retry_due(self) -> int:
-        """Try the jobs that are due (the background loop calls this); how many were tried."""
+        """Try the jobs that are due, or whose owner died (the background loop calls this); how many were tried."""
         jobs = await self.store.claim_due(lease=self.policy.lease)
+        await self._quietly(jobs, inline=False)
+        return len(jobs)
+
+    async def resume(self, request_id: int | None) -> None:
+        """Take over a request's jobs whose owner died (a press again, rather than waiting for the loop)."""
+        jobs = await self.store.claim_due(lease=self.policy.lease, request_id=request_id, stalled=True)
+        await self._quietly(jobs, inline=False)
+
+    async def release(self) -> None:
+        """Give back the leases of the jobs still being worked on here (the process is stopping)."""
+        await self.store.release_leases(job_ids=self.working)
+
+    async def _quietly(self, jobs: Iterable[OutboxJob], *, inline: bool) -> None:
+        """Try each job; one job's failure never holds up the others (it was reported already)."""
         for job in jobs:
             try:
-                await self._try(job, inline=False)
-            except Exception:  # one job's failure must not hold up the others; it was reported already
+                await self._try(job, inline=inline)
+            except Exception:
                 log.exception("outbox job %s (%s of request %s) failed", job.id, job.kind, job.request_id)
-        return len(jobs)
 
     async def _try(self, job: OutboxJob, *, inline: bool) -> bool:
         assert job.id is not None
+        handler = self.handlers[JobKind(job.kind)]
         attempts = job.attempts + 1
         try:
-            await self.handler.perform(job)
-        except ProviderError as exc:
-            if transient(exc) and attempts < self.policy.tries:
+            async with self._holding(job.id):
+                await handler.perform(job, first_try=inline and job.attempts == 0)
+        except Exception as exc:
+            expected = isinstance(exc, ProviderError | SlackApiError)
+            if not expected:  # a bug, or a store that failed: logged, and tried again like a passing failure
+                log.exception("outbox job %s (%s of request %s) broke", job.id, job.kind, job.request_id)
+            retryable = handler.retryable(exc) or not expected
+            message = getattr(exc, "message", None) or f"{type(exc).__name__}: {str(exc)[:300]}"
+            if retryable and attempts < self.policy.tries:
                 due = now() + self.policy.delay(attempts, exc)
-                await self.store.retry_job(job_id=job.id, attempts=attempts, due_at=due, error=exc.message)
-                log.warning("%s of request %s queued: %s", job.kind, job.request_id, exc.message)
+                await self.store.retry_job(job_id=job.id, attempts=attempts, due_at=due, error=message)
+                log.warning("%s of request %s queued: %s", job.kind, job.request_id, message)
+                if inline and not expected:
+                    raise
                 return False
-            result = JobResult.GAVE_UP if transient(exc) else JobResult.REFUSED
-            await self.handler.revert(job, result)
-            await self.store.finish_job(job_id=job.id, result=result, attempts=attempts, error=exc.message)
-            if inline:
-                raise
-            await self.handler.failed(job, exc)
+            result = JobResult.GAVE_UP if retryable else JobResult.REFUSED
+            await handler.revert(job, result)
+            await self.store.finish_job(job_id=job.id, result=result, attempts=attempts, error=message)
+            if inline and JobKind(job.kind) in PROVIDER_CALLS:
+                raise  # the caller tells the person who is waiting
+            await self._follow(await handler.failed(job, exc))
             return False
+        steps = await handler.done(job, inline=inline)
+        stored = await self.store.enqueue_steps(jobs=steps, lease=self.policy.lease)
         await self.store.finish_job(job_id=job.id, result=JobResult.DONE, attempts=attempts)
-        await self.handler.done(job, inline=inline)
+        await self._quietly(stored, inline=True)
         return True
+
+    async def _follow(self, steps: list[OutboxJob]) -> None:
+        """Store the steps after a job and try each at once."""
+        await self._quietly(await self.store.enqueue_steps(jobs=steps, lease=self.policy.lease), inline=True)
+
+    @asynccontextmanager
+    async def _holding(self, job_id: int) -> AsyncIterator[None]:
+        """Hold a job's lease while its work runs: renewed every ``heartbeat``, so others know we are alive."""
+        self.working.add(job_id)
+        beat = asyncio.create_task(self._heartbeat(job_id))
+        try:
+            yield
+        finally:
+            beat.cancel()
+            self.working.discard(job_id)
+
+    async def _heartbeat(self, job_id: int) -> None:
+        while True:
+            await asyncio.sleep(self.policy.heartbeat.total_seconds())
+            try:
+                await self.store.renew_leases(job_ids=[job_id], lease=self.policy.lease)
+            except Exception:  # a missed beat is no failure of the job: the next one may go through
+                log.warning("could not renew the lease of outbox job %s", job_id, exc_info=True)

@@ -1,5 +1,5 @@
-"""What each outbox job does to a leave request: the provider call by job kind and approval mode, the
-request's new state, and who is told once it went through or failed for good."""
+"""What each provider call in the outbox does to a leave request: the call by job kind and approval mode,
+the request's new state, and the Slack steps that tell everyone once it went through or failed for good."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.domain import JobKind, JobResult, RequestState
-from bot.errors import friendly
-from bot.services.cards import Cards
+from bot.errors import friendly, passing
 from bot.services.deps import Deps
-from bot.services.home import Homes
-from bot.services.outbox import transient
+from bot.services.slack_steps import step
 from bot.store.tables import LeaveRequest, OutboxJob
 from bot.views import requests as views
 from providers.errors import ProviderError
@@ -20,16 +18,14 @@ from providers.models import Booking, HolidayRequest, LeaveType, Outcome, Status
 log = logging.getLogger(__name__)
 
 Values = dict[str, object]  # columns of the request set with its new state
-ProviderCall = Callable[[OutboxJob, LeaveRequest], Awaitable[tuple[Outcome, Values]]]
+ProviderCall = Callable[[OutboxJob, LeaveRequest, bool], Awaitable[tuple[Outcome, Values]]]
 
 
 class RequestJobs:
     """The outbox's handler for leave requests: submit, approve, decline and cancel."""
 
-    def __init__(self, deps: Deps, *, cards: Cards, homes: Homes) -> None:
+    def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.cards = cards
-        self.homes = homes
         self.calls: dict[JobKind, ProviderCall] = {
             JobKind.SUBMIT: self._book,
             JobKind.APPROVE: self._approve,
@@ -37,7 +33,11 @@ class RequestJobs:
             JobKind.CANCEL: self._cancel,
         }
 
-    async def perform(self, job: OutboxJob) -> None:
+    def retryable(self, error: Exception) -> bool:
+        """The HR system down, slow or rate-limiting: worth another try later."""
+        return passing(error)
+
+    async def perform(self, job: OutboxJob, *, first_try: bool) -> None:
         """The provider call of one job, and the request's new state; nothing else (Slack comes after).
 
         Safe to repeat: a job whose request already left the in-flight state was done by a try that
@@ -47,7 +47,7 @@ class RequestJobs:
         if not RequestState(request.status).in_flight:
             return
         kind = JobKind(job.kind)
-        outcome, values = await self.calls[kind](job, request)
+        outcome, values = await self.calls[kind](job, request, first_try)
         values["provider_updated_at"] = None  # the bot's own change: no event goes behind it
         if outcome.already_actioned:  # someone decided first at the provider: name them, not the clicker
             values["decided_by"] = await self.deps.people.slack_id_for(outcome.decided_by)
@@ -67,22 +67,44 @@ class RequestJobs:
             detail=job.reason,
         )
 
-    async def _book(self, job: OutboxJob, request: LeaveRequest) -> tuple[Outcome, Values]:
-        booking = await self._booked_already(request) if job.attempts else None
+    async def _book(self, job: OutboxJob, request: LeaveRequest, first_try: bool) -> tuple[Outcome, Values]:
+        if self.deps.bot_kept and job.kind == JobKind.SUBMIT:  # nothing is booked before an approval
+            await self._validate(request)
+            return Outcome(status=Status.PENDING), {}
+        # A try after the first may follow one whose answer never came back (a timeout, a crash).
+        booking = None if first_try else await self._booked_already(request)
         booking = booking or await self.deps.provider.submit(holiday_request(request))
         return Outcome(status=booking.status), {"booking_id": booking.id}
 
-    async def _approve(self, job: OutboxJob, request: LeaveRequest) -> tuple[Outcome, Values]:
+    async def _validate(self, request: LeaveRequest) -> None:
+        """Ask the provider whether it could book the request; a refusal is heard now, not at approval.
+
+        Not reaching the provider is no reason to refuse: the approval books it, and hears any refusal then.
+        """
+        try:
+            await self.deps.provider.validate(holiday_request(request))
+        except ProviderError as exc:
+            if not passing(exc):
+                raise
+            log.warning(
+                "could not validate request %s with %s: %s", request.id, self.deps.provider.display_name, exc
+            )
+
+    async def _approve(
+        self, job: OutboxJob, request: LeaveRequest, first_try: bool
+    ) -> tuple[Outcome, Values]:
         if self.deps.bot_kept:  # nothing was booked until now
-            return await self._book(job, request)
+            return await self._book(job, request, first_try)
         return await self.deps.provider.approve(request.booking_id or ""), {}
 
-    async def _decline(self, job: OutboxJob, request: LeaveRequest) -> tuple[Outcome, Values]:
+    async def _decline(
+        self, job: OutboxJob, request: LeaveRequest, first_try: bool
+    ) -> tuple[Outcome, Values]:
         if self.deps.bot_kept:  # nothing was booked: nothing to tell the provider
             return Outcome(status=Status.DECLINED), {}
         return await self.deps.provider.decline(request.booking_id or "", job.reason), {}
 
-    async def _cancel(self, job: OutboxJob, request: LeaveRequest) -> tuple[Outcome, Values]:
+    async def _cancel(self, job: OutboxJob, request: LeaveRequest, first_try: bool) -> tuple[Outcome, Values]:
         if request.booking_id is None and self.deps.bot_kept:  # leave still only in our database
             return Outcome(status=Status.CANCELLED), {}
         return await self.deps.provider.cancel(request.booking_id or ""), {}
@@ -113,6 +135,30 @@ class RequestJobs:
                 return Booking(id=absence.id, status=absence.status)
         return None
 
+    async def done(self, job: OutboxJob, *, inline: bool) -> list[OutboxJob]:
+        """The Slack steps after a job went through: cards, the requester, Homes; and whoever waited for it."""
+        kind = JobKind(job.kind)
+        request = await self.deps.request(job.request_id)
+        if kind is JobKind.SUBMIT:
+            steps = [step(JobKind.ASK_APPROVERS, job, note=job.reason)]
+        else:
+            replaced = (
+                kind is JobKind.CANCEL and bool(job.reason) and request.status == RequestState.CANCELLED
+            )
+            steps = [
+                step(JobKind.REFRESH_CARDS, job, line=views.replaced_line(job.reason) if replaced else "")
+            ]
+            if kind is not JobKind.CANCEL:
+                steps.append(step(JobKind.TELL_REQUESTER, job))
+            elif (
+                request.status == RequestState.CANCELLED and not replaced
+            ):  # a replaced one's new card tells them
+                steps.append(step(JobKind.TELL_APPROVERS_CANCELLED, job))
+            steps.append(step(JobKind.REFRESH_HOMES, job))
+        if job.attempts > 0 and job.actor:  # they were told it was queued: now it went through
+            steps.append(step(JobKind.TELL_ACTOR, job, text=_outcome_text(job, request)))
+        return steps
+
     async def revert(self, job: OutboxJob, result: JobResult) -> None:
         """Put a request back as it was before a job that was refused or given up."""
         await self.deps.store.move_request(
@@ -125,56 +171,28 @@ class RequestJobs:
             request_id=job.request_id, actor=job.actor or "", action=f"{job.kind} {result}"
         )
 
-    async def done(self, job: OutboxJob, *, inline: bool) -> None:
-        """After a job was done: cards, the requester, Homes; and the one who waited for a queued job.
-
-        A submission sent on its first try asks its approvers itself (with its note), so nothing here.
-        """
-        kind = JobKind(job.kind)
-        if inline and kind is JobKind.SUBMIT:
-            return
-        request = await self.deps.request(job.request_id)
-        if kind is JobKind.SUBMIT:
-            await self.cards.ask_approvers(job.request_id)
-        else:
-            replaced = (
-                kind is JobKind.CANCEL and bool(job.reason) and request.status == RequestState.CANCELLED
-            )
-            await self.cards.refresh(request, line=views.replaced_line(job.reason) if replaced else "")
-            if kind is not JobKind.CANCEL:
-                await self.cards.tell_requester(request)
-            elif (
-                request.status == RequestState.CANCELLED and not replaced
-            ):  # a replaced one's new card tells them
-                await self.cards.tell_approvers_cancelled(request)
-            await self.homes.refresh(request)
-        if job.attempts > 0:
-            await self._tell_actor(job, request)
-
-    async def failed(self, job: OutboxJob, error: ProviderError) -> None:
+    async def failed(self, job: OutboxJob, error: Exception) -> list[OutboxJob]:
         """A job retried in the background failed for good: approvers see the card again, the actor is told."""
         request = await self.deps.request(job.request_id)
+        steps = []
         if job.kind != JobKind.SUBMIT:
-            await self.cards.refresh(request)
-            await self.homes.refresh(request)
-        await self._tell_actor(job, request, failed=error)
+            steps = [step(JobKind.REFRESH_CARDS, job), step(JobKind.REFRESH_HOMES, job)]
+        if job.actor:
+            steps.append(step(JobKind.TELL_ACTOR, job, text=_outcome_text(job, request, failed=error)))
+        return steps
 
-    async def _tell_actor(
-        self, job: OutboxJob, request: LeaveRequest, *, failed: ProviderError | None = None
-    ) -> None:
-        """Tell whoever asked for a queued job how it ended."""
-        what, when = JobKind(job.kind).what, request.span.describe()
-        if failed is None:
-            text = f"✅ The HR system is answering again: your {what} for {when} went through."
-        elif transient(failed):
-            text = (
-                f"⚠️ The HR system did not answer for too long, so your {what} for {when} was not sent. "
-                "Nothing changed there: please try again later."
-            )
-        else:
-            text = f"⚠️ Your {what} for {when} could not be sent. {friendly(failed)}"
-        if self.deps.slack is not None and job.actor:
-            await self.deps.slack.chat_postMessage(channel=job.actor, text=text)
+
+def _outcome_text(job: OutboxJob, request: LeaveRequest, *, failed: Exception | None = None) -> str:
+    """What whoever asked for a queued job is told of how it ended."""
+    what, when = JobKind(job.kind).what, request.span.describe()
+    if failed is None:
+        return f"✅ The HR system is answering again: your {what} for {when} went through."
+    if passing(failed):
+        return (
+            f"⚠️ The HR system did not answer for too long, so your {what} for {when} was not sent. "
+            "Nothing changed there: please try again later."
+        )
+    return f"⚠️ Your {what} for {when} could not be sent. {friendly(failed)}"
 
 
 def holiday_request(row: LeaveRequest) -> HolidayRequest:

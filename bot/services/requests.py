@@ -11,8 +11,7 @@ from bot.domain import LIVE, JobKind, RequestState
 from bot.errors import NotAnApprover, UserError, friendly
 from bot.services.cards import Cards
 from bot.services.deps import Deps
-from bot.services.outbox import Outbox, transient
-from bot.services.request_jobs import holiday_request
+from bot.services.outbox import Outbox
 from bot.store.tables import LeaveRequest, OutboxJob
 from bot.views import requests as views
 from providers.errors import ProviderError, ProviderRejected
@@ -93,50 +92,30 @@ class Requests:
             assert slack_user_id is not None
             person = await self.deps.people.person_for(slack_user_id)
         leave_type = await self._leave_type(draft.leave_type)
-        row, created = await self.deps.store.create_request(
-            request=self._row(draft, key, person, slack_user_id, leave_type)
+        store, lease = self.deps.store, self.outbox.policy.lease
+        # The request and the job that sends it are stored together: nothing in flight is ever orphaned.
+        job = OutboxJob(
+            kind=JobKind.SUBMIT, actor=slack_user_id, reason=note or "", revert_to=RequestState.FAILED
         )
-        retry = not created and await self.deps.store.move_request(
-            request_id=row.id, from_status=[RequestState.FAILED], to_status=RequestState.SUBMITTING
+        row, created = await store.create_request(
+            request=self._row(draft, key, person, slack_user_id, leave_type), job=job, lease=lease
+        )
+        retry = not created and await store.move_request(
+            request_id=row.id or 0,
+            from_status=[RequestState.FAILED],
+            to_status=RequestState.SUBMITTING,
+            job=job,
+            lease=lease,
         )
         if not created and not retry:
-            return Submitted(
-                row, [card.approver_slack_id for card in await self.deps.store.cards(request_id=row.id)], True
-            )
-        assert row.id is not None
-        if self.deps.bot_kept:  # nothing is booked until an approver approves; a refusal is heard now
-            await self._validate(row)
-            await self.deps.store.move_request(
-                request_id=row.id, from_status=[RequestState.SUBMITTING], to_status=RequestState.PENDING
-            )
-            await self.deps.store.audit(
-                request_id=row.id, actor=slack_user_id or person.id, action="submitted"
-            )
-            return Submitted(
-                await self.deps.request(row.id), await self.cards.ask_approvers(row.id, note=note)
-            )
-        job = OutboxJob(
-            request_id=row.id, kind=JobKind.SUBMIT, actor=slack_user_id, revert_to=RequestState.FAILED
-        )
-        if not await self.outbox.attempt(job):
+            await self.outbox.resume(row.id)  # a press again resumes what a dead instance left
+            return Submitted(await self.deps.request(row.id), await self._approvers(row.id), duplicate=True)
+        if not await self.outbox.run(job):
             return Submitted(await self.deps.request(row.id), [], queued=True)
-        return Submitted(await self.deps.request(row.id), await self.cards.ask_approvers(row.id, note=note))
+        return Submitted(await self.deps.request(row.id), await self._approvers(row.id))
 
-    async def _validate(self, row: LeaveRequest) -> None:
-        """Ask the provider whether it could book the request; not reaching it is no reason to refuse."""
-        try:
-            await self.deps.provider.validate(holiday_request(row))
-        except ProviderError as exc:
-            if not transient(exc):
-                await self.deps.store.move_request(
-                    request_id=row.id or 0,
-                    from_status=[RequestState.SUBMITTING],
-                    to_status=RequestState.FAILED,
-                )
-                raise
-            log.warning(
-                "could not validate request %s with %s: %s", row.id, self.deps.provider.display_name, exc
-            )
+    async def _approvers(self, request_id: int | None) -> list[str]:
+        return [card.approver_slack_id for card in await self.deps.store.cards(request_id=request_id or 0)]
 
     async def _leave_type(self, name: str | None) -> LeaveType | None:
         types = await self.leave_types()
@@ -181,24 +160,27 @@ class Requests:
     ) -> Decided:
         """Approve or decline once, however many clicks arrive; then update every card and tell the requester."""
         request = await self.authorise(request_id=request_id, slack_user_id=slack_user_id)
+        kind = JobKind.APPROVE if decision is Decision.APPROVE else JobKind.DECLINE
+        job = OutboxJob(kind=kind, actor=slack_user_id, reason=reason, revert_to=RequestState.PENDING)
         claimed = await self.deps.store.move_request(
             request_id=request_id,
             from_status=[RequestState.PENDING],
             to_status=RequestState.DECIDING,
             decided_by=slack_user_id,
+            job=job,
+            lease=self.outbox.policy.lease,
         )
         if not claimed:
-            return Decided(request, acted=False)
-        kind = JobKind.APPROVE if decision is Decision.APPROVE else JobKind.DECLINE
-        job = OutboxJob(
-            request_id=request_id,
-            kind=kind,
-            actor=slack_user_id,
-            reason=reason,
-            revert_to=RequestState.PENDING,
-        )
-        done = await self.outbox.attempt(job)
+            return Decided(await self._resumed(request), acted=False)
+        done = await self.outbox.run(job)
         return Decided(await self.deps.request(request_id), acted=True, queued=not done)
+
+    async def _resumed(self, request: LeaveRequest) -> LeaveRequest:
+        """A request someone else claimed, after resuming its work if the instance doing it died."""
+        if RequestState(request.status).in_flight:
+            await self.outbox.resume(request.id)
+            return await self.deps.request(request.id)
+        return request
 
     async def cancel(self, *, request_id: int, slack_user_id: str, replaced_by: str = "") -> Decided:
         """Withdraw one's own pending or approved leave, once; then update every card and Home.
@@ -213,23 +195,24 @@ class Requests:
         was = request.status
         allowed = (RequestState.PENDING,) if replaced_by else LIVE
         # The same in-flight state as a decision: an approver's click (or a provider event) waits for it.
-        claimed = was in allowed and await self.deps.store.move_request(
-            request_id=request_id,
-            from_status=[was],
-            to_status=RequestState.DECIDING,
-            decided_by=slack_user_id,
-        )
-        if not claimed:
-            return Decided(await self.deps.request(request_id), acted=False)
         job = OutboxJob(
-            request_id=request_id,
             kind=JobKind.CANCEL,
             actor=slack_user_id,
             reason=replaced_by,  # kept with the job: a cancel sent later by the outbox still says it
             revert_to=was,
             revert_decided_by=request.decided_by,
         )
-        done = await self.outbox.attempt(job)
+        claimed = was in allowed and await self.deps.store.move_request(
+            request_id=request_id,
+            from_status=[was],
+            to_status=RequestState.DECIDING,
+            decided_by=slack_user_id,
+            job=job,
+            lease=self.outbox.policy.lease,
+        )
+        if not claimed:
+            return Decided(await self._resumed(await self.deps.request(request_id)), acted=False)
+        done = await self.outbox.run(job)
         return Decided(await self.deps.request(request_id), acted=True, queued=not done)
 
     async def draft_to_change(self, *, request_id: int, slack_user_id: str) -> Draft:

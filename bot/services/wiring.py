@@ -7,6 +7,7 @@ from datetime import UTC, tzinfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain import PROVIDER_CALLS
 from bot.services.calendar import DigestPlan
 from bot.services.cards import Cards
 from bot.services.delegates import Delegates
@@ -18,6 +19,7 @@ from bot.services.people import People
 from bot.services.reminders import Reminders
 from bot.services.request_jobs import RequestJobs
 from bot.services.requests import Requests
+from bot.services.slack_steps import SLACK_STEPS, SlackSteps
 from bot.store import Store
 from providers.base import LeaveProvider
 from providers.errors import ProviderError
@@ -50,7 +52,9 @@ class Services:
         self.homes = Homes(deps)
         self.delegates = Delegates(deps)
         self.cards = Cards(deps, delegates=self.delegates, homes=self.homes)
-        self.outbox = Outbox(store, RequestJobs(deps, cards=self.cards, homes=self.homes), retry)
+        self.outbox = Outbox(store, retry)
+        self.outbox.handle(PROVIDER_CALLS, RequestJobs(deps))
+        self.outbox.handle(SLACK_STEPS, SlackSteps(deps, cards=self.cards, homes=self.homes))
         self.requests = Requests(deps, cards=self.cards, outbox=self.outbox)
         self.events = ProviderEvents(deps, cards=self.cards, homes=self.homes)
         self.reminders = Reminders(deps, cards=self.cards, delegates=self.delegates, homes=self.homes)

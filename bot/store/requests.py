@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.domain import RequestState
@@ -15,6 +16,7 @@ from bot.store.tables import (
     ApprovalCard,
     AuditEntry,
     LeaveRequest,
+    OutboxJob,
     now,
 )
 
@@ -22,10 +24,24 @@ from bot.store.tables import (
 class RequestRows(StoreBase):
     """Requests, cards and the audit log."""
 
-    async def create_request(self, *, request: LeaveRequest) -> tuple[LeaveRequest, bool]:
-        """Insert a request under its idempotency key; (row, False) if the key was used already."""
-        if await self._insert_once(request):
-            return request, True
+    async def create_request(
+        self, *, request: LeaveRequest, job: OutboxJob | None = None, lease: timedelta | None = None
+    ) -> tuple[LeaveRequest, bool]:
+        """Insert a request under its idempotency key; (row, False) if the key was used already.
+
+        ``job`` (the request's first outbox job, leased to the caller for ``lease``) is stored in the
+        same transaction: a request in flight always has the job that will finish it.
+        """
+        async with self.session() as session:
+            session.add(request)
+            try:
+                await session.flush()
+                if job is not None:
+                    session.add(_leased(job, request.id, lease))
+                await session.commit()
+                return request, True
+            except IntegrityError:
+                await session.rollback()
         existing = await self.request_by_key(key=request.idempotency_key)
         assert existing is not None
         return existing, False
@@ -42,18 +58,30 @@ class RequestRows(StoreBase):
             return (await session.exec(query)).first()
 
     async def move_request(
-        self, *, request_id: int, from_status: Sequence[str], to_status: str, **values: Any
+        self,
+        *,
+        request_id: int,
+        from_status: Sequence[str],
+        to_status: str,
+        job: OutboxJob | None = None,
+        lease: timedelta | None = None,
+        **values: Any,
     ) -> bool:
-        """Compare-and-set a request's status; True only for the one caller that moved it."""
+        """Compare-and-set a request's status; True only for the one caller that moved it.
+
+        ``job`` is stored, leased to that caller, in the same transaction as the move.
+        """
         query = (
             update(LeaveRequest)
             .where(col(LeaveRequest.id) == request_id, col(LeaveRequest.status).in_(list(from_status)))
             .values(status=to_status, updated_at=now(), **values)
         )
         async with self.session() as session:
-            moved = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            moved = bool((await session.exec(query)).rowcount)  # type: ignore[call-overload]
+            if moved and job is not None:
+                session.add(_leased(job, request_id, lease))
             await session.commit()
-        return bool(moved)
+        return moved
 
     async def requests_of(self, *, slack_user_id: str, since: date) -> list[LeaveRequest]:
         """A requester's requests ending on or after ``since``, soonest first."""
@@ -158,3 +186,11 @@ class RequestRows(StoreBase):
         )
         async with self.session() as session:
             return list((await session.exec(query)).all())
+
+
+def _leased(job: OutboxJob, request_id: int | None, lease: timedelta | None) -> OutboxJob:
+    """``job`` of ``request_id``, leased to its caller (who tries it at once) for ``lease``."""
+    assert request_id is not None and lease is not None
+    job.request_id = request_id
+    job.lease_until = now() + lease
+    return job

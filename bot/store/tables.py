@@ -144,11 +144,13 @@ class DigestPost(SQLModel, table=True):
 
 
 class OutboxJob(SQLModel, table=True):
-    """A provider call the bot owes (submit, approve, decline, cancel): stored before it is tried.
+    """Work the bot owes, stored before it is tried: a provider call (submit, approve, decline, cancel),
+    or one Slack step that follows it (post the cards, edit them, tell the requester…).
 
-    The first try happens at once; while the provider is down or rate-limits, the job waits for
-    ``due_at`` and any instance may claim it by setting ``lease_until`` in a conditional update.
-    A lease that ran out means its instance died mid-call: the job is tried again.
+    The first try happens at once; while the provider or Slack is down or rate-limits, the job waits for
+    ``due_at`` and any instance may claim it by setting ``lease_until`` in a conditional update. Its
+    owner renews the lease while it works: a lease that ran out means its instance died, and the job is
+    tried again. A step is stored once under its ``key``, however often the job before it is repeated.
     """
 
     __tablename__ = "outbox"
@@ -156,9 +158,13 @@ class OutboxJob(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="leave_request.id", index=True)
     kind: str
+    key: str | None = Field(
+        default=None, unique=True, index=True
+    )  # a step's: the job it follows and what it does
+    payload: str = ""  # what a step needs besides its request (JSON): a card's line, a message
     actor: str | None = None  # the Slack user who asked for it, told when it finally works or fails
     reason: str = ""
-    revert_to: str  # the request's status if the call fails for good
+    revert_to: str = ""  # the request's status if the call fails for good
     revert_decided_by: str | None = None  # and who had decided it then
     attempts: int = 0
     due_at: datetime = timestamp(default_factory=now, index=True)

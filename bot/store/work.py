@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, or_, update
@@ -32,16 +33,36 @@ class WorkRows(StoreBase):
             await session.commit()
         return job
 
-    async def claim_due(self, *, lease: timedelta, limit: int = 20) -> list[OutboxJob]:
-        """Jobs due now whose lease is free or ran out, each leased to this caller by a conditional update."""
+    async def enqueue_steps(self, *, jobs: Sequence[OutboxJob], lease: timedelta) -> list[OutboxJob]:
+        """Store each step once under its key, leased to the caller; the ones stored by this call.
+
+        A step already stored (its job was repeated after a crash) is left to whoever holds it.
+        """
+        stored = []
+        for job in jobs:
+            job.lease_until = now() + lease
+            if await self._insert_once(job):
+                stored.append(job)
+        return stored
+
+    async def claim_due(
+        self, *, lease: timedelta, limit: int = 20, request_id: int | None = None, stalled: bool = False
+    ) -> list[OutboxJob]:
+        """Jobs due now whose lease is free or ran out, each leased to this caller; of one request, when
+        given; only those whose owner died (a lease that ran out, not one waiting for a retry) if ``stalled``.
+
+        PostgreSQL skips the rows another instance is claiming (``FOR UPDATE SKIP LOCKED``); on
+        SQLite, which has one writer at a time, the conditional update alone decides.
+        """
         moment = now()
-        free = or_(col(OutboxJob.lease_until).is_(None), col(OutboxJob.lease_until) < moment)
-        query = (
-            select(OutboxJob)
-            .where(col(OutboxJob.result).is_(None), col(OutboxJob.due_at) <= moment, free)
-            .order_by(col(OutboxJob.due_at))
-            .limit(limit)
+        ran_out = col(OutboxJob.lease_until) < moment
+        free = ran_out if stalled else or_(col(OutboxJob.lease_until).is_(None), ran_out)
+        query = select(OutboxJob).where(
+            col(OutboxJob.result).is_(None), col(OutboxJob.due_at) <= moment, free
         )
+        if request_id is not None:
+            query = query.where(col(OutboxJob.request_id) == request_id)
+        query = query.order_by(col(OutboxJob.due_at)).limit(limit).with_for_update(skip_locked=True)
         claimed = []
         async with self.session() as session:
             for job in (await session.exec(query)).all():
@@ -53,8 +74,34 @@ class WorkRows(StoreBase):
                 )
                 if (await session.exec(taken)).rowcount:  # type: ignore[call-overload]
                     claimed.append(job)
-                await session.commit()
+            await session.commit()
         return claimed
+
+    async def renew_leases(self, *, job_ids: Collection[int], lease: timedelta) -> None:
+        """Extend the leases of jobs this instance is still working on (its heartbeat)."""
+        if not job_ids:
+            return
+        query = (
+            update(OutboxJob)
+            .where(col(OutboxJob.id).in_(list(job_ids)), col(OutboxJob.result).is_(None))
+            .values(lease_until=now() + lease)
+        )
+        async with self.session() as session:
+            await session.exec(query)  # type: ignore[call-overload]
+            await session.commit()
+
+    async def release_leases(self, *, job_ids: Collection[int]) -> None:
+        """Give up the leases of unfinished jobs (a stopping instance), so any instance takes them at once."""
+        if not job_ids:
+            return
+        query = (
+            update(OutboxJob)
+            .where(col(OutboxJob.id).in_(list(job_ids)), col(OutboxJob.result).is_(None))
+            .values(lease_until=None)
+        )
+        async with self.session() as session:
+            await session.exec(query)  # type: ignore[call-overload]
+            await session.commit()
 
     async def retry_job(self, *, job_id: int, attempts: int, due_at: datetime, error: str) -> None:
         """Put a job back in the queue after a failed try."""
@@ -78,11 +125,15 @@ class WorkRows(StoreBase):
             await session.exec(query)  # type: ignore[call-overload]
             await session.commit()
 
-    async def jobs(self, *, request_id: int | None = None) -> list[OutboxJob]:
-        """Outbox jobs, oldest first (of one request, when given)."""
+    async def jobs(
+        self, *, request_id: int | None = None, kinds: Collection[str] | None = None
+    ) -> list[OutboxJob]:
+        """Outbox jobs, oldest first (of one request, of these kinds, when given)."""
         query = select(OutboxJob).order_by(col(OutboxJob.id))
         if request_id is not None:
             query = query.where(col(OutboxJob.request_id) == request_id)
+        if kinds is not None:
+            query = query.where(col(OutboxJob.kind).in_(list(kinds)))
         async with self.session() as session:
             return list((await session.exec(query)).all())
 
