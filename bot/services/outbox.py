@@ -86,16 +86,10 @@ class Outbox:
         """Send the jobs of these kinds to ``handler``."""
         self.handlers |= dict.fromkeys(kinds, handler)
 
-    async def attempt(self, job: OutboxJob) -> bool:
-        """Store ``job`` and try it at once: True when done, False when it waits in the outbox for a retry.
-
-        A refusal (not a passing failure) is reverted and raised to the caller.
-        """
-        job = await self.store.enqueue(job=job, lease=self.policy.lease)
-        return await self.run(job)
-
     async def run(self, job: OutboxJob) -> bool:
-        """Try a job stored already and leased to this caller (see ``attempt``)."""
+        """Try a job just stored with its lease (``Store.create_request`` / ``move_request``): True when done,
+        False when it waits in the outbox for a retry. A refused provider call is reverted and raised.
+        """
         return await self._try(job, inline=True)
 
     async def retry_due(self) -> int:
