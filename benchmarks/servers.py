@@ -110,6 +110,7 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
 
     from bot.app import create_app, slack_client
     from bot.config import Settings
+    from bot.listeners import ListenerDeps
     from bot.runtime import PROVIDER_TIMEOUT, run_beside, running
     from bot.server import create_server
     from bot.services.wiring import Services
@@ -140,12 +141,13 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
         os.environ["LOCAL_APPROVERS"] = local_approvers()
         service = await running(settings).__aenter__()  # lives as long as the process
     assert service.deps.slack is not None
-    app = create_app(settings, services=service, slack=service.deps.slack)
+    listeners = ListenerDeps(services=service, settings=settings)
     server = create_server(
-        app,
+        create_app(listeners, slack=service.deps.slack),
         service.deps.store,
-        background=lambda: run_beside(service, settings),
+        background=lambda: run_beside(service, settings, resume=listeners.resume_abandoned),
         webhooks=webhook_receiver(service),
+        stopping=listeners.stop,
     )
 
     async def stats() -> dict[str, Any]:

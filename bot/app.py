@@ -10,8 +10,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.listeners import DELIVERY, Backlog, ListenerDeps, actions, commands, events, report_error, views
-from bot.services.wiring import Services
+from bot.listeners import DELIVERY, ListenerDeps, actions, commands, events, report_error, views
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -22,18 +21,13 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
-def create_app(
-    settings: Settings,
-    *,
-    services: Services,
-    slack: AsyncWebClient,
-    socket_mode: bool = False,
-    backlog: Backlog | None = None,
-) -> AsyncApp:
+def create_app(deps: ListenerDeps, *, slack: AsyncWebClient, socket_mode: bool = False) -> AsyncApp:
     """Build the Bolt app with every listener, the retry filter and the error handler.
 
-    ``backlog`` holds the work after acks; pass one to wait for that work (``Backlog.drain``).
+    ``deps.backlog`` holds the work after acks (``Backlog.drain`` waits for it), and once the listeners
+    are attached ``deps.resume_abandoned`` can resume the accepted work of an instance that died.
     """
+    services, settings = deps.services, deps.settings
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     # Answer Slack as soon as a listener returns: listeners ack and hand their work to deps.after_ack,
     # instead of Bolt's default of polling every 10 ms for an ack made in a separate task.
@@ -43,21 +37,21 @@ def create_app(
         request_verification_enabled=not socket_mode,
         process_before_response=True,
     )
-    deps = ListenerDeps(services=services, settings=settings, backlog=backlog or Backlog())
 
     @app.middleware
     async def drop_redeliveries(
         req: AsyncBoltRequest, body: dict[str, Any], context: AsyncBoltContext, next: Any
     ) -> BoltResponse | None:
         # Slack retries a delivery it thinks failed; the event id (or trigger id) is the same each time.
-        # Only a retry waits for the database here. A first delivery is recorded by its own work after
-        # the ack (deps.after_ack), which is skipped if a retry was recorded first: the work is done
-        # once either way, and an ack that does nothing but answer is never held up by the database.
+        # Only a retry waits for the database here, to drop one whose first delivery was recorded. A first
+        # delivery is recorded by its listener before the ack when its work changes leave
+        # (``ListenerDeps.durable``), else by its work after the ack (``ListenerDeps.after_ack``): either
+        # way the work is done once, and an ack that only answers is never held up by the database.
         key = body.get("event_id") or body.get("trigger_id")
-        if key and req.headers.get("x-slack-retry-num"):
-            if not await services.deps.store.first_delivery(key=key):
-                return BoltResponse(status=200, body="")
-        elif key:
+        retry = req.headers.get("x-slack-retry-num")
+        if key and retry and await services.deps.store.delivery_seen(key=key):
+            return BoltResponse(status=200, body="")
+        if key:
             context[DELIVERY] = key
         return await next()  # type: ignore[no-any-return]
 

@@ -99,6 +99,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from bot.app import create_app
+    from bot.listeners import ListenerDeps
     from bot.runtime import run_beside, running
     from bot.server import create_server
     from bot.webhooks import webhook_receiver
@@ -107,17 +108,23 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     async with running(settings) as services:
         slack = services.deps.slack
         assert slack is not None
-        app = create_app(settings, services=services, slack=slack)
+        listeners = ListenerDeps(services=services, settings=settings)
         server = create_server(
-            app,
+            create_app(listeners, slack=slack),
             services.deps.store,
-            background=lambda: run_beside(services, settings),
+            background=lambda: run_beside(services, settings, resume=listeners.resume_abandoned),
             webhooks=webhook_receiver(services),
+            stopping=listeners.stop,
         )
         log.info("leavebot (%s provider) listening on port %s", services.deps.provider.name, settings.port)
-        await uvicorn.Server(
-            uvicorn.Config(server, host="0.0.0.0", port=settings.port, log_level="info")
-        ).serve()
+        config = uvicorn.Config(
+            server,
+            host="0.0.0.0",
+            port=settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
+        )
+        await uvicorn.Server(config).serve()
 
 
 async def socket(settings: Settings, args: argparse.Namespace) -> None:
@@ -125,6 +132,7 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import create_app
+    from bot.listeners import ListenerDeps
     from bot.runtime import run_beside, running
 
     settings.require("slack_bot_token", "slack_app_token")
@@ -132,11 +140,13 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
     async with running(settings) as services:
         slack = services.deps.slack
         assert slack is not None
-        app = create_app(settings, services=services, slack=slack, socket_mode=True)
-        jobs = asyncio.create_task(run_beside(services, settings))
+        listeners = ListenerDeps(services=services, settings=settings)
+        app = create_app(listeners, slack=slack, socket_mode=True)
+        jobs = asyncio.create_task(run_beside(services, settings, resume=listeners.resume_abandoned))
         try:
             await AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value()).start_async()
         finally:
+            await listeners.stop()
             jobs.cancel()
 
 

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     reminder_time: time = time(10, 0)
     reminder_limit: int = Field(default=3, ge=0)
     escalation_approver: str | None = None
+    # Seconds a stopping `leavebot serve` (SIGTERM) gives the work after the last acks before it hands
+    # what is left to another instance, or to itself restarted.
+    shutdown_grace: float = Field(default=20.0, ge=0, le=600)
+    # Seconds before the work of an instance that died (a click after its ack, a provider call) is taken
+    # over by another; a live instance renews its leases three times as often.
+    work_lease: float = Field(default=30.0, ge=1, le=3600)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.services.calendar import DigestPlan
@@ -14,6 +17,8 @@ from bot.services.wiring import Services
 from bot.store.tables import now
 
 log = logging.getLogger(__name__)
+
+Resume = Callable[[AsyncWebClient], Awaitable[int]]  # ``ListenerDeps.resume_abandoned``
 
 TICK = 5.0  # seconds between checks: a queued provider call is retried within this of being due
 LATE_LIMIT = timedelta(hours=3)  # an instance started long after DIGEST_TIME doesn't post a stale digest
@@ -32,8 +37,12 @@ def digest_due(settings: Settings, moment: datetime) -> bool:
     return local.weekday() in settings.digest_days and due <= local < due + LATE_LIMIT
 
 
-async def tick(services: Services, settings: Settings, moment: datetime) -> None:
-    """One round of background work."""
+async def tick(
+    services: Services, settings: Settings, moment: datetime, *, resume: Resume | None = None
+) -> None:
+    """One round of background work; ``resume`` takes over the Slack deliveries a dead instance accepted."""
+    if resume and services.deps.slack:
+        await resume(services.deps.slack)
     await services.outbox.retry_due()
     if settings.digest_routes and digest_due(settings, moment):
         day = moment.astimezone(settings.zone).date()
@@ -42,11 +51,11 @@ async def tick(services: Services, settings: Settings, moment: datetime) -> None
     await services.deps.store.forget_deliveries(before=moment - DELIVERY_MEMORY)
 
 
-async def run_forever(services: Services, settings: Settings) -> None:
+async def run_forever(services: Services, settings: Settings, *, resume: Resume | None = None) -> None:
     """Tick until cancelled; a failed tick is logged and the next one tries again."""
     while True:
         try:
-            await tick(services, settings, now())
+            await tick(services, settings, now(), resume=resume)
         except Exception:  # the loop must outlive any one failure; the claim makes the retry safe
             log.exception("background job failed; retrying in %.0f s", TICK)
         await asyncio.sleep(TICK)

@@ -6,14 +6,16 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 
 from bot.app import slack_client
 from bot.config import Settings, load_provider_config
-from bot.jobs import run_forever
+from bot.jobs import Resume, run_forever
 from bot.parsing import warm_up as warm_up_parser
 from bot.services.calendar import DigestPlan
+from bot.services.outbox import RetryPolicy
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
 from providers import PROVIDERS, HttpProvider
@@ -32,20 +34,23 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
     http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT) if issubclass(provider_cls, HttpProvider) else None
     provider = provider_cls(config, http=http, engine=engine)
     slack = slack_client(settings) if settings.slack_bot_token else None
+    services = Services(
+        provider=provider,
+        store=Store(engine),
+        slack=slack,
+        zone=settings.zone,
+        plan=DigestPlan.from_settings(settings),
+        retry=RetryPolicy.leased(timedelta(seconds=settings.work_lease)),
+    )
     try:
-        yield Services(
-            provider=provider,
-            store=Store(engine),
-            slack=slack,
-            zone=settings.zone,
-            plan=DigestPlan.from_settings(settings),
-        )
+        yield services
     finally:
+        await services.outbox.release()  # jobs cut short by the stop: any instance takes them at once
         await provider.aclose()
         await engine.dispose()
 
 
-async def run_beside(services: Services, settings: Settings) -> None:
+async def run_beside(services: Services, settings: Settings, *, resume: Resume | None = None) -> None:
     """Everything that runs beside the server, which listens first: the one-off warm-ups, then the job loop.
 
     Until the warm-ups are done a request still works: the first to need dateparser imports it, and a
@@ -57,4 +62,4 @@ async def run_beside(services: Services, settings: Settings) -> None:
     # (a full collection over it was the slowest ack measured by benchmarks/ack.py).
     gc.collect()
     gc.freeze()
-    await run_forever(services, settings)
+    await run_forever(services, settings, resume=resume)

@@ -31,8 +31,12 @@ def create_server(
     *,
     background: Callable[[], Awaitable[None]] | None = None,
     webhooks: Callable[[Request], Awaitable[Response]] | None = None,
+    stopping: Callable[[], Awaitable[None]] | None = None,
 ) -> Starlette:
     """The ASGI app; ``background`` (the job loop) runs for as long as the server does.
+
+    ``stopping`` (``ListenerDeps.stop``) runs once the server takes no more requests, before the job
+    loop is stopped: the work after the last acks finishes, or is handed back for another instance.
 
     ``webhooks`` (``bot.webhooks.webhook_receiver``) answers ``POST /webhooks/{provider}``; without it
     that path is 404.
@@ -65,6 +69,8 @@ def create_server(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(background()) if background else None
         yield
+        if stopping:
+            await stopping()
         if task:
             task.cancel()
             with suppress(asyncio.CancelledError):

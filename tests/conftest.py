@@ -21,7 +21,7 @@ from fakes.slack import FakeSlack
 
 from bot.app import create_app, slack_client
 from bot.config import Settings
-from bot.listeners import Backlog
+from bot.listeners import ListenerDeps
 from bot.server import create_server
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
@@ -144,11 +144,11 @@ class Bot:
     service: Services
     provider: SpyProvider
     settings: Settings
-    backlog: Backlog
+    listeners: ListenerDeps
 
     async def drain(self) -> None:
         """Wait for all the work started after acks to end (before asserting that something did not happen)."""
-        await self.backlog.drain()
+        await self.listeners.backlog.drain()
 
     async def post(
         self,
@@ -211,10 +211,14 @@ async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
     client = slack_client(settings)
     service = Services(provider=provider, store=Store(engine), slack=client, zone=settings.zone)
     await service.warm_up()  # as `leavebot serve` does
-    backlog = Backlog()
-    app = create_app(settings, services=service, slack=client, backlog=backlog)
+    listeners = ListenerDeps(services=service, settings=settings)
+    app = create_app(listeners, slack=client)
     config = uvicorn.Config(
-        create_server(app, service.deps.store), host="127.0.0.1", port=0, log_level="warning", ws="none"
+        create_server(app, service.deps.store, stopping=listeners.stop),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ws="none",
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
@@ -223,7 +227,7 @@ async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
     port = server.servers[0].sockets[0].getsockname()[1]
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
         yield Bot(
-            http=http, slack=slack, service=service, provider=provider, settings=settings, backlog=backlog
+            http=http, slack=slack, service=service, provider=provider, settings=settings, listeners=listeners
         )
     server.should_exit = True
     await serving

@@ -21,7 +21,7 @@ from fakes.slack import FakeSlack
 
 from bot.app import create_app, slack_client
 from bot.config import Settings
-from bot.listeners import Backlog
+from bot.listeners import ListenerDeps
 from bot.server import create_server
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
@@ -75,15 +75,16 @@ async def provider_bot(
     client = slack_client(config)
     service = Services(provider=provider, store=Store(engine), slack=client, zone=config.zone)
     await service.warm_up()  # as `leavebot serve` does
-    backlog = Backlog()
+    listeners = ListenerDeps(services=service, settings=config)
     server = create_server(
-        create_app(config, services=service, slack=client, backlog=backlog),
+        create_app(listeners, slack=client),
         service.deps.store,
+        stopping=listeners.stop,
         webhooks=webhook_receiver(service),
     )
     try:
         async with serving(server) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
-            yield Bot(http, slack, service, provider, config, backlog)  # type: ignore[arg-type]  # any provider
+            yield Bot(http, slack, service, provider, config, listeners)  # type: ignore[arg-type]  # any provider
     finally:
         await provider.aclose()
         await engine.dispose()

@@ -27,6 +27,7 @@ from sqlalchemy import insert
 from bot.app import create_app, slack_client
 from bot.config import ConfigError, Settings, load_settings
 from bot.jobs import tick
+from bot.listeners import ListenerDeps
 from bot.server import create_server
 from bot.services.calendar import Calendar, DigestPlan
 from bot.services.digest import post_digest
@@ -289,7 +290,7 @@ async def instance(
     )
     client = slack_client(config)
     service = Services(provider=provider, store=Store(engine), slack=client, zone=config.zone)
-    app = create_app(config, services=service, slack=client)
+    app = create_app(ListenerDeps(services=service, settings=config), slack=client)
     server = uvicorn.Server(
         uvicorn.Config(
             create_server(app, service.deps.store), host="127.0.0.1", port=0, log_level="warning", ws="none"

@@ -7,6 +7,7 @@ returns; the work after the ack goes to :meth:`ListenerDeps.after_ack` and never
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -15,11 +16,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
 from bot.errors import UserError, friendly
+from bot.services.outbox import kept_alive
 from bot.services.wiring import Services
 from providers.errors import ProviderAuthError, ProviderError
 
@@ -29,6 +32,9 @@ DELIVERY = "leavebot_delivery"  # context key: a first delivery's key, recorded 
 MAX_LAG = 0.002  # seconds a turn of the event loop may take before the next job waits for a quicker one
 Work = Callable[[], Awaitable[Any]]
 Job = Callable[[], Coroutine[Any, Any, Any]]
+# Work that needs nothing but the delivery's body, so it can be resumed from the stored body after a crash.
+BodyWork = Callable[["ListenerDeps", dict[str, Any], AsyncWebClient], Awaitable[Any]]
+Listener = Callable[..., Awaitable[None]]
 
 
 class Backlog:
@@ -79,6 +85,13 @@ class Backlog:
             await asyncio.gather(*self.running, return_exceptions=True)
             await asyncio.sleep(0)  # let the admitting task start what still waits
 
+    async def cancel(self) -> None:
+        """Drop the work still waiting and cut short what runs (the process is stopping)."""
+        self.waiting.clear()
+        for task in self.running:
+            task.cancel()
+        await asyncio.gather(*self.running, return_exceptions=True)
+
     def _ended(self, task: asyncio.Task[Any]) -> None:
         self.running.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
@@ -92,6 +105,32 @@ class ListenerDeps:
     services: Services
     settings: Settings
     backlog: Backlog = field(default_factory=Backlog, compare=False)
+    resumable: dict[str, BodyWork] = field(default_factory=dict, compare=False)  # filled by ``durable``
+    working: set[str] = field(default_factory=set, compare=False)  # accepted deliveries held here, not done
+
+    def durable(self, name: str, work: BodyWork) -> Listener:
+        """The listener of a click or submission that changes leave: the delivery is stored, leased to this
+        instance, before the ack; ``work`` runs after it. Should this instance die in between, the lease
+        runs out and any instance resumes the work from the stored body (:meth:`resume_abandoned`).
+        """
+        self.resumable[name] = work
+
+        async def listener(
+            ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+        ) -> None:
+            key = context.get(DELIVERY)
+            if key is None:  # nothing to key it by (Slack always sends a trigger id): work as any other
+                await ack()
+                self.after_ack(context, body, client, partial(work, self, body, client))
+                return
+            store, lease = self.services.deps.store, self.services.outbox.policy.lease
+            accepted = await store.accept_delivery(key=key, work=name, body=body, lease=lease)
+            await ack()
+            if accepted:  # else a retry of a delivery accepted already, whose work is done or under way
+                self.working.add(key)
+                self.backlog.add(partial(self._accepted, key, work, body, client))
+
+        return listener
 
     def after_ack(
         self,
@@ -120,6 +159,43 @@ class ListenerDeps:
             # False: a retry of this delivery (maybe on another instance) was recorded first, and works.
             if delivery is None or await self.services.deps.store.first_delivery(key=delivery):
                 await work()
+
+    async def resume_abandoned(self, client: AsyncWebClient) -> int:
+        """Resume the accepted deliveries whose instance died before their work was over; how many."""
+        store = self.services.deps.store
+        abandoned = await store.claim_abandoned_deliveries(lease=self.services.outbox.policy.lease)
+        for delivery in abandoned:
+            assert delivery.work is not None
+            log.warning(
+                "resuming %s of delivery %s, left by an instance that stopped", delivery.work, delivery.key
+            )
+            self.working.add(delivery.key)
+            try:
+                await self._accepted(
+                    delivery.key, self.resumable[delivery.work], json.loads(delivery.body), client
+                )
+            except Exception:  # not even told to its user: it is tried again once its lease runs out
+                log.exception("resuming delivery %s failed", delivery.key)
+        return len(abandoned)
+
+    async def stop(self) -> None:
+        """Let the work after acks finish for up to SHUTDOWN_GRACE, then cut it short and hand back the
+        accepted deliveries it leaves, so any instance resumes them at once (the process is stopping)."""
+        try:
+            await asyncio.wait_for(self.backlog.drain(), self.settings.shutdown_grace)
+        except TimeoutError:
+            log.warning("stopping with work after acks unfinished; another instance or a restart resumes it")
+        await self.backlog.cancel()
+        await self.services.deps.store.release_deliveries(keys=self.working)
+
+    async def _accepted(self, key: str, work: BodyWork, body: dict[str, Any], client: AsyncWebClient) -> None:
+        store, policy = self.services.deps.store, self.services.outbox.policy
+        renew = partial(store.renew_deliveries, keys=[key], lease=policy.lease)
+        async with kept_alive(renew, every=policy.heartbeat), reporting_errors(body, client):
+            await work(self, body, client)
+        await store.finish_delivery(key=key)
+        # Cut short or failed unreported, the delivery stays in ``working``: ``stop`` hands it back.
+        self.working.discard(key)
 
 
 async def report_error(error: BaseException, body: dict[str, Any], client: AsyncWebClient) -> None:

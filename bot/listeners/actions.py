@@ -22,17 +22,7 @@ from providers.models import Decision
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
     """Attach the button listeners."""
 
-    @app.action(ids.SUBMIT)
-    async def submit(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        deps.after_ack(context, body, client, partial(send, deps, body, action, respond))
+    app.action(ids.SUBMIT)(deps.durable("submit_preview", send))
 
     @app.action(ids.EDIT)
     async def edit(
@@ -59,17 +49,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         await ack()
         deps.after_ack(context, body, client, partial(respond, delete_original=True))
 
-    @app.action(ids.APPROVE)
-    async def approve(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        deps.after_ack(context, body, client, partial(approved, deps, body, action, respond))
+    app.action(ids.APPROVE)(deps.durable("approve", approved))
 
     @app.action(ids.DECLINE)
     async def decline(
@@ -84,17 +64,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         work = partial(ask_decline_reason, deps, body, action, client, respond)
         deps.after_ack(context, body, client, work, urgent=True)
 
-    @app.action(ids.MINE_CANCEL)
-    async def cancel_mine(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        deps.after_ack(context, body, client, partial(cancel_from_list, deps, body, action, respond))
+    app.action(ids.MINE_CANCEL)(deps.durable("cancel_mine", cancel_from_list))
 
     @app.action(ids.MINE_CHANGE)
     async def change_mine(
@@ -120,11 +90,14 @@ async def change_from_list(
     )
 
 
-async def cancel_from_list(
-    deps: ListenerDeps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-) -> None:
+def clicked(body: dict[str, Any]) -> tuple[dict[str, Any], AsyncRespond]:
+    """The button a click pressed, and the reply to the message it was on: all from the click's body."""
+    return body["actions"][0], AsyncRespond(response_url=body.get("response_url"))
+
+
+async def cancel_from_list(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Cancel one's own leave from `/leave mine`, then show the list again with what happened on top."""
-    user_id = body["user"]["id"]
+    (action, respond), user_id = clicked(body), body["user"]["id"]
     result = await deps.services.requests.cancel(request_id=int(action["value"]), slack_user_id=user_id)
     upcoming, _ = await deps.services.homes.upcoming_of(
         user_id, today=await deps.services.deps.today_for(user_id)
@@ -143,10 +116,9 @@ def cancelled_text(result: Decided) -> str:
     return f"Your leave for {when} is {request.status} already: there is nothing to cancel."
 
 
-async def send(
-    deps: ListenerDeps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-) -> None:
+async def send(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Submit the previewed request and replace the preview with the outcome."""
+    action, respond = clicked(body)
     draft_id, draft = views.read_preview_value(action["value"])
     result = await deps.services.requests.submit(
         draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"]
@@ -169,10 +141,9 @@ async def reopen(
     await respond(delete_original=True)
 
 
-async def approved(
-    deps: ListenerDeps, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-) -> None:
+async def approved(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Approve once; tell a late clicker who decided."""
+    action, respond = clicked(body)
     result = await deps.services.requests.decide(
         request_id=int(action["value"]), slack_user_id=body["user"]["id"], decision=Decision.APPROVE
     )

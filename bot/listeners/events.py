@@ -49,17 +49,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         )
         deps.after_ack(context, body, client, work, urgent=True)
 
-    @app.action(ids.HOME_APPROVE)
-    async def approve(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        work = partial(approve_in_home, deps, body["user"]["id"], int(action["value"]))
-        deps.after_ack(context, body, client, partial(answer_in_home, deps, body["user"]["id"], work))
+    app.action(ids.HOME_APPROVE)(deps.durable("approve_in_home", approve_in_home))
 
     @app.action(ids.HOME_DECLINE)
     async def decline(
@@ -74,17 +64,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         answer = partial(answer_in_home, deps, body["user"]["id"], work)
         deps.after_ack(context, body, client, answer, urgent=True)
 
-    @app.action(ids.HOME_CANCEL)
-    async def cancel(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        work = partial(cancel_in_home, deps, body["user"]["id"], int(action["value"]))
-        deps.after_ack(context, body, client, partial(answer_in_home, deps, body["user"]["id"], work))
+    app.action(ids.HOME_CANCEL)(deps.durable("cancel_in_home", cancel_in_home))
 
 
 async def answer_in_home(deps: ListenerDeps, user_id: str, work: Callable[[], Awaitable[str | None]]) -> None:
@@ -103,12 +83,17 @@ async def answer_in_home(deps: ListenerDeps, user_id: str, work: Callable[[], Aw
         await deps.services.homes.publish(user_id, notice=notice)
 
 
-async def approve_in_home(deps: ListenerDeps, user_id: str, request_id: int) -> str | None:
+async def approve_in_home(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Approve once (the service refreshes every Home concerned); tell a late clicker who decided."""
-    result = await deps.services.requests.decide(
-        request_id=request_id, slack_user_id=user_id, decision=Decision.APPROVE
-    )
-    return decided_text(result)
+    user_id, request_id = body["user"]["id"], int(body["actions"][0]["value"])
+
+    async def approve() -> str | None:
+        requests = deps.services.requests
+        return decided_text(
+            await requests.decide(request_id=request_id, slack_user_id=user_id, decision=Decision.APPROVE)
+        )
+
+    await answer_in_home(deps, user_id, approve)
 
 
 async def ask_decline_reason(
@@ -122,6 +107,12 @@ async def ask_decline_reason(
     return None
 
 
-async def cancel_in_home(deps: ListenerDeps, user_id: str, request_id: int) -> str | None:
+async def cancel_in_home(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Cancel one's own leave (the service refreshes every Home concerned)."""
-    return cancelled_text(await deps.services.requests.cancel(request_id=request_id, slack_user_id=user_id))
+    user_id, request_id = body["user"]["id"], int(body["actions"][0]["value"])
+
+    async def cancel() -> str | None:
+        requests = deps.services.requests
+        return cancelled_text(await requests.cancel(request_id=request_id, slack_user_id=user_id))
+
+    await answer_in_home(deps, user_id, cancel)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -18,41 +17,31 @@ from providers.models import Decision, Draft
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
     """Attach the modal listeners."""
 
+    accept_request = deps.durable("submit_modal", send)
+
     @app.view(ids.REQUEST_MODAL)
     async def request_submitted(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         try:
-            draft = views.draft_from_modal(
-                view["state"]["values"], deps.services.requests.cached_leave_types()
-            )
+            modal_draft(deps, body)
         except views.ModalError as exc:
             await ack(response_action="errors", errors={exc.block_id: str(exc)})
             return
-        await ack()
-        deps.after_ack(context, body, client, partial(send, deps, draft, body, view, client))
+        await accept_request(ack, body, client, context)
 
-    @app.view(ids.DECLINE_MODAL)
-    async def decline_submitted(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        deps.after_ack(context, body, client, partial(declined, deps, body, view, client))
+    app.view(ids.DECLINE_MODAL)(deps.durable("decline", declined))
 
 
-async def send(
-    deps: ListenerDeps, draft: Draft, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-) -> None:
+def modal_draft(deps: ListenerDeps, body: dict[str, Any]) -> Draft:
+    """The request the submitted modal describes (:class:`views.ModalError` for what is wrong in it)."""
+    values = body["view"]["state"]["values"]
+    return views.draft_from_modal(values, deps.services.requests.cached_leave_types())
+
+
+async def send(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Submit the modal's request (or change the request it replaces) and DM the requester how it went."""
-    user_id = body["user"]["id"]
+    draft, view, user_id = modal_draft(deps, body), body["view"], body["user"]["id"]
     # The view id is the same on a double-submitted modal, so it keys the request.
     key = f"view:{view['id']}"
     if replaces := view.get("private_metadata"):
@@ -65,10 +54,9 @@ async def send(
     await client.chat_postMessage(channel=user_id, text=submitted_text(result))
 
 
-async def declined(
-    deps: ListenerDeps, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-) -> None:
+async def declined(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Decline once, with the reason typed; tell a late decider who decided."""
+    view = body["view"]
     field = view["state"]["values"].get(ids.DECLINE_REASON, {}).get(ids.DECLINE_REASON, {})
     user_id = body["user"]["id"]
     result = await deps.services.requests.decide(

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
@@ -40,6 +41,11 @@ class RetryPolicy:
     tries: int = 12
     lease: timedelta = timedelta(seconds=30)  # a dead owner's job is taken over this long after it died
     heartbeat: timedelta = timedelta(seconds=10)  # how often a live owner renews the lease
+
+    @classmethod
+    def leased(cls, lease: timedelta) -> RetryPolicy:
+        """The default retries with this lease (WORK_LEASE), renewed three times per lease."""
+        return cls(lease=lease, heartbeat=lease / 3)
 
     def delay(self, attempts: int, error: Exception) -> timedelta:
         """The wait before try ``attempts + 1``: doubling, half of it random, never under Retry-After."""
@@ -104,7 +110,8 @@ class Outbox:
         await self._quietly(jobs, inline=False)
 
     async def release(self) -> None:
-        """Give back the leases of the jobs still being worked on here (the process is stopping)."""
+        """Give back the leases of the jobs cut short here (the process is stopping): any instance takes
+        them at once instead of after their lease ran out."""
         await self.store.release_leases(job_ids=self.working)
 
     async def _quietly(self, jobs: Iterable[OutboxJob], *, inline: bool) -> None:
@@ -156,17 +163,35 @@ class Outbox:
     async def _holding(self, job_id: int) -> AsyncIterator[None]:
         """Hold a job's lease while its work runs: renewed every ``heartbeat``, so others know we are alive."""
         self.working.add(job_id)
-        beat = asyncio.create_task(self._heartbeat(job_id))
+        renew = partial(self.store.renew_leases, job_ids=[job_id], lease=self.policy.lease)
         try:
-            yield
-        finally:
-            beat.cancel()
+            async with kept_alive(renew, every=self.policy.heartbeat):
+                yield
+        except Exception:
             self.working.discard(job_id)
+            raise
+        # Cancelled (the process is stopping), the job stays in ``working``: ``release`` hands it back.
+        self.working.discard(job_id)
 
-    async def _heartbeat(self, job_id: int) -> None:
+
+@asynccontextmanager
+async def kept_alive(renew: Callable[[], Awaitable[None]], *, every: timedelta) -> AsyncIterator[None]:
+    """Call ``renew`` every ``every`` while the body runs (a lease's heartbeat).
+
+    A beat that has begun finishes even when the body ends meanwhile: cancelling a query half-way would
+    leave its database connection behind.
+    """
+
+    async def beat() -> None:
         while True:
-            await asyncio.sleep(self.policy.heartbeat.total_seconds())
+            await asyncio.sleep(every.total_seconds())
             try:
-                await self.store.renew_leases(job_ids=[job_id], lease=self.policy.lease)
-            except Exception:  # a missed beat is no failure of the job: the next one may go through
-                log.warning("could not renew the lease of outbox job %s", job_id, exc_info=True)
+                await asyncio.shield(renew())
+            except Exception:  # a missed beat is no failure of the work: the next one may go through
+                log.warning("could not renew a lease", exc_info=True)
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -15,6 +17,8 @@ from bot.store.tables import (
     SlackUser,
     now,
 )
+
+MAX_DELIVERY_TRIES = 3  # an accepted delivery begun this often without ending is given up (and logged)
 
 # Bound parameters per IN (...) query: well under SQLite's 32,766 and PostgreSQL's 32,767.
 EMAILS_PER_QUERY = 5000
@@ -27,10 +31,75 @@ class PeopleRows(StoreBase):
         """Record a delivery; False when it was seen before (a Slack retry)."""
         return await self._insert_once(SlackDelivery(key=key))
 
-    async def forget_deliveries(self, *, before: datetime) -> None:
-        """Drop delivery records older than any retry Slack could still send."""
+    async def delivery_seen(self, *, key: str) -> bool:
+        """True once a delivery was recorded (or accepted): a retry of it has nothing left to do."""
         async with self.session() as session:
-            await session.exec(delete(SlackDelivery).where(col(SlackDelivery.received_at) < before))
+            return await session.get(SlackDelivery, key) is not None
+
+    async def accept_delivery(self, *, key: str, work: str, body: dict[str, Any], lease: timedelta) -> bool:
+        """Store a delivery with the work it asks for, leased to the caller; False when it was seen before."""
+        row = SlackDelivery(key=key, work=work, body=json.dumps(body), attempts=1, lease_until=now() + lease)
+        return await self._insert_once(row)
+
+    async def renew_deliveries(self, *, keys: Collection[str], lease: timedelta) -> None:
+        """Extend the leases of accepted deliveries whose work is still running here."""
+        await self._set_deliveries(keys, lease_until=now() + lease)
+
+    async def release_deliveries(self, *, keys: Collection[str]) -> None:
+        """Give up the leases of unfinished work (a stopping instance): the next to look resumes it."""
+        await self._set_deliveries(keys, lease_until=now())
+
+    async def finish_delivery(self, *, key: str) -> None:
+        """An accepted delivery's work is over (done, or its failure told to the user)."""
+        await self._set_deliveries([key], done_at=now(), lease_until=None)
+
+    async def claim_abandoned_deliveries(self, *, lease: timedelta, limit: int = 20) -> list[SlackDelivery]:
+        """Accepted deliveries whose instance died before their work was over, each leased to the caller.
+
+        One begun ``MAX_DELIVERY_TRIES`` times already is left alone: its work may be what kills instances.
+        """
+        moment = now()
+        abandoned = (
+            col(SlackDelivery.work).is_not(None),
+            col(SlackDelivery.done_at).is_(None),
+            col(SlackDelivery.lease_until) <= moment,
+            col(SlackDelivery.attempts) < MAX_DELIVERY_TRIES,
+        )
+        query = select(SlackDelivery).where(*abandoned).limit(limit).with_for_update(skip_locked=True)
+        claimed = []
+        async with self.session() as session:
+            for row in (await session.exec(query)).all():
+                taken = (
+                    update(SlackDelivery)
+                    .where(col(SlackDelivery.key) == row.key, *abandoned)
+                    .values(lease_until=moment + lease, attempts=row.attempts + 1)
+                    .execution_options(synchronize_session=False)  # the database decides, not the session
+                )
+                if (await session.exec(taken)).rowcount:  # type: ignore[call-overload]
+                    claimed.append(row)
+            await session.commit()
+        return claimed
+
+    async def _set_deliveries(self, keys: Collection[str], **values: Any) -> None:
+        if not keys:
+            return
+        query = update(SlackDelivery).where(
+            col(SlackDelivery.key).in_(list(keys)), col(SlackDelivery.done_at).is_(None)
+        )
+        async with self.session() as session:
+            await session.exec(query.values(**values))  # type: ignore[call-overload]
+            await session.commit()
+
+    async def forget_deliveries(self, *, before: datetime) -> None:
+        """Drop delivery records older than any retry Slack could still send, but not work still owed."""
+        settled = or_(
+            col(SlackDelivery.work).is_(None),
+            col(SlackDelivery.done_at).is_not(None),
+            col(SlackDelivery.attempts) >= MAX_DELIVERY_TRIES,
+        )
+        query = delete(SlackDelivery).where(col(SlackDelivery.received_at) < before, settled)
+        async with self.session() as session:
+            await session.exec(query)
             await session.commit()
 
     async def slack_user(self, *, slack_user_id: str) -> SlackUser | None:

@@ -101,12 +101,22 @@ class ApprovalCard(SQLModel, table=True):
 
 
 class SlackDelivery(SQLModel, table=True):
-    """A Slack delivery already handled (event id or trigger id), so retries are dropped."""
+    """A Slack delivery already handled (event id or trigger id), so retries are dropped.
+
+    A delivery whose work changes leave (a submission, a decision, a cancel) is *accepted* before its ack:
+    stored with its ``work`` and ``body`` and leased to the instance doing it. Should that instance die
+    after the ack, the lease runs out and any instance resumes the work from the body.
+    """
 
     __tablename__ = "slack_delivery"
 
     key: str = Field(primary_key=True)
     received_at: datetime = timestamp(default_factory=now)
+    work: str | None = None  # which resumable work (bot.listeners), for an accepted delivery
+    body: str = ""  # the delivery's payload (JSON), all its work needs
+    attempts: int = 0  # tries begun: a delivery that keeps killing its instance is given up
+    lease_until: datetime | None = timestamp(default=None, index=True)
+    done_at: datetime | None = timestamp(default=None)
 
 
 class ProviderEvent(SQLModel, table=True):
