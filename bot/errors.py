@@ -48,13 +48,14 @@ def friendly(exc: BaseException) -> str:
     if isinstance(exc, ProviderRejected):
         return f"The HR system said no: {exc.message}"
     if isinstance(exc, ProviderRateLimited):
-        return "The HR system is busy right now. Nothing was lost: please try again in a minute."
+        return "The HR system is busy right now: please try again in a minute."
     if isinstance(exc, ProviderUnavailable):
-        return "The HR system isn't answering right now. Nothing was lost: please try again in a few minutes."
+        return "The HR system isn't answering right now: please try again in a few minutes."
     if isinstance(exc, ProviderAuthError):
         return "leavebot can't sign in to the HR system (its credentials were refused). Your admin has been told in the logs."
     if isinstance(exc, ProviderNotFound):
         return f"The HR system doesn't know that: {exc.message}"
     if isinstance(exc, ProviderError):
         return f"The HR system had a problem: {exc.message}"
-    return "Something went wrong on leavebot's side. Nothing was lost; please try again, and tell your admin if it keeps happening."
+    # Never "nothing was lost" here: only a message that knows its work was stored may say so.
+    return "Something went wrong on leavebot's side: please try again, and tell your admin if it keeps happening."

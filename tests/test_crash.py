@@ -54,6 +54,11 @@ async def test_an_approval_cut_short_after_its_ack_is_finished_once(bot: Bot) ->
     response = await bot.click(ids.APPROVE, str(request_id), user=BOB)
     assert response.status_code == 200
     await die_after_the_ack(bot)
+    async with bot.service.deps.store.session() as session:  # stored before the ack: all the work needs
+        rows = await session.exec(select(SlackDelivery).where(col(SlackDelivery.work) == "approve"))
+        [stored] = [json.loads(row.body) for row in rows.all()]
+    assert stored["user"]["id"] == BOB and stored["actions"][0]["value"] == str(request_id)
+    assert "token" not in stored  # Slack's verification token is not kept
     await come_back_later(bot)
     request = await bot.service.deps.store.request(request_id=request_id)
     assert request is not None and request.status == RequestState.APPROVED and request.decided_by == BOB

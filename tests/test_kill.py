@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -56,7 +58,7 @@ class Instances:
     async def start(self) -> str:
         """A new instance, once it answers /healthz; its base URL."""
         port = free_port()
-        log = (self.tmp_path / f"instance-{port}.log").open("wb")
+        log = self.log_path(port).open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"],
             env=self.env | {"PORT": str(port)},
@@ -69,6 +71,13 @@ class Instances:
         url = f"http://127.0.0.1:{port}"
         await healthy(url, process)
         return url
+
+    def log_path(self, port: int | str) -> Path:
+        return self.tmp_path / f"instance-{port}.log"
+
+    def log_of(self, url: str) -> str:
+        """What the instance at ``url`` logged."""
+        return self.log_path(url.rsplit(":", 1)[1]).read_text()
 
     def kill(self) -> None:
         """SIGKILL the newest instance."""
@@ -187,3 +196,73 @@ async def test_an_approval_killed_after_its_ack_is_decided_once_by_the_next_inst
     edited = [u for u in slack.calls_to("chat.update") if "Approved by" in str(u.args.get("blocks"))]
     assert {u.args["channel"] for u in edited} == {f"D{BOB}", f"D{CAROL}"}
     FIGURES.update(tried=1, duplicated=len(edited) - 2)
+
+
+@pytest.mark.parametrize("grace", ["0", "20"])
+async def test_a_stop_with_twenty_submissions_in_flight_loses_none(
+    database_url: str, slack: FakeSlack, tmp_path: Path, grace: str
+) -> None:
+    """SIGTERM right after 20 Submit acks: what the grace (SHUTDOWN_GRACE) did not finish is handed back, and
+    the next instance books the rest within 30 s: 20 requests, 20 bookings, two cards each."""
+    days = [DAY + timedelta(days=i) for i in range(20)]
+    async with instances(database_url, slack, tmp_path) as started, httpx.AsyncClient(timeout=30) as http:
+        started.env["SHUTDOWN_GRACE"] = grace
+        first = await started.start()
+        clicks = []
+        for i, day in enumerate(days):
+            command = sr.slash_command(
+                day.isoformat(), user_id=ALICE, response_url=slack.response_url(f"c{i}")
+            )
+            value = preview_value((await post(http, first, command)).json())
+            click = sr.block_action(
+                user_id=ALICE, action_id=ids.SUBMIT, value=value, response_url=slack.response_url(f"s{i}")
+            )
+            clicks.append(sr.interactive(click))
+        answers = await asyncio.gather(*(post(http, first, click) for click in clicks))
+        assert [a.status_code for a in answers] == [200] * 20
+        started.started[-1].terminate()
+        # uvicorn stops gracefully, then re-raises SIGTERM so the process ends as signalled
+        assert started.started[-1].wait(timeout=40) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in started.log_of(first)
+        await started.start()
+
+        async def all_booked() -> bool:
+            return cards_for(slack, BOB) >= 20 and cards_for(slack, CAROL) >= 20
+
+        await until(all_booked, timeout=30)
+        requests = await rows(database_url, "SELECT status FROM leave_request")
+        bookings = await rows(database_url, "SELECT start_date FROM local_leave")
+    assert requests == [("pending",)] * 20
+    assert sorted(str(start)[:10] for (start,) in bookings) == [day.isoformat() for day in days]
+    FIGURES.update(tried=20, duplicated=cards_for(slack, BOB) + cards_for(slack, CAROL) - 40)
+
+
+async def test_a_restart_storm_loses_nothing(database_url: str, slack: FakeSlack, tmp_path: Path) -> None:
+    """Ten submissions, then the instance killed again and again as it comes back (a crash loop): once one
+    stays up, all ten are booked, once each."""
+    days = [DAY + timedelta(days=i) for i in range(10)]
+    async with instances(database_url, slack, tmp_path) as started, httpx.AsyncClient(timeout=30) as http:
+        url = await started.start()
+        for i, day in enumerate(days):
+            command = sr.slash_command(
+                day.isoformat(), user_id=ALICE, response_url=slack.response_url(f"c{i}")
+            )
+            value = preview_value((await post(http, url, command)).json())
+            click = sr.block_action(
+                user_id=ALICE, action_id=ids.SUBMIT, value=value, response_url=slack.response_url(f"s{i}")
+            )
+            await post(http, url, sr.interactive(click))
+        for lived in (0.0, 0.3, 1.2, 0.0, 2.0):  # seconds each instance lives once healthy
+            started.kill()
+            await started.start()
+            await asyncio.sleep(lived)
+
+        async def all_booked() -> bool:
+            return cards_for(slack, BOB) >= 10 and cards_for(slack, CAROL) >= 10
+
+        await until(all_booked, timeout=30)
+        requests = await rows(database_url, "SELECT status FROM leave_request")
+        bookings = await rows(database_url, "SELECT start_date FROM local_leave")
+    assert requests == [("pending",)] * 10
+    assert sorted(str(start)[:10] for (start,) in bookings) == [day.isoformat() for day in days]
+    FIGURES.update(tried=10, duplicated=cards_for(slack, BOB) + cards_for(slack, CAROL) - 20)

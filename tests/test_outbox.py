@@ -274,3 +274,24 @@ async def test_timetastic_429_on_approve_is_waited_out(tt: tuple[Bot, FakeTimeta
         JobResult.DONE,
     ]
     count(tried=1)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_cold_instance_queues_like_a_warm_one_while_timetastic_is_down(
+    tt: tuple[Bot, FakeTimetastic],
+) -> None:
+    """Nobody known yet and Timetastic down: the request is saved anyway (who Alice is there is looked up by
+    the job that sends it), she is told it will be sent, and it is booked once, for her, when Timetastic is back."""
+    bot, fake = tt
+    assert await bot.service.deps.store.slack_user(slack_user_id=ALICE) is None  # cold
+    fake.fail_next(3, status=503)
+    await press_submit(bot, "cold")
+    assert "saved" in await answer(bot, "cold")
+    assert (await only_request(bot)).status == "submitting"
+    await work_off(bot.service)
+    await until_carded(bot)
+    request = await only_request(bot)
+    [holiday] = fake.holidays.values()
+    assert request.requester_person_id and request.requester_name
+    assert str(holiday["userId"]) == request.requester_person_id
+    count(tried=1, duplicated=len(fake.holidays) - 1, lost=1 - len(fake.holidays))

@@ -22,6 +22,7 @@ from typing import Protocol
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import PROVIDER_CALLS, JobKind, JobResult
+from bot.errors import UserError
 from bot.store import Store
 from bot.store.tables import OutboxJob, now
 from providers.errors import ProviderError
@@ -130,7 +131,9 @@ class Outbox:
             async with self._holding(job.id):
                 await handler.perform(job, first_try=inline and job.attempts == 0)
         except Exception as exc:
-            expected = isinstance(exc, ProviderError | SlackApiError)
+            # A UserError is a refusal in plain words (a requester the HR system does not know, found out
+            # by a job that had to look them up): never retried, told as it is.
+            expected = isinstance(exc, ProviderError | SlackApiError | UserError)
             if not expected:  # a bug, or a store that failed: logged, and tried again like a passing failure
                 log.exception("outbox job %s (%s of request %s) broke", job.id, job.kind, job.request_id)
             retryable = handler.retryable(exc) or not expected

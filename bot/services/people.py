@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import UserError
+from bot.errors import UserError, passing
 from bot.store import Store
 from bot.store.tables import SlackUser, now
 from bot.views.blocks import escape
@@ -68,9 +68,15 @@ class People:
     async def person_for(self, slack_user_id: str) -> Person:
         """The provider's person for a Slack user; UserError when they can't be found."""
         user = await self.store.slack_user(slack_user_id=slack_user_id)
-        if user is None or user.person_id is None or now() - _aware(user) > FRESH_FOR:
-            user = await self._refresh(slack_user_id)
-        assert user.person_id is not None
+        known = user is not None and user.person_id is not None
+        if user is None or not known or now() - _aware(user) > FRESH_FOR:
+            try:
+                user = await self._refresh(slack_user_id)
+            except Exception as exc:
+                if not (known and passing(exc)):
+                    raise
+                # HR system or Slack down: who someone was a while ago is who they are now
+        assert user is not None and user.person_id is not None
         return Person(id=user.person_id, name=user.name, email=user.email, slack_user_id=slack_user_id)
 
     async def _refresh(self, slack_user_id: str) -> SlackUser:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.domain import JobKind, JobResult, RequestState
-from bot.errors import friendly, passing
+from bot.errors import UserError, friendly, passing
 from bot.services.deps import Deps
 from bot.services.slack_steps import step
 from bot.store.tables import LeaveRequest, OutboxJob
@@ -47,6 +47,8 @@ class RequestJobs:
         if not RequestState(request.status).in_flight:
             return
         kind = JobKind(job.kind)
+        if kind is JobKind.SUBMIT:
+            request = await self._resolved(request)
         outcome, values = await self.calls[kind](job, request, first_try)
         values["provider_updated_at"] = None  # the bot's own change: no event goes behind it
         if outcome.already_actioned:  # someone decided first at the provider: name them, not the clicker
@@ -66,6 +68,27 @@ class RequestJobs:
             action=action,
             detail=job.reason,
         )
+
+    async def _resolved(self, request: LeaveRequest) -> LeaveRequest:
+        """The request with what the HR system could not say when it was stored (down, and this instance
+        cold): who the requester is there, and the named leave type's id. UserError if either is unknown."""
+        values: Values = {}
+        if not request.requester_person_id and request.requester_slack_id:
+            person = await self.deps.people.person_for(request.requester_slack_id)
+            values |= {"requester_person_id": person.id, "requester_name": person.name}
+            values["requester_email"] = person.email
+        if request.leave_type_id is None and request.leave_type_name:
+            leave_type = pick_leave_type(await self.deps.provider.leave_types(), request.leave_type_name)
+            values |= (
+                {"leave_type_id": leave_type.id, "leave_type_name": leave_type.name} if leave_type else {}
+            )
+        if not values:
+            return request
+        state = request.status
+        await self.deps.store.move_request(
+            request_id=request.id or 0, from_status=[state], to_status=state, **values
+        )
+        return await self.deps.request(request.id)
 
     async def _book(self, job: OutboxJob, request: LeaveRequest, first_try: bool) -> tuple[Outcome, Values]:
         if self.deps.bot_kept and job.kind == JobKind.SUBMIT:  # nothing is booked before an approval
@@ -193,6 +216,17 @@ def _outcome_text(job: OutboxJob, request: LeaveRequest, *, failed: Exception | 
             "Nothing changed there: please try again later."
         )
     return f"⚠️ Your {what} for {when} could not be sent. {friendly(failed)}"
+
+
+def pick_leave_type(types: list[LeaveType], name: str | None) -> LeaveType | None:
+    """The leave type called ``name`` (any case), the first when none is named; UserError for a name not there."""
+    if name is None:
+        return types[0] if types else None
+    match = next((t for t in types if t.name.lower() == name.lower()), None)
+    if match is None:
+        choices = ", ".join(t.name for t in types)
+        raise UserError(f"“{name}” is not a type of leave here. Choose one of: {choices}.")
+    return match
 
 
 def holiday_request(row: LeaveRequest) -> HolidayRequest:

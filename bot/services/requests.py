@@ -8,10 +8,11 @@ import time
 from dataclasses import dataclass
 
 from bot.domain import LIVE, JobKind, RequestState
-from bot.errors import NotAnApprover, UserError, friendly
+from bot.errors import NotAnApprover, UserError, friendly, passing
 from bot.services.cards import Cards
 from bot.services.deps import Deps
 from bot.services.outbox import Outbox
+from bot.services.request_jobs import pick_leave_type
 from bot.store.tables import LeaveRequest, OutboxJob
 from bot.views import requests as views
 from providers.errors import ProviderError, ProviderRejected
@@ -90,7 +91,7 @@ class Requests:
         """Send a request to the provider once per ``key``, then ask its approvers (``note`` on their cards)."""
         if person is None:
             assert slack_user_id is not None
-            person = await self.deps.people.person_for(slack_user_id)
+            person = await self._requester(slack_user_id)
         leave_type = await self._leave_type(draft.leave_type)
         store, lease = self.deps.store, self.outbox.policy.lease
         # The request and the job that sends it are stored together: nothing in flight is ever orphaned.
@@ -117,15 +118,26 @@ class Requests:
     async def _approvers(self, request_id: int | None) -> list[str]:
         return [card.approver_slack_id for card in await self.deps.store.cards(request_id=request_id or 0)]
 
+    async def _requester(self, slack_user_id: str) -> Person:
+        """The requester in the HR system; while it cannot say (down, this instance cold), a person still
+        to be found, whom the job that sends the request looks up first (``RequestJobs``)."""
+        try:
+            return await self.deps.people.person_for(slack_user_id)
+        except Exception as exc:  # the HR system (or Slack, asked for the e-mail) down or slow
+            if not passing(exc):
+                raise
+            return Person(id="", name="", slack_user_id=slack_user_id)
+
     async def _leave_type(self, name: str | None) -> LeaveType | None:
-        types = await self.leave_types()
-        if name is None:
-            return types[0] if types else None
-        match = next((t for t in types if t.name.lower() == name.lower()), None)
-        if match is None:
-            choices = ", ".join(t.name for t in types)
-            raise UserError(f"“{name}” is not a type of leave here. Choose one of: {choices}.")
-        return match
+        """The leave type asked for; while the HR system cannot list them, its name alone (the job that
+        sends the request finds it), or none named: the HR system's default."""
+        try:
+            types = await self.leave_types()
+        except ProviderError as exc:
+            if not passing(exc):
+                raise
+            return LeaveType(id="", name=name) if name else None
+        return pick_leave_type(types, name)
 
     def _row(
         self, draft: Draft, key: str, person: Person, slack_user_id: str | None, leave_type: LeaveType | None
@@ -142,7 +154,7 @@ class Requests:
             end_date=draft.end_date,
             start_part=part_to_text(draft.start),
             end_part=part_to_text(draft.end),
-            leave_type_id=leave_type.id if leave_type else None,
+            leave_type_id=(leave_type.id or None) if leave_type else None,
             leave_type_name=leave_type.name if leave_type else None,
             reason=draft.reason,
         )
