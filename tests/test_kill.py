@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -238,31 +239,34 @@ async def test_a_stop_with_twenty_submissions_in_flight_loses_none(
 
 
 async def test_a_restart_storm_loses_nothing(database_url: str, slack: FakeSlack, tmp_path: Path) -> None:
-    """Ten submissions, then the instance killed again and again as it comes back (a crash loop): once one
-    stays up, all ten are booked, once each."""
-    days = [DAY + timedelta(days=i) for i in range(10)]
+    """Five instances in a row, each sent five submissions and killed at a random moment after the last
+    ack (a crash loop); once one stays up, all 25 are booked, once each."""
+    moments = random.Random(23)
+    days = [DAY + timedelta(days=i) for i in range(25)]
     async with instances(database_url, slack, tmp_path) as started, httpx.AsyncClient(timeout=30) as http:
-        url = await started.start()
-        for i, day in enumerate(days):
-            command = sr.slash_command(
-                day.isoformat(), user_id=ALICE, response_url=slack.response_url(f"c{i}")
-            )
-            value = preview_value((await post(http, url, command)).json())
-            click = sr.block_action(
-                user_id=ALICE, action_id=ids.SUBMIT, value=value, response_url=slack.response_url(f"s{i}")
-            )
-            await post(http, url, sr.interactive(click))
-        for lived in (0.0, 0.3, 1.2, 0.0, 2.0):  # seconds each instance lives once healthy
+        for round_days in (days[i : i + 5] for i in range(0, 25, 5)):
+            url = await started.start()
+            for day in round_days:
+                key = day.isoformat()
+                command = sr.slash_command(key, user_id=ALICE, response_url=slack.response_url(f"c{key}"))
+                value = preview_value((await post(http, url, command)).json())
+                click = sr.block_action(
+                    user_id=ALICE,
+                    action_id=ids.SUBMIT,
+                    value=value,
+                    response_url=slack.response_url(f"s{key}"),
+                )
+                assert (await post(http, url, sr.interactive(click))).status_code == 200
+            await asyncio.sleep(moments.uniform(0, 0.5))
             started.kill()
-            await started.start()
-            await asyncio.sleep(lived)
+        await started.start()
 
         async def all_booked() -> bool:
-            return cards_for(slack, BOB) >= 10 and cards_for(slack, CAROL) >= 10
+            return cards_for(slack, BOB) >= 25 and cards_for(slack, CAROL) >= 25
 
-        await until(all_booked, timeout=30)
+        await until(all_booked, timeout=60)
         requests = await rows(database_url, "SELECT status FROM leave_request")
         bookings = await rows(database_url, "SELECT start_date FROM local_leave")
-    assert requests == [("pending",)] * 10
+    assert requests == [("pending",)] * 25
     assert sorted(str(start)[:10] for (start,) in bookings) == [day.isoformat() for day in days]
-    FIGURES.update(tried=10, duplicated=cards_for(slack, BOB) + cards_for(slack, CAROL) - 20)
+    FIGURES.update(tried=25, duplicated=cards_for(slack, BOB) + cards_for(slack, CAROL) - 50)
