@@ -16,7 +16,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError, friendly
 from bot.parsing import ParseError, day_first, parse_request, today_in
 from providers.errors import ProviderAuthError, ProviderError
-from providers.models import Draft, LeaveType
+from providers.models import Absence, Draft, LeaveType
 
 log = logging.getLogger("leavebot")
 
@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     request = command("request", request_leave, "request leave as someone, without Slack")
     request.add_argument("text", help='what you would type after /leave, e.g. "tomorrow pm for the dentist"')
     request.add_argument("--as", dest="email", required=True, help="the requester's e-mail address")
+    sync = command("sync", sync_absences, "bring the absence mirror in step with the HR system now")
+    sync.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
+    sync.add_argument("--near", action="store_true", help="only the next two weeks (a near pass)")
     who = command("who", whos_off, "list who is off on a day (default today), without Slack")
     who.add_argument("day", nargs="?", type=date.fromisoformat, help="YYYY-MM-DD")
     parse = command("parse", parse_text, "show how a text would be understood")
@@ -115,6 +118,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
             background=lambda: run_beside(services, settings, resume=listeners.resume_abandoned),
             webhooks=webhook_receiver(services),
             stopping=listeners.stop,
+            provider=services.deps.provider.name,
         )
         log.info("leavebot (%s provider) listening on port %s", services.deps.provider.name, settings.port)
         config = uvicorn.Config(
@@ -195,6 +199,37 @@ async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
         print("status: queued (the HR system is not answering; `leavebot serve` sends it when it is back)")
     else:
         print(f"status: {request.status}; approvers: {names}")
+
+
+async def sync_absences(settings: Settings, args: argparse.Namespace) -> int:
+    """One sync pass; print what changed."""
+    from bot.runtime import running
+
+    async with running(settings) as services:
+        report = await services.sync.run_pass(full=not args.near)
+    if report is None:
+        print(
+            "leavebot: no pass ran: another instance is syncing, or the HR system did not answer (see the log)"
+        )
+        return 1
+    print(report)
+    changes = report.changes
+    for absence in changes.new:
+        print(f"  new: {_absence_line(absence)}")
+    for before, after in changes.changed:
+        print(f"  changed: {_absence_line(before)} -> {_absence_line(after)}")
+    for absence in changes.deleted:
+        print(f"  deleted: {_absence_line(absence)}")
+    return 0
+
+
+def _absence_line(absence: Absence) -> str:
+    span = (
+        f"{absence.start_date}"
+        if absence.start_date == absence.end_date
+        else f"{absence.start_date}..{absence.end_date}"
+    )
+    return f"{absence.person.name} {span} {absence.status} (booking {absence.id})"
 
 
 async def whos_off(settings: Settings, args: argparse.Namespace) -> None:

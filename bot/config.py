@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import time
+from datetime import time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     # Seconds before the work of an instance that died (a click after its ack, a provider call) is taken
     # over by another; a live instance renews its leases three times as often.
     work_lease: float = Field(default=30.0, ge=1, le=3600)
+    # How often the absence mirror is brought in step with the HR system: seconds, or 30s / 5m / 1h.
+    sync_interval: timedelta = Field(
+        default=timedelta(minutes=5), ge=timedelta(seconds=1), le=timedelta(days=1)
+    )
+
+    @field_validator("sync_interval", mode="before")
+    @classmethod
+    def _read_duration(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("slack_api_url")
     @classmethod
@@ -219,3 +228,16 @@ def _describe(exc: ValidationError, *, prefix: str = "") -> str:
     secret = any(word in name for word in SECRET_WORDS)
     shown = f" (got {value!r})" if isinstance(value, str) and not secret else ""
     return f"{name}: {message}{shown}"
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'300', '30s', '5m' or '1h' as a timedelta."""
+    value = text.strip().lower()
+    number, unit = (value[:-1], value[-1]) if value[-1:] in DURATION_UNITS else (value, "s")
+    try:
+        return timedelta(seconds=float(number) * DURATION_UNITS[unit])
+    except ValueError:
+        raise ValueError("must be seconds, or a duration like 30s, 5m or 1h") from None

@@ -59,3 +59,14 @@ async def run_forever(services: Services, settings: Settings, *, resume: Resume 
         except Exception:  # the loop must outlive any one failure; the claim makes the retry safe
             log.exception("background job failed; retrying in %.0f s", TICK)
         await asyncio.sleep(TICK)
+
+
+async def sync_forever(services: Services) -> None:
+    """Keep the absence mirror in step (a pass when one is due), apart from the job loop: a long pass over a
+    slow HR system must not hold up the retries and reminders."""
+    while True:
+        try:
+            await services.sync.run_due(now())
+        except Exception:  # the lease makes the next pass safe
+            log.exception("sync pass failed; retrying in %.0f s", TICK)
+        await asyncio.sleep(TICK)

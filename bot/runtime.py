@@ -12,7 +12,7 @@ import httpx
 
 from bot.app import slack_client
 from bot.config import Settings, load_provider_config
-from bot.jobs import Resume, run_forever
+from bot.jobs import Resume, run_forever, sync_forever
 from bot.parsing import warm_up as warm_up_parser
 from bot.services.calendar import DigestPlan
 from bot.services.outbox import RetryPolicy
@@ -41,6 +41,7 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         zone=settings.zone,
         plan=DigestPlan.from_settings(settings),
         retry=RetryPolicy.leased(timedelta(seconds=settings.work_lease)),
+        sync_interval=settings.sync_interval,
     )
     try:
         yield services
@@ -62,4 +63,4 @@ async def run_beside(services: Services, settings: Settings, *, resume: Resume |
     # (a full collection over it was the slowest ack measured by benchmarks/ack.py).
     gc.collect()
     gc.freeze()
-    await run_forever(services, settings, resume=resume)
+    await asyncio.gather(run_forever(services, settings, resume=resume), sync_forever(services))

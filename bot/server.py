@@ -32,6 +32,7 @@ def create_server(
     background: Callable[[], Awaitable[None]] | None = None,
     webhooks: Callable[[Request], Awaitable[Response]] | None = None,
     stopping: Callable[[], Awaitable[None]] | None = None,
+    provider: str | None = None,
 ) -> Starlette:
     """The ASGI app; ``background`` (the job loop) runs for as long as the server does.
 
@@ -39,7 +40,7 @@ def create_server(
     loop is stopped: the work after the last acks finishes, or is handed back for another instance.
 
     ``webhooks`` (``bot.webhooks.webhook_receiver``) answers ``POST /webhooks/{provider}``; without it
-    that path is 404.
+    that path is 404. ``provider`` names whose last sync pass ``/healthz`` reports.
     """
 
     async def slack_events(request: Request) -> Response:
@@ -61,9 +62,12 @@ def create_server(
         try:
             async with store.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
+            state = await store.sync_state(provider=provider) if provider else None
         except (SQLAlchemyError, OSError):
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True})
+        # An HR system that is down is not this instance's ill health: it still answers from the mirror.
+        synced = state.near_at if state else None
+        return JSONResponse({"ok": True, "last_sync": synced.isoformat() if synced else None})
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -357,7 +357,7 @@ async def test_failed_digest_post_is_retried_not_lost(bot: Bot) -> None:
 async def test_healthz(bot: Bot) -> None:
     """GET /healthz answers 200 while the database is reachable."""
     response = await bot.http.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert response.status_code == 200 and response.json() == {"ok": True, "last_sync": None}
 
 
 async def test_refused_credentials_tell_the_user_and_the_operator(bot: Bot, caplog: Any) -> None:

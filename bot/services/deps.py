@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -12,9 +12,9 @@ from bot.errors import UserError
 from bot.services.calendar import Calendar, DigestPlan, work_calendar
 from bot.services.people import People
 from bot.store import Store
-from bot.store.tables import LeaveRequest
+from bot.store.tables import LeaveRequest, now
 from providers.base import ApprovalMode, LeaveProvider
-from providers.models import Absence, Status
+from providers.models import Absence, Person, Status
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Deps:
     people: People
     plan: DigestPlan  # the company calendar and what the team may see
     zone: tzinfo  # the company's time zone: what "today" is for someone whose zone is unknown
+    sync_interval: timedelta = timedelta(minutes=5)  # how often the absence mirror is brought in step
     _listings: dict[tuple[date, date], asyncio.Future[list[Absence]]] = field(
         default_factory=dict, repr=False
     )
@@ -58,22 +59,62 @@ class Deps:
         return await work_calendar(self.provider, self.plan, start, until)
 
     async def absences(self, start: date, end: date) -> list[Absence]:
-        """The provider's absences for these days; callers that need them while a call is out share that call.
+        """Absences touching ``start``..``end``: from the mirror once a full sync pass covers them (no HR call),
+        else from the provider, sharing a call already out.
 
-        A burst of requests for one busy day (everyone asking for Christmas Eve) would otherwise list
-        the same absences once per card, all at once, from a provider that may be slow and rate-limited.
-        A finished call is not reused: a card refreshed later sees the absences as they are then.
+        Requests the bot holds as pending (where it keeps approval) count as pending, as the HR system's would.
         """
+        if await self._mirror_covers(start, end):
+            mirrored = await self.store.mirrored(provider=self.provider.name, start=start, end=end)
+            return mirrored + await self._held(start, end)
+        return await self._listed(start, end)
+
+    async def absences_of(self, person: Person, start: date, end: date) -> list[Absence]:
+        """One person's absences touching ``start``..``end`` (the mirror's, where it covers them)."""
+        if await self._mirror_covers(start, end):
+            return [a for a in await self.absences(start, end) if a.person.id == person.id]
+        return await self.provider.absences_of(person, start, end)
+
+    async def approved(self, start: date, end: date) -> list[Absence]:
+        """Approved absences touching ``start``..``end``: pending, declined and cancelled are not 'off'."""
+        return [a for a in await self.absences(start, end) if a.status == Status.APPROVED]
+
+    async def absent_on(self, day: date) -> list[Absence]:
+        """Approved absences covering ``day``."""
+        return [a for a in await self.approved(day, day) if a.covers(day)]
+
+    async def as_of(self) -> datetime | None:
+        """When the mirror was last in step, if that is over two sync intervals ago (the HR system is down)."""
+        state = await self.store.sync_state(provider=self.provider.name)
+        last = state.near_at if state else None
+        if last is None:
+            return None
+        last = last if last.tzinfo else last.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+        return last if now() - last > 2 * self.sync_interval else None
+
+    async def as_of_words(self) -> str:
+        """' (as of 09:05)' in the company's zone when the mirror is behind; '' while it is in step."""
+        last = await self.as_of()
+        return f" (as of {last.astimezone(self.zone):%H:%M})" if last else ""
+
+    async def _mirror_covers(self, start: date, end: date) -> bool:
+        state = await self.store.sync_state(provider=self.provider.name)
+        if state is None or state.full_at is None or state.window_start is None or state.window_end is None:
+            return False
+        return state.window_start <= start and end <= state.window_end
+
+    async def _held(self, start: date, end: date) -> list[Absence]:
+        if not self.bot_kept:
+            return []
+        held = await self.store.held_pending(provider=self.provider.name, start=start, end=end)
+        return [row.as_absence() for row in held]
+
+    async def _listed(self, start: date, end: date) -> list[Absence]:
+        # A burst of requests for one busy day (everyone asking for Christmas Eve) would otherwise list
+        # the same absences once per card, all at once, from a provider that may be slow and rate-limited.
+        # A finished call is not reused: a card refreshed later sees the absences as they are then.
         calls = self._listings
         if (start, end) not in calls:
             call = calls[(start, end)] = asyncio.ensure_future(self.provider.absences(start, end))
             call.add_done_callback(lambda _: calls.pop((start, end), None))
         return await asyncio.shield(calls[(start, end)])
-
-    async def approved(self, start: date, end: date) -> list[Absence]:
-        """Approved absences touching ``start``..``end``, in one provider call: pending, declined and cancelled are not 'off'."""
-        return [a for a in await self.provider.absences(start, end) if a.status == Status.APPROVED]
-
-    async def absent_on(self, day: date) -> list[Absence]:
-        """Approved absences covering ``day``."""
-        return [a for a in await self.approved(day, day) if a.covers(day)]

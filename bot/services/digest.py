@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.calendar import Calendar, DigestPlan, Route, work_calendar
 from bot.services.deps import Deps
-from bot.views.whos_off import Message, build_digest
+from bot.views.whos_off import Message, build_digest, day_words
 from providers.models import Absence
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ async def digest_messages(
     """Each route's digest messages (none: nothing to post), from one provider call for the week."""
     week = plan.shown(await deps.approved(day, calendar.week_end(day)))
     name = await deps.people.namer(week)
+    heading = f"Who's off today, {day_words(day)}{await deps.as_of_words()}"
     messages: dict[Route, list[Message]] = {}
     for route in dict.fromkeys(routes):
         mine = [a for a in week if shows(route, a)]
@@ -62,6 +63,7 @@ async def digest_messages(
             name=name,
             next_workday=calendar.next_workday,
             holidays=calendar.elsewhere.get(day, ()),
+            heading=heading,
         )
     return messages
 

@@ -1,4 +1,4 @@
-"""Changes made in the HR system (webhooks today; polled changes later) applied to the requests the bot
+"""Changes made in the HR system (webhooks, and what a sync pass observes) applied to the requests the bot
 holds: each event once, never over a newer state, and everyone who sees the request told."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from bot.services.cards import Cards
 from bot.services.deps import Deps
 from bot.services.home import Homes
 from bot.store.tables import LeaveRequest, now
-from providers.models import BookingEvent, Status, part_to_text
+from providers.models import Absence, BookingEvent, LeaveSpan, Status, part_to_text
 
 log = logging.getLogger(__name__)
 
@@ -29,32 +29,35 @@ class ProviderEvents:
         self.cards = cards
         self.homes = homes
 
-    async def apply_event(self, event: BookingEvent) -> LeaveRequest | None:
-        """Apply a change made at the provider (a webhook): once per event, never over a newer state.
+    async def apply_event(self, event: BookingEvent, *, observed: bool = False) -> LeaveRequest | None:
+        """Apply a change made at the provider: once per event, never over a newer state.
 
         A decision taken in the HR system updates every approval card and tells the requester; a
-        booking made outside Slack becomes a request row, so it shows in the App Home.
+        booking made outside Slack becomes a request row, so it shows in the App Home. An ``observed``
+        change (a sync pass saw it; the HR system gave no time) may move a request forward, never back.
         """
         key = f"{self.deps.provider.name}:{event.event_id}"
         if not await self.deps.store.first_provider_event(key=key):
             return None
         try:
-            return await self._apply_event(event)
+            if not observed:
+                await self.deps.store.mirror_one(provider=self.deps.provider.name, absence=event.booking)
+            return await self._apply_event(event, observed)
         except BaseException:
             await self.deps.store.release_provider_event(key=key)  # not handled: a retry may handle it
             raise
 
-    async def _apply_event(self, event: BookingEvent) -> LeaveRequest | None:
+    async def _apply_event(self, event: BookingEvent, observed: bool) -> LeaveRequest | None:
         for _ in range(5):  # another event about the same booking may move it between read and write
             request = await self._settled_request(event.booking.id)
             if request is None:
-                request, created = await self._record_outside_booking(event)
+                request, created = await self._record_outside_booking(event, observed)
                 if created:
                     return request
                 continue
-            if not _newer(event, request):
+            if not _moves(event, request, observed):
                 return request
-            if await self._set_provider_state(request, event):
+            if await self._set_provider_state(request, event, observed):
                 return await self._announce(request, event)
         log.warning(
             "gave up applying %s event %s: the request kept moving", self.deps.provider.name, event.event_id
@@ -81,12 +84,19 @@ class ProviderEvents:
                 return request
             await asyncio.sleep(0.1)
 
-    async def _set_provider_state(self, request: LeaveRequest, event: BookingEvent) -> bool:
-        status = event.booking.status
-        values = {}
+    async def _set_provider_state(self, request: LeaveRequest, event: BookingEvent, observed: bool) -> bool:
+        booking, status = event.booking, event.booking.status
+        values: dict[str, object] = {}
+        if _span_of(booking) != request.span:  # dates changed in the HR system
+            values |= {
+                "start_date": booking.start_date,
+                "end_date": booking.end_date,
+                "start_part": part_to_text(booking.start),
+                "end_part": part_to_text(booking.end),
+            }
         if status != request.status:
             decided = status != Status.PENDING
-            values = {
+            values |= {
                 "decided_by": await self.deps.people.slack_id_for(event.actor) if decided else None,
                 "decline_reason": event.decline_reason if decided else None,
             }
@@ -96,30 +106,34 @@ class ProviderEvents:
             seen_status=request.status,
             seen_updated_at=request.provider_updated_at,
             status=RequestState.of(status),
-            updated_at=event.updated_at,
+            # An observation carries no provider time: keep the one held, so no later event is refused.
+            updated_at=request.provider_updated_at if observed else event.updated_at,
             **values,
         )
 
     async def _announce(self, before: LeaveRequest, event: BookingEvent) -> LeaveRequest:
         """After an event moved a request: audit, edit every card, tell the requester (not of their own act)."""
         request = await self.deps.request(before.id)
-        if request.status == before.status:
+        if request.status == before.status and request.span == before.span:
             return request
         actor = event.actor
         assert request.id is not None
         await self.deps.store.audit(
             request_id=request.id,
             actor=request.decided_by or (actor.name if actor else self.deps.provider.name),
-            action=f"{request.status} in {self.deps.provider.display_name}",
+            action=f"{request.status} in {self.deps.provider.display_name}"
+            if request.status != before.status
+            else f"dates changed in {self.deps.provider.display_name}",
             detail=request.decline_reason or "",
         )
         await self.cards.refresh(request)
-        if request.status != RequestState.PENDING and not (actor and actor.id == request.requester_person_id):
+        moved = request.status != before.status and request.status != RequestState.PENDING
+        if moved and not (actor and actor.id == request.requester_person_id):
             await self.cards.tell_requester(request)
         await self.homes.refresh(request)
         return request
 
-    async def _record_outside_booking(self, event: BookingEvent) -> tuple[LeaveRequest, bool]:
+    async def _record_outside_booking(self, event: BookingEvent, observed: bool) -> tuple[LeaveRequest, bool]:
         """A booking made in the HR system itself, as a request row (its approvers may see it in the App Home)."""
         booking, status = event.booking, event.booking.status
         person = booking.person
@@ -143,7 +157,7 @@ class ProviderEvents:
                 reason=event.reason,
                 decided_by=await self.deps.people.slack_id_for(event.actor) if decided else None,
                 decline_reason=event.decline_reason if decided else None,
-                provider_updated_at=event.updated_at,
+                provider_updated_at=None if observed else event.updated_at,
             )
         )
         if created:
@@ -161,10 +175,19 @@ class ProviderEvents:
         return row, created
 
 
-def _newer(event: BookingEvent, request: LeaveRequest) -> bool:
-    """True when the event may change the request: it is newer than what we hold."""
+def _moves(event: BookingEvent, request: LeaveRequest, observed: bool) -> bool:
+    """True when the event may change the request: it is newer than what we hold (an observation: not behind it)."""
     held = request.provider_updated_at
-    if held is not None:
+    if observed:
+        if _span_of(event.booking) != request.span:
+            return True
+    elif held is not None:
         # SQLite hands back naive datetimes even for timezone-aware columns; they were stored in UTC.
         return event.updated_at > (held if held.tzinfo else held.replace(tzinfo=UTC))
     return STAGE[RequestState.of(event.booking.status)] >= STAGE.get(RequestState(request.status), 0)
+
+
+def _span_of(absence: Absence) -> LeaveSpan:
+    return LeaveSpan(
+        start_date=absence.start_date, end_date=absence.end_date, start=absence.start, end=absence.end
+    )

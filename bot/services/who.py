@@ -85,7 +85,7 @@ async def who(deps: Deps, plan: DigestPlan, words: str, *, today: date) -> list[
     calendar = await work_calendar(deps.provider, plan, query.start)
     absences = plan.shown(await deps.approved(query.start, query.end))
     name = await deps.people.namer(absences)
-    heading = who_heading(query.start, query.end, today)
+    heading = who_heading(query.start, query.end, today) + await deps.as_of_words()
     if query.start == query.end:
         messages = build_digest(
             [a for a in absences if a.covers(query.start)],
@@ -124,7 +124,7 @@ async def person_leave(
         raise UserError(
             f"I couldn't find <@{slack_user_id}> in {deps.provider.display_name}, so I can't tell their leave."
         ) from None
-    found = await deps.provider.absences_of(person, today, until)
+    found = await deps.absences_of(person, today, until)
     upcoming = sorted(
         (a for a in plan.shown(found) if a.status == Status.APPROVED and a.end_date >= today),
         key=lambda a: (a.start_date, a.id),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, tzinfo
+from datetime import UTC, timedelta, tzinfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,6 +20,7 @@ from bot.services.reminders import Reminders
 from bot.services.request_jobs import RequestJobs
 from bot.services.requests import Requests
 from bot.services.slack_steps import SLACK_STEPS, SlackSteps
+from bot.services.sync import Sync
 from bot.store import Store
 from providers.base import LeaveProvider
 from providers.errors import ProviderError
@@ -39,6 +40,7 @@ class Services:
         zone: tzinfo = UTC,
         retry: RetryPolicy | None = None,
         plan: DigestPlan | None = None,
+        sync_interval: timedelta = timedelta(minutes=5),
     ) -> None:
         people = People(store=store, provider=provider, slack=slack)
         self.deps = deps = Deps(
@@ -48,6 +50,7 @@ class Services:
             people=people,
             plan=plan or DigestPlan(routes={}),
             zone=zone,
+            sync_interval=sync_interval,
         )
         self.homes = Homes(deps)
         self.delegates = Delegates(deps)
@@ -57,6 +60,7 @@ class Services:
         self.outbox.handle(SLACK_STEPS, SlackSteps(deps, cards=self.cards, homes=self.homes))
         self.requests = Requests(deps, cards=self.cards, outbox=self.outbox)
         self.events = ProviderEvents(deps, cards=self.cards, homes=self.homes)
+        self.sync = Sync(deps, events=self.events, interval=sync_interval)
         self.reminders = Reminders(deps, cards=self.cards, delegates=self.delegates, homes=self.homes)
 
     async def warm_up(self) -> None:

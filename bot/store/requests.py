@@ -107,6 +107,28 @@ class RequestRows(StoreBase):
         async with self.session() as session:
             return list((await session.exec(query)).all())
 
+    async def held_pending(self, *, provider: str, start: date, end: date) -> list[LeaveRequest]:
+        """Pending requests the bot holds (not booked at the provider) touching ``start``..``end``."""
+        query = select(LeaveRequest).where(
+            col(LeaveRequest.provider) == provider,
+            col(LeaveRequest.status).in_([RequestState.PENDING, RequestState.DECIDING]),
+            col(LeaveRequest.booking_id).is_(None),
+            col(LeaveRequest.start_date) <= end,
+            col(LeaveRequest.end_date) >= start,
+        )
+        async with self.session() as session:
+            return list(await session.exec(query))
+
+    async def last_pending_day(self, *, provider: str) -> date | None:
+        """The last day of the provider's bookings still waiting for a decision; None if there are none."""
+        query = select(func.max(col(LeaveRequest.end_date))).where(
+            col(LeaveRequest.provider) == provider,
+            col(LeaveRequest.status).in_([RequestState.PENDING, RequestState.DECIDING]),
+            col(LeaveRequest.booking_id).is_not(None),
+        )
+        async with self.session() as session:
+            return (await session.exec(query)).one()  # type: ignore[call-overload,no-any-return]
+
     async def request_by_booking(self, *, provider: str, booking_id: str) -> LeaveRequest | None:
         """The request a provider's booking belongs to."""
         query = select(LeaveRequest).where(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from providers.models import LeaveSpan, Person, part_from_text
+from providers.models import Absence, LeaveSpan, Person, Status, part_from_text, part_to_text
 
 
 def now() -> datetime:
@@ -72,6 +72,16 @@ class LeaveRequest(SQLModel, table=True):
             name=self.requester_name,
             email=self.requester_email,
             slack_user_id=self.requester_slack_id,
+        )
+
+    def as_absence(self) -> Absence:
+        """The request as an absence (a pending one the bot holds, shown beside the HR system's)."""
+        return Absence(
+            id=self.booking_id or f"request:{self.id}",
+            person=self.requester,
+            status=Status(self.status) if self.status in set(Status) else Status.PENDING,
+            leave_type=self.leave_type_name,
+            **self.span.model_dump(),
         )
 
     @property
@@ -209,3 +219,88 @@ class Delegation(SQLModel, table=True):
     delegate_slack_id: str
     until: date | None = None
     created_at: datetime = timestamp(default_factory=now)
+
+
+class MirroredAbsence(SQLModel, table=True):
+    """One booking as the HR system held it at the last sync pass: what every reader of absences reads.
+
+    ``gone_since`` marks a booking a pass no longer listed: hidden at once, and announced as deleted
+    only by a full pass that does not find it elsewhere (a near pass cannot tell deleted from moved).
+    """
+
+    __tablename__ = "absence_mirror"
+
+    provider: str = Field(primary_key=True)
+    booking_id: str = Field(primary_key=True)
+    person_id: str
+    person_name: str
+    person_email: str | None = None
+    person_slack_id: str | None = None
+    department: str | None = None
+    start_date: date = Field(index=True)
+    end_date: date = Field(index=True)
+    start_part: str
+    end_part: str
+    leave_type: str | None = None
+    status: str
+    last_seen: datetime = timestamp(default_factory=now)
+    gone_since: datetime | None = timestamp(default=None)
+
+    @classmethod
+    def of(cls, provider: str, absence: Absence, seen: datetime) -> MirroredAbsence:
+        """The row for an absence a pass listed."""
+        person = absence.person
+        return cls(
+            provider=provider,
+            booking_id=absence.id,
+            person_id=person.id,
+            person_name=person.name,
+            person_email=person.email,
+            person_slack_id=person.slack_user_id,
+            department=person.department,
+            start_date=absence.start_date,
+            end_date=absence.end_date,
+            start_part=part_to_text(absence.start),
+            end_part=part_to_text(absence.end),
+            leave_type=absence.leave_type,
+            status=str(absence.status),
+            last_seen=seen,
+        )
+
+    @property
+    def absence(self) -> Absence:
+        """The normalized absence."""
+        return Absence(
+            id=self.booking_id,
+            person=Person(
+                id=self.person_id,
+                name=self.person_name,
+                email=self.person_email,
+                slack_user_id=self.person_slack_id,
+                department=self.department,
+            ),
+            status=Status(self.status),
+            leave_type=self.leave_type,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            start=part_from_text(self.start_part),
+            end=part_from_text(self.end_part),
+        )
+
+    def same_as(self, other: MirroredAbsence) -> bool:
+        """True when nothing a reader shows differs."""
+        fields = ("person_id", "start_date", "end_date", "start_part", "end_part", "leave_type", "status")
+        return all(getattr(self, f) == getattr(other, f) for f in fields)
+
+
+class SyncState(SQLModel, table=True):
+    """Where the sync of one provider's absences stands; its lease lets one instance sync at a time."""
+
+    __tablename__ = "sync_state"
+
+    provider: str = Field(primary_key=True)
+    lease_until: datetime | None = timestamp(default=None)
+    near_at: datetime | None = timestamp(default=None)  # the last good pass of the next days
+    full_at: datetime | None = timestamp(default=None)  # the last good pass of the whole window
+    window_start: date | None = None  # the whole window at the last full pass
+    window_end: date | None = None
