@@ -10,11 +10,10 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
-from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncEngine
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from providers.errors import (
     ProviderAuthError,
@@ -22,6 +21,7 @@ from providers.errors import (
     ProviderNotFound,
     ProviderRateLimited,
     ProviderRejected,
+    ProviderResponseError,
     ProviderUnavailable,
 )
 from providers.models import (
@@ -35,6 +35,8 @@ from providers.models import (
     Person,
     PublicHoliday,
 )
+
+M = TypeVar("M")
 
 
 class ApprovalMode(enum.StrEnum):
@@ -63,16 +65,8 @@ class LeaveProvider(ABC):
     class Config(BaseModel):
         """Provider settings; subclasses add fields, read from ``<NAME>_<FIELD>`` variables."""
 
-    def __init__(
-        self,
-        config: BaseModel | None = None,
-        *,
-        http: httpx.AsyncClient | None = None,
-        engine: AsyncEngine | None = None,
-    ) -> None:
+    def __init__(self, config: BaseModel | None = None) -> None:
         self.config = config if config is not None else self.Config()
-        self._http = http
-        self._engine = engine
 
     async def check_connection(self) -> None:
         """Make one cheap call that proves the credentials work; raise ProviderError if not."""
@@ -154,9 +148,8 @@ class LeaveProvider(ABC):
         return None
 
     async def aclose(self) -> None:
-        """Release what the provider holds (its HTTP client)."""
-        if self._http is not None:
-            await self._http.aclose()
+        """Release what the provider holds (an HTTP client); nothing by default."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -204,16 +197,55 @@ class HttpProvider(LeaveProvider):
     rate_limit_retries: ClassVar[int] = 2
     max_retry_wait: ClassVar[float] = 5.0  # longer waits are reported: a Slack user is waiting
     auth_hint: ClassVar[str] = ""  # what an operator should check when credentials are refused
+    # Where an error body's JSON carries the provider's own words, tried in order.
+    error_fields: ClassVar[tuple[str, ...]] = ("message", "errorMessage", "error")
 
-    def __init__(
-        self,
-        config: BaseModel | None = None,
-        *,
-        http: httpx.AsyncClient | None = None,
-        engine: AsyncEngine | None = None,
-    ) -> None:
-        super().__init__(config, http=http, engine=engine)
+    def __init__(self, config: BaseModel | None = None, *, http: httpx.AsyncClient | None = None) -> None:
+        super().__init__(config)
+        self._http = http
         self._limiter = RateLimiter(self.rate_limit) if self.rate_limit else None
+        self._auth: httpx.Auth | None = None  # how each call is signed, where the provider signs them
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        if self._http is not None:
+            await self._http.aclose()
+
+    def _url(self, path: str) -> str:
+        """The absolute URL of an API path; subclasses with links of their own override it."""
+        return f"{getattr(self.config, 'base_url', '')}{path}"
+
+    async def _json(self, method: str, path: str, shape: type[M], **kwargs: Any) -> M:
+        """Call ``path`` and parse its JSON as ``shape`` (a private model or type); every failure typed.
+
+        Transport failures and error statuses come from ``_request``; a body that is not JSON, or not
+        ``shape``, is ProviderResponseError. An empty body reads as ``None``.
+        """
+        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
+        if self._auth is not None:
+            kwargs["auth"] = self._auth
+        response = await self._request(method, self._url(path), headers=headers, **kwargs)
+        return self._parse(shape, self._decode(response, path))
+
+    def _decode(self, response: httpx.Response, path: str) -> Any:
+        """The body's JSON (``None`` when empty); subclasses unwrap their envelope here."""
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ProviderResponseError(
+                f"{self.display_name} answered {path} with something that is not JSON", provider=self.name
+            ) from exc
+
+    def _parse(self, shape: type[M], data: Any) -> M:
+        """``data`` as ``shape``; ProviderResponseError when it does not fit."""
+        try:
+            return TypeAdapter(shape).validate_python(data)
+        except ValidationError as exc:
+            raise ProviderResponseError(
+                f"{self.display_name} answered in a shape leavebot does not know", provider=self.name
+            ) from exc
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request under the rate limit; map transport failures and error statuses to the typed errors."""
@@ -267,8 +299,13 @@ class HttpProvider(LeaveProvider):
         raise ProviderRejected(detail or f"{self.display_name} answered {status}", provider=self.name)
 
     def _error_detail(self, response: httpx.Response) -> str:
-        """The provider's own words for an error response; subclasses know their envelope."""
-        return response.text[:300]
+        """The provider's own words for an error response: the first of ``error_fields``, else its text."""
+        try:
+            data = response.json()
+        except ValueError:
+            return response.text.strip()[:300]
+        said = next((data[f] for f in self.error_fields if data.get(f)), None) if isinstance(data, dict) else None
+        return str(said or response.text).strip()[:300]
 
 
 class SessionProvider(HttpProvider):
@@ -283,14 +320,8 @@ class SessionProvider(HttpProvider):
     got, and return it from ``_session_headers`` (a cookie kept by the client needs no headers).
     """
 
-    def __init__(
-        self,
-        config: BaseModel | None = None,
-        *,
-        http: httpx.AsyncClient | None = None,
-        engine: AsyncEngine | None = None,
-    ) -> None:
-        super().__init__(config, http=http, engine=engine)
+    def __init__(self, config: BaseModel | None = None, *, http: httpx.AsyncClient | None = None) -> None:
+        super().__init__(config, http=http)
         self._session_lock = asyncio.Lock()
         self._session_generation = 0  # counts sign-ins; 0 = never signed in
 
