@@ -212,8 +212,8 @@ class HttpProvider(LeaveProvider):
             await self._http.aclose()
 
     def _url(self, path: str) -> str:
-        """The absolute URL of an API path; subclasses with links of their own override it."""
-        return f"{getattr(self.config, 'base_url', '')}{path}"
+        """The absolute URL of an API path (one already absolute is kept); subclasses may check links here."""
+        return path if "://" in path else f"{getattr(self.config, 'base_url', '')}{path}"
 
     async def _json(self, method: str, path: str, shape: type[M], **kwargs: Any) -> M:
         """Call ``path`` and parse its JSON as ``shape`` (a private model or type); every failure typed.
@@ -304,7 +304,11 @@ class HttpProvider(LeaveProvider):
             data = response.json()
         except ValueError:
             return response.text.strip()[:300]
-        said = next((data[f] for f in self.error_fields if data.get(f)), None) if isinstance(data, dict) else None
+        said = (
+            next((data[f] for f in self.error_fields if data.get(f)), None)
+            if isinstance(data, dict)
+            else None
+        )
         return str(said or response.text).strip()[:300]
 
 
