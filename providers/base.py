@@ -7,7 +7,7 @@ import enum
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, TypeVar
@@ -315,10 +315,9 @@ class HttpProvider(LeaveProvider):
 class SessionProvider(HttpProvider):
     """A provider that signs in for a session (a token or a cookie) which can expire.
 
-    ``_request`` signs in before the first call, renews a session that ``_session_fresh`` says is
-    about to lapse, and when a response says the session expired (``_session_expired``) signs in
-    again once and repeats the call. Concurrent callers share one sign-in; a session refused right
-    after signing in is reported as ProviderAuthError, never retried in a loop.
+    Every call but the sign-in's own carries ``SessionAuth``, which signs in before the first call,
+    renews a session that ``_session_fresh`` says is about to lapse, and when a response says the
+    session expired (``_session_expired``) signs in again once and repeats the call.
 
     Subclasses implement ``_sign_in`` with ``self._request(..., session=False)``, store what they
     got, and return it from ``_session_headers`` (a cookie kept by the client needs no headers).
@@ -326,8 +325,7 @@ class SessionProvider(HttpProvider):
 
     def __init__(self, config: BaseModel | None = None, *, http: httpx.AsyncClient | None = None) -> None:
         super().__init__(config, http=http)
-        self._session_lock = asyncio.Lock()
-        self._session_generation = 0  # counts sign-ins; 0 = never signed in
+        self._session = SessionAuth(self)
 
     @abstractmethod
     async def _sign_in(self) -> None:
@@ -346,37 +344,59 @@ class SessionProvider(HttpProvider):
         return response.status_code == 401
 
     async def _request(self, method: str, url: str, *, session: bool = True, **kwargs: Any) -> httpx.Response:
-        if not session:
-            return await super()._request(method, url, **kwargs)
-        generation = self._session_generation
-        if generation == 0 or not self._session_fresh():
-            generation = await self._renew_session(seen=generation)
-        headers = kwargs.pop("headers", None) or {}
-        response = await self._send_signed(method, url, headers, kwargs)
-        if self._session_expired(response):
-            await self._renew_session(seen=generation)
-            response = await self._send_signed(method, url, headers, kwargs)
-            if self._session_expired(response):  # refused straight after signing in: never loop
-                hint = self.auth_hint or "check the credentials"
+        """One call, signed with the session unless it is the sign-in's own (``session=False``)."""
+        return await super()._request(method, url, **({"auth": self._session} if session else {}), **kwargs)
+
+
+class SessionAuth(httpx.Auth):
+    """A provider's sign-in as an ``httpx.Auth``: sign in once for concurrent callers, never in a loop.
+
+    A session refused right after signing in is reported as ProviderAuthError, not retried.
+    """
+
+    def __init__(self, provider: SessionProvider) -> None:
+        self._provider = provider
+        self._lock = asyncio.Lock()
+        self._generation = 0  # counts sign-ins; 0 = never signed in
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Only the async flow exists: signing in awaits the provider."""
+        raise RuntimeError("SessionAuth works with httpx.AsyncClient only")
+        yield request  # pragma: no cover  # makes this a generator, as httpx expects
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Sign the request (signing in first when needed); on an expired session, sign in once and repeat."""
+        provider = self._provider
+        generation = self._generation
+        if generation == 0 or not provider._session_fresh():
+            generation = await self._renew(seen=generation)
+        response = yield self._signed(request)
+        await response.aread()  # ``_session_expired`` may read the body (WhosOff's error envelope)
+        if provider._session_expired(response):
+            await self._renew(seen=generation)
+            response = yield self._signed(request)
+            await response.aread()
+            if provider._session_expired(response):  # refused straight after signing in: never loop
+                hint = provider.auth_hint or "check the credentials"
                 raise ProviderAuthError(
-                    f"{self.display_name} refused a new session ({hint})", provider=self.name
+                    f"{provider.display_name} refused a new session ({hint})", provider=provider.name
                 )
-        return self._check(response)
 
-    async def _send_signed(
-        self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]
-    ) -> httpx.Response:
-        return await self._request_unchecked(
-            method, url, headers={**self._session_headers(), **headers}, **kwargs
-        )
+    def _signed(self, request: httpx.Request) -> httpx.Request:
+        request.headers.update(self._provider._session_headers())
+        client = self._provider._http
+        if client is not None and client.cookies:  # a cookie session: the jar's cookie, renewed or not
+            request.headers.pop("Cookie", None)
+            client.cookies.set_cookie_header(request)
+        return request
 
-    async def _renew_session(self, *, seen: int) -> int:
+    async def _renew(self, *, seen: int) -> int:
         """Sign in, unless another caller already replaced the session ``seen``; the session's generation now."""
-        async with self._session_lock:
-            if self._session_generation == seen:
-                await self._sign_in()
-                self._session_generation += 1
-            return self._session_generation
+        async with self._lock:
+            if self._generation == seen:
+                await self._provider._sign_in()
+                self._generation += 1
+            return self._generation
 
 
 def _seconds(value: str | None) -> float | None:

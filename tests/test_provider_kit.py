@@ -9,6 +9,7 @@ call (signing in included) reaches the fake as usual, so the fault is met where 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -57,9 +58,11 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         self._real = httpx.AsyncHTTPTransport()
         self._path, self._fault = path, fault
         self.faulted = 0
+        self.seen: Counter[str] = Counter()  # requests per path, faulted or not
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """The fault for the probed path while it lasts; the fake's answer otherwise."""
+        self.seen[request.url.path] += 1
         if request.url.path.endswith(self._path) and self.faulted < self._fault.times:
             self.faulted += 1
             if self._fault.raise_ is not None:
@@ -80,6 +83,7 @@ class Kit:
     fake: Callable[[], AbstractContextManager[offiserv.FakeOffiServ | object]]
     build: Callable[[str, httpx.AsyncClient], HttpProvider]
     people_path: str
+    sign_in_paths: tuple[str, ...] = ()  # where a session provider signs in (or renews)
 
 
 KITS = [
@@ -104,6 +108,7 @@ KITS = [
             http=http,
         ),
         "/users",
+        ("/login",),
     ),
     Kit(
         "whosoff",
@@ -120,6 +125,7 @@ KITS = [
             http=http,
         ),
         "/v4/user/retrieve",
+        ("/v4/authenticate/with-credentials", "/v4/authenticate/with-access-token"),
     ),
     Kit(
         "timetap",
@@ -135,6 +141,7 @@ KITS = [
             http=http,
         ),
         "/staff",
+        ("/sessionToken",),
     ),
     Kit(
         "offiserv",
@@ -143,6 +150,7 @@ KITS = [
             OffiServProvider.Config(email=offiserv.EMAIL, password=offiserv.PASSWORD, base_url=url), http=http
         ),
         "/data/companies/my",
+        ("/data/login",),
     ),
 ]
 
@@ -207,6 +215,42 @@ async def test_a_short_rate_limit_is_waited_out(kit: Kit) -> None:
         person = await provider.find_person("alice@example.com")
     assert transport.faulted == 1
     assert person.email == "alice@example.com"
+
+
+SESSION_KITS = [kit for kit in KITS if kit.sign_in_paths]
+
+
+def _calls(transport: FaultyTransport, *paths: str) -> int:
+    return sum(n for seen, n in transport.seen.items() if seen.endswith(paths))
+
+
+@pytest.mark.parametrize("kit", SESSION_KITS, ids=[k.name for k in SESSION_KITS])
+async def test_concurrent_first_calls_sign_in_once(kit: Kit) -> None:
+    """Ten callers at once on a fresh provider share one sign-in."""
+    async with started(kit, Fault(times=0)) as (provider, transport):
+        found = await asyncio.gather(*(provider.find_person("alice@example.com") for _ in range(10)))
+    assert {p.email for p in found} == {"alice@example.com"}
+    assert _calls(transport, *kit.sign_in_paths) == 1
+
+
+@pytest.mark.parametrize("kit", SESSION_KITS, ids=[k.name for k in SESSION_KITS])
+async def test_an_expired_session_signs_in_once_more_and_repeats_the_call(kit: Kit) -> None:
+    """A 401 on a call signs in again once and repeats it, which then succeeds."""
+    async with started(kit, Fault(status=401, times=1)) as (provider, transport):
+        person = await provider.find_person("alice@example.com")
+    assert person.email == "alice@example.com"
+    assert _calls(transport, *kit.sign_in_paths) == 2
+    assert _calls(transport, kit.people_path) == 2
+
+
+@pytest.mark.parametrize("kit", SESSION_KITS, ids=[k.name for k in SESSION_KITS])
+async def test_a_session_refused_after_signing_in_is_never_retried_in_a_loop(kit: Kit) -> None:
+    """A call refused again straight after a new sign-in raises ProviderAuthError after two sign-ins."""
+    async with started(kit, Fault(status=401)) as (provider, transport):
+        with pytest.raises(ProviderAuthError):
+            await provider.find_person("alice@example.com")
+    assert _calls(transport, *kit.sign_in_paths) == 2
+    assert _calls(transport, kit.people_path) == 2
 
 
 def test_bot_kept_providers_refuse_approve_and_decline() -> None:
