@@ -62,7 +62,3 @@ class Directory(Generic[K, U]):
         if address not in self._by_email:
             await self.everyone(refresh=True)
         return self._by_email.get(address)
-
-    def forget(self) -> None:
-        """Read everyone again on the next call."""
-        self._read_at = -math.inf
