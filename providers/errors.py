@@ -8,7 +8,7 @@
      ├── ProviderUnavailable      unreachable, timing out, or answering 5xx
      └── ProviderResponseError    answered, but not JSON or in a shape leavebot does not know
 
-Which failure becomes which (``HttpProvider._json``, the one place that catches httpx):
+Which failure becomes which, in ``HttpProvider._json`` (through ``_request``; only ``_send`` catches httpx):
 
     connection refused, DNS, reset   ProviderUnavailable
     timeout                          ProviderUnavailable
