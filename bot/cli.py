@@ -294,18 +294,9 @@ def _lines(path: str) -> list[str]:
 
 async def _configured_leave_types(settings: Settings) -> list[LeaveType]:
     """The configured provider's leave types, asked without the database; none, with a warning, if it can't say."""
-    import httpx
+    from bot.runtime import open_provider
 
-    from bot.config import load_provider_config
-    from providers import PROVIDERS, HttpProvider
-
-    provider_cls = PROVIDERS[settings.leavebot_provider]
-    http = (
-        httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
-        if issubclass(provider_cls, HttpProvider)
-        else None
-    )
-    provider = provider_cls(load_provider_config(settings), http=http)
+    provider = open_provider(settings)
     try:
         return await provider.leave_types()
     except ProviderError as exc:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import slack_client
 from bot.config import Settings, load_provider_config
@@ -18,21 +19,30 @@ from bot.services.calendar import DigestPlan
 from bot.services.outbox import RetryPolicy
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
-from providers import PROVIDERS, HttpProvider
+from providers import PROVIDERS, HttpProvider, LeaveProvider
+from providers.local import LocalProvider
 
 PROVIDER_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def open_provider(settings: Settings, engine: AsyncEngine | None = None) -> LeaveProvider:
+    """The configured provider, given what it works through: an HTTP client, or the bot's database."""
+    provider_cls = PROVIDERS[settings.leavebot_provider]
+    config = load_provider_config(settings)
+    if issubclass(provider_cls, HttpProvider):
+        # One client per provider; redirects are not followed (they mean an expired session, not a new home).
+        return provider_cls(config, http=httpx.AsyncClient(timeout=PROVIDER_TIMEOUT))
+    if issubclass(provider_cls, LocalProvider):
+        return provider_cls(config, engine=engine)
+    return provider_cls(config)
 
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Services]:
     """A migrated database, the configured provider and Slack (when a token is set), closed afterwards."""
-    provider_cls = PROVIDERS[settings.leavebot_provider]
-    config = load_provider_config(settings)
     engine = create_engine(settings.database_url)
     await upgrade(engine)
-    # One client per provider; redirects are not followed (they mean an expired session, not a new home).
-    http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT) if issubclass(provider_cls, HttpProvider) else None
-    provider = provider_cls(config, http=http, engine=engine)
+    provider = open_provider(settings, engine)
     slack = slack_client(settings) if settings.slack_bot_token else None
     services = Services(
         provider=provider,

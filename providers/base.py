@@ -7,14 +7,13 @@ import enum
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
-from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncEngine
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from providers.errors import (
     ProviderAuthError,
@@ -22,6 +21,7 @@ from providers.errors import (
     ProviderNotFound,
     ProviderRateLimited,
     ProviderRejected,
+    ProviderResponseError,
     ProviderUnavailable,
 )
 from providers.models import (
@@ -35,6 +35,8 @@ from providers.models import (
     Person,
     PublicHoliday,
 )
+
+M = TypeVar("M")
 
 
 class ApprovalMode(enum.StrEnum):
@@ -63,16 +65,8 @@ class LeaveProvider(ABC):
     class Config(BaseModel):
         """Provider settings; subclasses add fields, read from ``<NAME>_<FIELD>`` variables."""
 
-    def __init__(
-        self,
-        config: BaseModel | None = None,
-        *,
-        http: httpx.AsyncClient | None = None,
-        engine: AsyncEngine | None = None,
-    ) -> None:
+    def __init__(self, config: BaseModel | None = None) -> None:
         self.config = config if config is not None else self.Config()
-        self._http = http
-        self._engine = engine
 
     async def check_connection(self) -> None:
         """Make one cheap call that proves the credentials work; raise ProviderError if not."""
@@ -154,9 +148,8 @@ class LeaveProvider(ABC):
         return None
 
     async def aclose(self) -> None:
-        """Release what the provider holds (its HTTP client)."""
-        if self._http is not None:
-            await self._http.aclose()
+        """Release what the provider holds (an HTTP client); nothing by default."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -204,16 +197,55 @@ class HttpProvider(LeaveProvider):
     rate_limit_retries: ClassVar[int] = 2
     max_retry_wait: ClassVar[float] = 5.0  # longer waits are reported: a Slack user is waiting
     auth_hint: ClassVar[str] = ""  # what an operator should check when credentials are refused
+    # Where an error body's JSON carries the provider's own words, tried in order.
+    error_fields: ClassVar[tuple[str, ...]] = ("message", "errorMessage", "error")
 
-    def __init__(
-        self,
-        config: BaseModel | None = None,
-        *,
-        http: httpx.AsyncClient | None = None,
-        engine: AsyncEngine | None = None,
-    ) -> None:
-        super().__init__(config, http=http, engine=engine)
+    def __init__(self, config: BaseModel | None = None, *, http: httpx.AsyncClient | None = None) -> None:
+        super().__init__(config)
+        self._http = http
         self._limiter = RateLimiter(self.rate_limit) if self.rate_limit else None
+        self._auth: httpx.Auth | None = None  # how each call is signed, where the provider signs them
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        if self._http is not None:
+            await self._http.aclose()
+
+    def _url(self, path: str) -> str:
+        """The absolute URL of an API path (one already absolute is kept); subclasses may check links here."""
+        return path if "://" in path else f"{getattr(self.config, 'base_url', '')}{path}"
+
+    async def _json(self, method: str, path: str, shape: type[M], **kwargs: Any) -> M:
+        """Call ``path`` and parse its JSON as ``shape`` (a private model or type); every failure typed.
+
+        Transport failures and error statuses come from ``_request``; a body that is not JSON, or not
+        ``shape``, is ProviderResponseError. An empty body reads as ``None``.
+        """
+        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
+        if self._auth is not None:
+            kwargs["auth"] = self._auth
+        response = await self._request(method, self._url(path), headers=headers, **kwargs)
+        return self._parse(shape, self._decode(response, path))
+
+    def _decode(self, response: httpx.Response, path: str) -> Any:
+        """The body's JSON (``None`` when empty); subclasses unwrap their envelope here."""
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ProviderResponseError(
+                f"{self.display_name} answered {path} with something that is not JSON", provider=self.name
+            ) from exc
+
+    def _parse(self, shape: type[M], data: Any) -> M:
+        """``data`` as ``shape``; ProviderResponseError when it does not fit."""
+        try:
+            return TypeAdapter(shape).validate_python(data)
+        except ValidationError as exc:
+            raise ProviderResponseError(
+                f"{self.display_name} answered in a shape leavebot does not know", provider=self.name
+            ) from exc
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request under the rate limit; map transport failures and error statuses to the typed errors."""
@@ -267,32 +299,33 @@ class HttpProvider(LeaveProvider):
         raise ProviderRejected(detail or f"{self.display_name} answered {status}", provider=self.name)
 
     def _error_detail(self, response: httpx.Response) -> str:
-        """The provider's own words for an error response; subclasses know their envelope."""
-        return response.text[:300]
+        """The provider's own words for an error response: the first of ``error_fields``, else its text."""
+        try:
+            data = response.json()
+        except ValueError:
+            return response.text.strip()[:300]
+        said = (
+            next((data[f] for f in self.error_fields if data.get(f)), None)
+            if isinstance(data, dict)
+            else None
+        )
+        return str(said or response.text).strip()[:300]
 
 
 class SessionProvider(HttpProvider):
     """A provider that signs in for a session (a token or a cookie) which can expire.
 
-    ``_request`` signs in before the first call, renews a session that ``_session_fresh`` says is
-    about to lapse, and when a response says the session expired (``_session_expired``) signs in
-    again once and repeats the call. Concurrent callers share one sign-in; a session refused right
-    after signing in is reported as ProviderAuthError, never retried in a loop.
+    Every call but the sign-in's own carries ``SessionAuth``, which signs in before the first call,
+    renews a session that ``_session_fresh`` says is about to lapse, and when a response says the
+    session expired (``_session_expired``) signs in again once and repeats the call.
 
     Subclasses implement ``_sign_in`` with ``self._request(..., session=False)``, store what they
     got, and return it from ``_session_headers`` (a cookie kept by the client needs no headers).
     """
 
-    def __init__(
-        self,
-        config: BaseModel | None = None,
-        *,
-        http: httpx.AsyncClient | None = None,
-        engine: AsyncEngine | None = None,
-    ) -> None:
-        super().__init__(config, http=http, engine=engine)
-        self._session_lock = asyncio.Lock()
-        self._session_generation = 0  # counts sign-ins; 0 = never signed in
+    def __init__(self, config: BaseModel | None = None, *, http: httpx.AsyncClient | None = None) -> None:
+        super().__init__(config, http=http)
+        self._session = SessionAuth(self)
 
     @abstractmethod
     async def _sign_in(self) -> None:
@@ -311,37 +344,59 @@ class SessionProvider(HttpProvider):
         return response.status_code == 401
 
     async def _request(self, method: str, url: str, *, session: bool = True, **kwargs: Any) -> httpx.Response:
-        if not session:
-            return await super()._request(method, url, **kwargs)
-        generation = self._session_generation
-        if generation == 0 or not self._session_fresh():
-            generation = await self._renew_session(seen=generation)
-        headers = kwargs.pop("headers", None) or {}
-        response = await self._send_signed(method, url, headers, kwargs)
-        if self._session_expired(response):
-            await self._renew_session(seen=generation)
-            response = await self._send_signed(method, url, headers, kwargs)
-            if self._session_expired(response):  # refused straight after signing in: never loop
-                hint = self.auth_hint or "check the credentials"
+        """One call, signed with the session unless it is the sign-in's own (``session=False``)."""
+        return await super()._request(method, url, **({"auth": self._session} if session else {}), **kwargs)
+
+
+class SessionAuth(httpx.Auth):
+    """A provider's sign-in as an ``httpx.Auth``: sign in once for concurrent callers, never in a loop.
+
+    A session refused right after signing in is reported as ProviderAuthError, not retried.
+    """
+
+    def __init__(self, provider: SessionProvider) -> None:
+        self._provider = provider
+        self._lock = asyncio.Lock()
+        self._generation = 0  # counts sign-ins; 0 = never signed in
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Only the async flow exists: signing in awaits the provider."""
+        raise RuntimeError("SessionAuth works with httpx.AsyncClient only")
+        yield request  # pragma: no cover  # makes this a generator, as httpx expects
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Sign the request (signing in first when needed); on an expired session, sign in once and repeat."""
+        provider = self._provider
+        generation = self._generation
+        if generation == 0 or not provider._session_fresh():
+            generation = await self._renew(seen=generation)
+        response = yield self._signed(request)
+        await response.aread()  # ``_session_expired`` may read the body (WhosOff's error envelope)
+        if provider._session_expired(response):
+            await self._renew(seen=generation)
+            response = yield self._signed(request)
+            await response.aread()
+            if provider._session_expired(response):  # refused straight after signing in: never loop
+                hint = provider.auth_hint or "check the credentials"
                 raise ProviderAuthError(
-                    f"{self.display_name} refused a new session ({hint})", provider=self.name
+                    f"{provider.display_name} refused a new session ({hint})", provider=provider.name
                 )
-        return self._check(response)
 
-    async def _send_signed(
-        self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]
-    ) -> httpx.Response:
-        return await self._request_unchecked(
-            method, url, headers={**self._session_headers(), **headers}, **kwargs
-        )
+    def _signed(self, request: httpx.Request) -> httpx.Request:
+        request.headers.update(self._provider._session_headers())
+        client = self._provider._http
+        if client is not None and client.cookies:  # a cookie session: the jar's cookie, renewed or not
+            request.headers.pop("Cookie", None)
+            client.cookies.set_cookie_header(request)
+        return request
 
-    async def _renew_session(self, *, seen: int) -> int:
+    async def _renew(self, *, seen: int) -> int:
         """Sign in, unless another caller already replaced the session ``seen``; the session's generation now."""
-        async with self._session_lock:
-            if self._session_generation == seen:
-                await self._sign_in()
-                self._session_generation += 1
-            return self._session_generation
+        async with self._lock:
+            if self._generation == seen:
+                await self._provider._sign_in()
+                self._generation += 1
+            return self._generation
 
 
 def _seconds(value: str | None) -> float | None:

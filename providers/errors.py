@@ -5,7 +5,19 @@
      ├── ProviderNotFound         the person, request or resource does not exist
      ├── ProviderRejected         the HR system refused, with its own message
      ├── ProviderRateLimited      too many calls; ``retry_after`` seconds to wait
-     └── ProviderUnavailable      down, timing out, or answering 5xx
+     ├── ProviderUnavailable      unreachable, timing out, or answering 5xx
+     └── ProviderResponseError    answered, but not JSON or in a shape leavebot does not know
+
+Which failure becomes which, in ``HttpProvider._json`` (through ``_request``; only ``_send`` catches httpx):
+
+    connection refused, DNS, reset   ProviderUnavailable
+    timeout                          ProviderUnavailable
+    3xx, 401, 403                    ProviderAuthError
+    404                              ProviderNotFound
+    429 (Retry-After kept)           ProviderRateLimited, after short waits are retried
+    other 4xx                        ProviderRejected, in the provider's words
+    5xx                              ProviderUnavailable
+    bad JSON, unknown shape          ProviderResponseError
 
 Messages never carry a secret: only the provider's name and what went wrong.
 """
@@ -44,3 +56,7 @@ class ProviderRateLimited(ProviderError):
 
 class ProviderUnavailable(ProviderError):
     """The provider is down, slow, or answering with server errors."""
+
+
+class ProviderResponseError(ProviderError):
+    """The provider answered, but with something that is not JSON or not in a shape leavebot knows."""

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import NoDecode
 from sqlalchemy import DateTime, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +13,7 @@ from sqlmodel import Field as Column
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from providers.approver_table import configured, parse_approvers, person_for
 from providers.base import Capabilities, LeaveProvider
 from providers.errors import ProviderError, ProviderNotFound
 from providers.models import (
@@ -28,9 +27,6 @@ from providers.models import (
     part_from_text,
     part_to_text,
 )
-
-SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-DEFAULT = "*"
 
 
 class LocalLeave(SQLModel, table=True):
@@ -50,43 +46,6 @@ class LocalLeave(SQLModel, table=True):
     reason: str = ""
     status: str = Column(default=Status.PENDING.value, index=True)
     created_at: datetime = Column(sa_type=DateTime(timezone=True), default_factory=lambda: datetime.now(UTC))
-
-
-def parse_approvers(value: Any) -> dict[str, list[str]]:
-    """Read ``LOCAL_APPROVERS``: JSON, or ``alice@x.com=bob@x.com,U0BOSS; *=carol@x.com``."""
-    if isinstance(value, list):  # a bare list is the default approvers
-        return {DEFAULT: _as_list(value)}
-    if isinstance(value, dict):
-        return {k.strip().lower() if "@" in k else k.strip(): _as_list(v) for k, v in value.items()}
-    text = str(value or "").strip()
-    if text.startswith(("{", "[")):
-        return parse_approvers(_json(text))
-    mapping: dict[str, list[str]] = {}
-    for entry in filter(None, (e.strip() for e in text.split(";"))):
-        who, sep, approvers = entry.partition("=")
-        if not sep:  # a bare list is the default approvers
-            who, approvers = DEFAULT, who
-        mapping.update(parse_approvers({who: approvers}))
-    return mapping
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        # The decoder's own message names no setting; this one is reported against LOCAL_APPROVERS.
-        raise ValueError(f"is not valid JSON ({exc.msg} at character {exc.pos + 1})") from None
-
-
-def _as_list(value: Any) -> list[str]:
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise ValueError("approvers must be e-mail addresses or Slack user ids, as text or a list of text")
-    approvers = [i.strip().lower() if "@" in i else i.strip() for i in items if i.strip()]
-    for approver in approvers:
-        if "@" not in approver and not SLACK_USER_ID.match(approver):
-            raise ValueError(f"{approver!r} is neither an e-mail address nor a Slack user id (U…)")
-    return approvers
 
 
 class LocalProvider(LeaveProvider):
@@ -121,8 +80,13 @@ class LocalProvider(LeaveProvider):
 
     config: Config
 
+    def __init__(self, config: BaseModel | None = None, *, engine: AsyncEngine | None = None) -> None:
+        super().__init__(config)
+        self._engine = engine  # the bot's database, injected: the interface knows no storage
+
     @property
     def engine(self) -> AsyncEngine:
+        """The database the bookings live in."""
         if self._engine is None:
             raise ProviderError("the local provider needs the bot's database", provider=self.name)
         return self._engine
@@ -132,7 +96,7 @@ class LocalProvider(LeaveProvider):
         address = email.strip().lower()
         if "@" not in address:
             raise ProviderNotFound(f"{email!r} is not an e-mail address", provider=self.name)
-        return _person_for(address)
+        return person_for(address)
 
     async def leave_types(self) -> list[LeaveType]:
         """The configured leave types; ids are their positions, stable across restarts."""
@@ -178,11 +142,11 @@ class LocalProvider(LeaveProvider):
 
     async def approvers(self, person: Person) -> list[Person]:
         """Approvers configured for the person's e-mail or Slack id, else the default ones."""
-        return _configured(self.config.approvers, person)
+        return configured(self.config.approvers, person)
 
     async def escalation_approvers(self, person: Person) -> list[Person]:
         """Who ``LOCAL_ESCALATION`` names for the person, else its default."""
-        return _configured(self.config.escalation, person)
+        return configured(self.config.escalation, person)
 
     async def _move(self, booking_id: str, sources: set[Status], target: Status) -> Outcome:
         # A conditional update: of two approvers clicking at once, exactly one moves the row.
@@ -204,20 +168,6 @@ class LocalProvider(LeaveProvider):
         return Outcome(status=Status(row.status), already_actioned=True)
 
 
-def _configured(table: dict[str, list[str]], person: Person) -> list[Person]:
-    """The people a table names for the person's e-mail or Slack id, else its default; never the person."""
-    keys = [k for k in (person.email and person.email.lower(), person.slack_user_id) if k]
-    chosen = next((table[k] for k in keys if k in table), table.get(DEFAULT, []))
-    own = {person.email and person.email.lower(), person.slack_user_id}
-    return [_person_for(a) for a in chosen if a not in own]
-
-
-def _person_for(key: str) -> Person:
-    if SLACK_USER_ID.match(key):
-        return Person(id=key, name=key, slack_user_id=key)
-    return Person(id=key, name=key.split("@")[0], email=key)
-
-
 def _absence(row: LocalLeave) -> Absence:
     return Absence(
         id=str(row.id),
@@ -229,3 +179,6 @@ def _absence(row: LocalLeave) -> Absence:
         status=Status(row.status),
         leave_type=row.leave_type,
     )
+
+
+__all__ = ["LocalLeave", "LocalProvider", "parse_approvers"]

@@ -19,21 +19,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionProvider
-from providers.errors import ProviderAuthError, ProviderError, ProviderNotFound, ProviderRejected
+from providers.bot_kept import BotKeptApproval
+from providers.directory import Directory
+from providers.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderNotFound,
+    ProviderRejected,
+    ProviderResponseError,
+)
 from providers.models import (
     Absence,
     Balance,
@@ -55,8 +61,6 @@ ME = "/data/users/me"
 MY_COMPANY = "/data/companies/my"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 DIRECTORY_FRESH_FOR = 3600.0  # seconds the company's users are trusted (people and approvers change rarely)
-
-M = TypeVar("M")
 
 
 # -- What the document leaves open [assumed] -----------------------------------------------------
@@ -227,19 +231,7 @@ def _leave_body(request: HolidayRequest, leave_type: LeaveType, zone: ZoneInfo) 
     }
 
 
-@dataclass
-class _Directory:
-    """The company's users as leavebot last read them, with the organisation's time zone."""
-
-    by_uri: dict[str, _User] = field(default_factory=dict)
-    by_id: dict[str, _User] = field(default_factory=dict)
-    by_email: dict[str, _User] = field(default_factory=dict)
-    admins: list[str] = field(default_factory=list)  # uris
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
-    read_at: float = -math.inf
-
-
-class OffiServProvider(SessionProvider):
+class OffiServProvider(BotKeptApproval, SessionProvider):
     """OffiServ over one account's cookie session; leavebot holds each request until it is approved."""
 
     name = "offiserv"
@@ -248,6 +240,7 @@ class OffiServProvider(SessionProvider):
     auth_hint = (
         "check OFFISERV_EMAIL and OFFISERV_PASSWORD: an OffiServ account that can see the team's leave"
     )
+    error_fields = ("message", "error")  # OffiServ's error body [assumed]
     refresh_after_miss = 10.0  # seconds: an unknown e-mail re-reads the users at most this often
 
     class Config(LeaveProvider.Config):
@@ -273,8 +266,15 @@ class OffiServProvider(SessionProvider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._directory_lock = asyncio.Lock()
-        self._directory = _Directory()
+        self._people = Directory(
+            self._read_people,
+            key=lambda u: _person(u).id,
+            email=lambda u: u.email,
+            fresh_for=DIRECTORY_FRESH_FOR,
+            refresh_after_miss=lambda: self.refresh_after_miss,
+        )
+        self._admins: list[str] = []  # uris of the organisation's admins, read with the people
+        self._org_zone = ZoneInfo("UTC")  # the organisation's time zone, read with the people
 
     # -- session and HTTP ------------------------------------------------------------------------
 
@@ -306,53 +306,19 @@ class OffiServProvider(SessionProvider):
         return url
 
     async def _get(self, link: str) -> Any:
-        return await self._call("GET", link)
-
-    async def _call(self, method: str, link: str, **kwargs: Any) -> Any:
-        response = await self._request(
-            method, self._url(link), headers={"Accept": "application/json"}, **kwargs
-        )
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ProviderError(
-                f"OffiServ answered {link} with something that is not JSON", provider=self.name
-            ) from exc
-
-    def _parse(self, shape: type[M], data: Any) -> M:
-        try:
-            return TypeAdapter(shape).validate_python(data)
-        except ValidationError as exc:
-            raise ProviderError(
-                "OffiServ answered in a shape leavebot does not know", provider=self.name
-            ) from exc
+        return await self._json("GET", link, Any)
 
     def _user(self, data: Any) -> _User:
         try:
             return _read_user(data)
         except ValidationError as exc:
-            raise ProviderError("OffiServ answered a user leavebot cannot read", provider=self.name) from exc
-
-    def _error_detail(self, response: httpx.Response) -> str:
-        """OffiServ's ``message`` or ``error`` when it answers JSON [assumed], else its text."""
-        try:
-            data = response.json()
-        except ValueError:
-            return response.text.strip()[:300]
-        said = (data.get("message") or data.get("error")) if isinstance(data, dict) else None
-        return str(said or response.text)[:300]
+            raise ProviderResponseError(
+                "OffiServ answered a user leavebot cannot read", provider=self.name
+            ) from exc
 
     # -- people ------------------------------------------------------------------------------------
 
-    async def _people(self, *, refresh: bool = False) -> _Directory:
-        """The directory, read once and kept; re-read when stale or (at most so often) on a miss."""
-        async with self._directory_lock:  # concurrent misses share one read
-            age = time.monotonic() - self._directory.read_at
-            if age > DIRECTORY_FRESH_FOR or (refresh and age > self.refresh_after_miss):
-                self._directory = await self._read_directory()
-            return self._directory
-
-    async def _read_directory(self) -> _Directory:
+    async def _read_people(self) -> list[_User]:
         """Walk from the roots: me, the organisation's admins and users, then reports and managers."""
         data = await self._get(MY_COMPANY)
         company = self._parse(_Company, data)
@@ -366,15 +332,12 @@ class OffiServProvider(SessionProvider):
             if user is not None and user.uri not in found:
                 found[user.uri] = user
                 to_visit += [*user.reports, *([user.manager_uri] if user.manager_uri else [])]
-        admins = [link for link in map(_link_of, company.admins) if link in found]
-        return _Directory(
-            by_uri=found,
-            by_id={_person(u).id: u for u in found.values()},
-            by_email={u.email.strip().lower(): u for u in found.values() if u.email},
-            admins=admins,
-            zone=self._zone(company),
-            read_at=time.monotonic(),
-        )
+        self._admins = [link for link in map(_link_of, company.admins) if link in found]
+        self._org_zone = self._zone(company)
+        return list(found.values())
+
+    def _by_uri(self) -> dict[str, _User]:
+        return {u.uri: u for u in self._people.known().values()}
 
     async def _resolve(self, entry: Any, known: Mapping[str, _User]) -> _User | None:
         """A user from a reference: known already, complete as given, or read through its link."""
@@ -395,18 +358,14 @@ class OffiServProvider(SessionProvider):
             return ZoneInfo("UTC")
 
     async def _known(self, person: Person) -> _User:
-        people = await self._people()
-        user = people.by_id.get(person.id) or (await self._people(refresh=True)).by_id.get(person.id)
+        user = await self._people.get(person.id)
         if user is None:
             raise ProviderNotFound(f"OffiServ has no user {person.id}", provider=self.name)
         return user
 
     async def find_person(self, email: str) -> Person:
         """The OffiServ user with this e-mail address, whatever its case."""
-        key = email.strip().lower()
-        user = (await self._people()).by_email.get(key) or (await self._people(refresh=True)).by_email.get(
-            key
-        )
+        user = await self._people.find(email)
         if user is None:
             raise ProviderNotFound(
                 f"OffiServ has no user with the e-mail address {email}", provider=self.name
@@ -419,7 +378,6 @@ class OffiServProvider(SessionProvider):
         Anyone in the chain may approve [assumed]: leavebot asks for one approval, not each in turn.
         """
         user = await self._known(person)
-        people = self._directory
         chain: list[str] = []
         if user.approvers_chain_uri:
             chain = [
@@ -428,8 +386,9 @@ class OffiServProvider(SessionProvider):
                 if link and link != user.uri
             ]
         manager = [user.manager_uri] if user.manager_uri and user.manager_uri != user.uri else []
-        links = chain or manager or [link for link in people.admins if link != user.uri]
-        chosen = [await self._resolve(link, people.by_uri) for link in dict.fromkeys(links)]
+        links = chain or manager or [link for link in self._admins if link != user.uri]
+        by_uri = self._by_uri()
+        chosen = [await self._resolve(link, by_uri) for link in dict.fromkeys(links)]
         return [_person(approver) for approver in chosen if approver is not None]
 
     async def balance(self, person: Person) -> Balance | None:
@@ -476,9 +435,9 @@ class OffiServProvider(SessionProvider):
         user = await self._known(request.requester)
         assert user.leaves_uri is not None  # checked by validate
         leave_type = request.leave_type or (await self.leave_types())[0]
-        body = _leave_body(request, leave_type, self._directory.zone)
-        created = await self._call("POST", user.leaves_uri, json=body)
-        uri = created.get("uri") if isinstance(created, dict) else None
+        body = _leave_body(request, leave_type, self._org_zone)
+        created = await self._json("POST", user.leaves_uri, dict[str, Any], json=body)
+        uri = created.get("uri")
         if not isinstance(uri, str):
             raise ProviderError("OffiServ booked the leave but did not say where", provider=self.name)
         state = created.get(ASSUMED.leave_state)
@@ -488,8 +447,8 @@ class OffiServProvider(SessionProvider):
 
     async def absences(self, start: date, end: date) -> list[Absence]:
         """Pending and approved leave touching ``start``..``end``: every user's ``leavesUri``, read at once."""
-        people = await self._people()
-        found = await asyncio.gather(*(self._leave_of(u, start, end) for u in people.by_uri.values()))
+        await self._people.everyone()
+        found = await asyncio.gather(*(self._leave_of(u, start, end) for u in self._by_uri().values()))
         return sorted((a for each in found for a in each), key=lambda a: (a.start_date, a.id))
 
     async def absences_of(self, person: Person, start: date, end: date) -> list[Absence]:
@@ -500,7 +459,7 @@ class OffiServProvider(SessionProvider):
         if not user.leaves_uri:
             return []
         items = self._parse(list[Any], await self._get(user.leaves_uri))
-        person, zone = _person(user), self._directory.zone
+        person, zone = _person(user), self._org_zone
         absences = []
         for item in items:
             try:
@@ -518,18 +477,6 @@ class OffiServProvider(SessionProvider):
 
     # -- decisions ---------------------------------------------------------------------------------
 
-    async def approve(self, booking_id: str) -> Outcome:
-        """Never called: OffiServ documents no approval verb, so leavebot holds the approval."""
-        raise ProviderError(
-            f"{self.display_name} keeps no pending requests: leavebot holds the approval", provider=self.name
-        )
-
-    async def decline(self, booking_id: str, reason: str) -> Outcome:
-        """Never called: a declined request never reaches OffiServ."""
-        raise ProviderError(
-            f"{self.display_name} keeps no pending requests: leavebot holds the approval", provider=self.name
-        )
-
     async def cancel(self, booking_id: str) -> Outcome:
         """Withdraw booked leave by the ticket state change; leave cancelled already is reported so."""
         if not booking_id.startswith(("/", self.config.base_url + "/")):
@@ -538,5 +485,7 @@ class OffiServProvider(SessionProvider):
         state = leave.get(ASSUMED.leave_state) if isinstance(leave, dict) else None
         if state == ASSUMED.cancel_state:
             return Outcome(status=Status.CANCELLED, already_actioned=True)
-        await self._call(ASSUMED.change_method, booking_id, json={ASSUMED.leave_state: ASSUMED.cancel_state})
+        await self._json(
+            ASSUMED.change_method, booking_id, Any, json={ASSUMED.leave_state: ASSUMED.cancel_state}
+        )
         return Outcome(status=Status.CANCELLED)

@@ -27,7 +27,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     SecretStr,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -35,9 +34,11 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_settings import NoDecode
 
+from providers.approver_table import configured, parse_approvers
 from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionProvider
+from providers.bot_kept import BotKeptApproval
+from providers.directory import Directory
 from providers.errors import ProviderError, ProviderNotFound, ProviderRejected
-from providers.local import LocalProvider, parse_approvers
 from providers.models import (
     Absence,
     Booking,
@@ -216,7 +217,7 @@ def _absence(time_off: _TimeOff, person: Person, hours: _Hours) -> Absence:
     )
 
 
-class TimeTapProvider(SessionProvider):
+class TimeTapProvider(BotKeptApproval, SessionProvider):
     """TimeTap holds only approved time off: leavebot keeps the request and books it once approved."""
 
     name = "timetap"
@@ -267,12 +268,13 @@ class TimeTapProvider(SessionProvider):
         super().__init__(*args, **kwargs)
         self._token: SecretStr | None = None
         self._hours = _Hours(self.config.day_start, self.config.day_split, self.config.day_end)
-        # Approvers are resolved exactly as the local provider resolves them, from the same kind of table.
-        self._approvers = LocalProvider(LocalProvider.Config(approvers=self.config.approvers))
-        self._staff_lock = asyncio.Lock()
-        self._staff_by_id: dict[int, _Staff] = {}
-        self._staff_by_email: dict[str, _Staff] = {}
-        self._staff_read_at = -math.inf
+        self._staff = Directory(
+            self._read_staff,
+            key=lambda s: s.professional_id,
+            email=lambda s: s.email,
+            fresh_for=STAFF_FRESH_FOR,
+            refresh_after_miss=lambda: REFRESH_STAFF_AFTER_MISS,
+        )
 
     # -- HTTP and the session ------------------------------------------------------------------------
 
@@ -285,10 +287,7 @@ class TimeTapProvider(SessionProvider):
             "timestamp": str(int(time.time())),
             "signature": hashlib.md5(signed, usedforsecurity=False).hexdigest(),
         }
-        response = await self._request(
-            "GET", f"{self.config.base_url}/sessionToken", session=False, params=params
-        )
-        session = self._parse(_Session, self._json(response, "/sessionToken"))
+        session = await self._json("GET", "/sessionToken", _Session, session=False, params=params)
         self._token = SecretStr(session.session_token)
 
     def _session_headers(self) -> dict[str, str]:
@@ -297,60 +296,14 @@ class TimeTapProvider(SessionProvider):
     def _session_expired(self, response: httpx.Response) -> bool:
         return response.status_code in Assumed.SESSION_EXPIRED
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._request(
-            method, f"{self.config.base_url}{path}", headers={"Accept": "application/json"}, **kwargs
-        )
-        return self._json(response, path) if response.content else None
-
-    def _json(self, response: httpx.Response, path: str) -> Any:
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ProviderError(
-                f"TimeTap answered {path} with something that is not JSON", provider=self.name
-            ) from exc
-
-    def _parse(self, shape: type[M], data: Any) -> M:
-        try:
-            return TypeAdapter(shape).validate_python(data)
-        except ValidationError as exc:
-            raise ProviderError(
-                "TimeTap answered in a shape leavebot does not know", provider=self.name
-            ) from exc
-
-    def _error_detail(self, response: httpx.Response) -> str:
-        """TimeTap's message when it sends JSON with one (its error format is undocumented), else its text."""
-        try:
-            data = response.json()
-        except ValueError:
-            return response.text.strip()[:300]
-        if isinstance(data, dict):
-            message = data.get("message") or data.get("errorMessage") or data.get("error")
-            if message:
-                return str(message)[:300]
-        return response.text.strip()[:300]
-
     # -- people and approvers -------------------------------------------------------------------------
 
-    async def _staff(self, *, refresh: bool = False) -> dict[int, _Staff]:
-        """Every staff member, listed once and kept; re-read when stale or (at most so often) on a miss."""
-        async with self._staff_lock:  # concurrent misses share one read
-            age = time.monotonic() - self._staff_read_at
-            if age > STAFF_FRESH_FOR or (refresh and age > REFRESH_STAFF_AFTER_MISS):
-                staff = self._parse(list[_Staff], await self._call("GET", Assumed.STAFF))
-                self._staff_by_id = {s.professional_id: s for s in staff}
-                self._staff_by_email = {s.email.strip().lower(): s for s in staff if s.email}
-                self._staff_read_at = time.monotonic()
-            return self._staff_by_id
+    async def _read_staff(self) -> list[_Staff]:
+        return await self._json("GET", Assumed.STAFF, list[_Staff])
 
     async def find_person(self, email: str) -> Person:
         """The staff member with this e-mail address, whatever its case."""
-        key = email.strip().lower()
-        await self._staff()
-        if key not in self._staff_by_email:
-            await self._staff(refresh=True)
-        staff = self._staff_by_email.get(key)
+        staff = await self._staff.find(email)
         if staff is None:
             raise ProviderNotFound(
                 f"TimeTap has no staff member with the e-mail address {email}", provider=self.name
@@ -359,19 +312,19 @@ class TimeTapProvider(SessionProvider):
 
     async def _person_of(self, time_off: _TimeOff) -> Person:
         staff_id = time_off.staff_member
-        known = (await self._staff()).get(staff_id) if staff_id is not None else None
+        known = (await self._staff.everyone()).get(staff_id) if staff_id is not None else None
         staff = known or time_off.staff
         return _person(staff) if staff else Person(id=str(staff_id), name=f"TimeTap staff {staff_id}")
 
     async def approvers(self, person: Person) -> list[Person]:
         """The approvers TIMETAP_APPROVERS names for the person (TimeTap knows none)."""
-        return await self._approvers.approvers(person)
+        return configured(self.config.approvers, person)
 
     # -- leave types (PERSONAL reasons) ---------------------------------------------------------------
 
     async def _reasons(self) -> list[tuple[_Reason, dict[str, Any]]]:
         """Active PERSONAL reasons, each with the object exactly as TimeTap sent it (a booking sends it back)."""
-        data = await self._call("GET", Assumed.REASONS)
+        data = await self._json("GET", Assumed.REASONS, Any)
         rows = data if isinstance(data, list) else []
         reasons = [(self._parse(_Reason, row), row) for row in rows if isinstance(row, dict)]
         return [(r, raw) for r, raw in reasons if r.reason_type.upper() == Assumed.PERSONAL and r.active]
@@ -421,7 +374,7 @@ class TimeTapProvider(SessionProvider):
         """Refuse at request time what TimeTap could not book: an unknown reason or staff member."""
         await self._reason_for(request.leave_type)
         staff_id = _number(request.requester.id, "staff member", self.name)
-        if staff_id not in await self._staff() and staff_id not in await self._staff(refresh=True):
+        if await self._staff.get(staff_id) is None:
             raise ProviderRejected(f"{request.requester.name} is not TimeTap staff", provider=self.name)
 
     async def submit(self, request: HolidayRequest) -> Booking:
@@ -444,7 +397,7 @@ class TimeTapProvider(SessionProvider):
             "repeats": False,
             "description": request.reason,
         }
-        created = self._parse(list[_TimeOff], await self._call("POST", "/timeOffBulk", json=body))
+        created = await self._json("POST", "/timeOffBulk", list[_TimeOff], json=body)
         if not created:
             raise ProviderError("TimeTap created no time off", provider=self.name)
         return Booking(id=str(created[0].id), status=Status.APPROVED)
@@ -469,7 +422,7 @@ class TimeTapProvider(SessionProvider):
         return sorted(absences, key=lambda a: (a.start_date, int(a.id)))
 
     async def _report(self, params: dict[str, Any]) -> list[_TimeOff]:
-        return self._parse(list[_TimeOff], await self._call("GET", "/appointments/report", params=params))
+        return await self._json("GET", "/appointments/report", list[_TimeOff], params=params)
 
     async def _paged_report(self, params: dict[str, Any]) -> list[_TimeOff]:
         """Every page: the first tells the total, the rest are read at once."""
@@ -480,7 +433,7 @@ class TimeTapProvider(SessionProvider):
 
     async def _page(self, params: dict[str, Any], number: int) -> tuple[list[_TimeOff], int]:
         query = {**params, "pageNumber": number, "pageSize": Assumed.PAGE_SIZE}
-        data = await self._call("GET", Assumed.PAGED_REPORT, params=query)
+        data = await self._json("GET", Assumed.PAGED_REPORT, Any, params=query)
         if isinstance(data, list):  # a bare page: no total, so no further pages are asked for
             return self._parse(list[_TimeOff], data), len(data)
         if not isinstance(data, dict):
@@ -491,23 +444,11 @@ class TimeTapProvider(SessionProvider):
     async def cancel(self, booking_id: str) -> Outcome:
         """Delete the time off (TimeTap keeps it, inactive); a second cancel reports it already done."""
         time_off_id = _number(booking_id, "time off", self.name)
-        current = self._parse(_TimeOff, await self._call("GET", f"/timeOff/{time_off_id}"))
+        current = await self._json("GET", f"/timeOff/{time_off_id}", _TimeOff)
         if current.cancelled:
             return Outcome(status=Status.CANCELLED, already_actioned=True)
-        await self._call("DELETE", f"/timeOff/{time_off_id}")
+        await self._json("DELETE", f"/timeOff/{time_off_id}", Any)
         return Outcome(status=Status.CANCELLED)
-
-    async def approve(self, booking_id: str) -> Outcome:
-        """Never called: the bot holds the approval."""
-        raise ProviderError(
-            f"{self.display_name} keeps no pending requests: leavebot holds the approval", provider=self.name
-        )
-
-    async def decline(self, booking_id: str, reason: str) -> Outcome:
-        """Never called: a declined request never reaches TimeTap."""
-        raise ProviderError(
-            f"{self.display_name} keeps no pending requests: leavebot holds the approval", provider=self.name
-        )
 
 
 def _number(value: str, what: str, provider: str) -> int:

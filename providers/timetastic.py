@@ -16,13 +16,14 @@ import math
 import time
 from collections.abc import Generator, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from providers.base import ApprovalMode, Capabilities, HttpProvider, LeaveProvider, RateLimit
+from providers.directory import Directory
 from providers.errors import ProviderError, ProviderNotFound, ProviderRejected
 from providers.models import (
     Absence,
@@ -74,9 +75,6 @@ OVERRIDE_WORDS = {
     "override_accrued_allowance_required": "It needs more allowance than has been accrued so far; "
     "a Timetastic admin can book it with an override.",
 }
-
-M = TypeVar("M")
-
 
 # -- Timetastic's JSON, as the document describes it ------------------------------------------------
 
@@ -277,67 +275,25 @@ class TimetasticProvider(HttpProvider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._auth = _Bearer(self.config.api_token)
-        self._users_lock = asyncio.Lock()
-        self._users_by_id: dict[int, _User] = {}
-        self._users_by_email: dict[str, _User] = {}
+        self._users = Directory(
+            self._read_users,
+            key=lambda u: u.id,
+            email=lambda u: u.email,
+            fresh_for=USERS_FRESH_FOR,
+            refresh_after_miss=lambda: self.refresh_users_after_miss,
+        )
         self._department_managers: dict[int, int] = {}
         self._department_limits: dict[str, int] = {}
-        self._users_read_at = -math.inf
         self._public_holidays: dict[int, tuple[float, list[PublicHoliday]]] = {}
-
-    # -- HTTP ----------------------------------------------------------------------------------
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._request(
-            method,
-            f"{self.config.base_url}{path}",
-            auth=self._auth,
-            headers={"Accept": "application/json"},
-            **kwargs,
-        )
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ProviderError(
-                f"Timetastic answered {path} with something that is not JSON", provider=self.name
-            ) from exc
-
-    def _parse(self, shape: type[M], data: Any) -> M:
-        try:
-            return TypeAdapter(shape).validate_python(data)
-        except ValidationError as exc:
-            raise ProviderError(
-                "Timetastic answered in a shape leavebot does not know", provider=self.name
-            ) from exc
-
-    def _error_detail(self, response: httpx.Response) -> str:
-        """Timetastic's ``errorMessage`` when it sends one, else its plain-text answer."""
-        try:
-            data = response.json()
-        except ValueError:
-            return response.text.strip()[:300]
-        message = data.get("errorMessage") or data.get("message") if isinstance(data, dict) else None
-        return str(message or response.text)[:300]
 
     # -- people ----------------------------------------------------------------------------------
 
-    async def _users(self, *, refresh: bool = False) -> dict[int, _User]:
-        """Every user, listed once and kept in memory; re-read when stale or (at most so often) on a miss."""
-        async with self._users_lock:  # concurrent misses share one read
-            age = time.monotonic() - self._users_read_at
-            if age > USERS_FRESH_FOR or (refresh and age > self.refresh_users_after_miss):
-                users = self._parse(list[_User], await self._call("GET", "/users"))
-                self._users_by_id = {u.id: u for u in users}
-                self._users_by_email = {u.email.strip().lower(): u for u in users if u.email}
-                self._department_managers = {}
-                self._users_read_at = time.monotonic()
-            return self._users_by_id
-
-    async def _user(self, user_id: int) -> _User | None:
-        return (await self._users()).get(user_id) or (await self._users(refresh=True)).get(user_id)
+    async def _read_users(self) -> list[_User]:
+        self._department_managers = {}  # read again with the users: managers change with them
+        return await self._json("GET", "/users", list[_User])
 
     async def _person_by_id(self, user_id: int, fallback_name: str = "") -> Person:
-        user = await self._user(user_id)
+        user = await self._users.get(user_id)
         return (
             _person(user)
             if user
@@ -346,12 +302,7 @@ class TimetasticProvider(HttpProvider):
 
     async def find_person(self, email: str) -> Person:
         """The Timetastic user with this e-mail address, whatever its case."""
-        key = email.strip().lower()
-        await self._users()
-        user = self._users_by_email.get(key)
-        if user is None:
-            await self._users(refresh=True)
-            user = self._users_by_email.get(key)
+        user = await self._users.find(email)
         if user is None:
             raise ProviderNotFound(
                 f"Timetastic has no user with the e-mail address {email}", provider=self.name
@@ -364,10 +315,10 @@ class TimetasticProvider(HttpProvider):
         Someone who would approve their own leave (a manager without an approver) falls back to
         the admins [inferred: Timetastic admins can approve anyone].
         """
-        user = await self._user(_user_id(person.id, self.name))
+        user = await self._users.get(_user_id(person.id, self.name))
         if user is None:
             raise ProviderNotFound(f"Timetastic has no user {person.id}", provider=self.name)
-        users = self._users_by_id
+        users = self._users.known()
         named = [i for i in [await self._approver_id(user)] if i and i != user.id and i in users]
         admins = [u.id for u in users.values() if u.admin and u.id != user.id and not u.is_archived]
         chosen = named + admins if self.config.admins_approve or not named else named
@@ -378,17 +329,17 @@ class TimetasticProvider(HttpProvider):
 
         [inferred: a department's manager may approve their department's leave, as its default approver.]
         """
-        user = await self._user(_user_id(person.id, self.name))
+        user = await self._users.get(_user_id(person.id, self.name))
         if user is None:
             raise ProviderNotFound(f"Timetastic has no user {person.id}", provider=self.name)
         manager = await self._manager_id(user)
         if (
             not manager
             or manager in (user.id, await self._approver_id(user))
-            or manager not in self._users_by_id
+            or manager not in self._users.known()
         ):
             return []
-        return [_person(self._users_by_id[manager])]
+        return [_person(self._users.known()[manager])]
 
     async def _approver_id(self, user: _User) -> int | None:
         # approverId 0 means "default to their department boss".
@@ -405,19 +356,19 @@ class TimetasticProvider(HttpProvider):
     async def _departments(self) -> None:
         """Read the departments' managers and limits once per reading of the users."""
         if not self._department_managers:
-            departments = self._parse(list[_Department], await self._call("GET", "/departments"))
+            departments = await self._json("GET", "/departments", list[_Department])
             self._department_managers = {d.id: d.manager_id or d.boss_id or 0 for d in departments}
             self._department_limits = {d.name: d.max_off for d in departments}
 
     async def max_off(self, department: str) -> int | None:
         """The department's "maxOff" (people off at once); None where it is 0, Timetastic's "no limit"."""
-        await self._users()  # a stale user list also drops the departments, so they are re-read
+        await self._users.everyone()  # a stale user list also drops the departments, so they are re-read
         await self._departments()
         return self._department_limits.get(department) or None
 
     async def balance(self, person: Person) -> Balance | None:
         """The allowance remaining this leave year, in the user's own unit (days or hours)."""
-        user = self._parse(_User, await self._call("GET", f"/users/{_user_id(person.id, self.name)}"))
+        user = await self._json("GET", f"/users/{_user_id(person.id, self.name)}", _User)
         if user.allowance_remaining is None:
             return None
         unit = "hours" if (user.allowance_unit or "").lower() == "hours" else "days"
@@ -427,7 +378,7 @@ class TimetasticProvider(HttpProvider):
 
     async def leave_types(self) -> list[LeaveType]:
         """Timetastic's leave types, in its order."""
-        types = self._parse(list[_LeaveType], await self._call("GET", "/leavetypes"))
+        types = await self._json("GET", "/leavetypes", list[_LeaveType])
         return [_leave_type(t) for t in types]
 
     async def public_holidays(self, start: date, end: date) -> list[PublicHoliday]:
@@ -440,8 +391,8 @@ class TimetasticProvider(HttpProvider):
     async def _public_holidays_of(self, year: int) -> list[PublicHoliday]:
         read_at, holidays = self._public_holidays.get(year, (-math.inf, []))
         if time.monotonic() - read_at > PUBLIC_HOLIDAYS_FRESH_FOR:
-            data = await self._call("GET", "/publicholidays", params={"year": year})
-            holidays = [_public_holiday(h) for h in self._parse(list[_PublicHoliday], data)]
+            listed = await self._json("GET", "/publicholidays", list[_PublicHoliday], params={"year": year})
+            holidays = [_public_holiday(h) for h in listed]
             self._public_holidays[year] = (time.monotonic(), holidays)
         return holidays
 
@@ -463,7 +414,7 @@ class TimetasticProvider(HttpProvider):
             "bookFor": 0,  # the user in userOrDepartmentId
             "bookAsRequestee": True,  # without it, the admin's token books it approved
         }
-        result = self._parse(_BookingResult, await self._call("POST", "/holidays", json=body))
+        result = await self._json("POST", "/holidays", _BookingResult, json=body)
         if not result.success:
             raise ProviderRejected(_refusal(result), provider=self.name)
         return Booking(
@@ -507,7 +458,7 @@ class TimetasticProvider(HttpProvider):
 
     async def _holidays(self, params: dict[str, Any]) -> list[_Holiday]:
         """Every page of a holidays query: the first, then the rest at once (the limiter paces them)."""
-        first = self._parse(_HolidayPage, await self._call("GET", "/holidays", params=params))
+        first = await self._json("GET", "/holidays", _HolidayPage, params=params)
         pages = [first]
         if first.next_page_link:
             count = math.ceil(first.total_records / PAGE_SIZE)
@@ -516,11 +467,10 @@ class TimetasticProvider(HttpProvider):
         return list(unique.values())
 
     async def _page(self, params: dict[str, Any], number: int) -> _HolidayPage:
-        data = await self._call("GET", "/holidays", params={**params, "PageNumber": number})
-        return self._parse(_HolidayPage, data)
+        return await self._json("GET", "/holidays", _HolidayPage, params={**params, "PageNumber": number})
 
     async def _holiday(self, holiday_id: int) -> _Holiday:
-        return self._parse(_Holiday, await self._call("GET", f"/holidays/{holiday_id}"))
+        return await self._json("GET", f"/holidays/{holiday_id}", _Holiday)
 
     # -- decisions ---------------------------------------------------------------------------------
 
@@ -540,10 +490,8 @@ class TimetasticProvider(HttpProvider):
         self, booking_id: str, action: int, target: Status, body: dict[str, str] | None = None
     ) -> Outcome:
         holiday_id = _booking_id(booking_id, self.name)
-        data = await self._call(
-            "POST", f"/holidays/{holiday_id}", params={"holidayUpdateAction": action}, json=body or {}
-        )
-        result = self._parse(_ActionResult, data)
+        path, query = f"/holidays/{holiday_id}", {"holidayUpdateAction": action}
+        result = await self._json("POST", path, _ActionResult, params=query, json=body or {})
         said = f" ({result.message})" if result.message and result.message != "Successful" else ""
         match result.approval_result:
             case "Success":

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -32,7 +32,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -44,6 +43,7 @@ from providers.errors import (
     ProviderError,
     ProviderNotFound,
     ProviderRejected,
+    ProviderResponseError,
     ProviderUnavailable,
 )
 from providers.models import (
@@ -117,9 +117,6 @@ ERRORS: dict[int, tuple[type[ProviderError], str]] = {
     500: (ProviderUnavailable, "When I Work had a problem on its side; try again later"),
     503: (ProviderUnavailable, "When I Work is offline for maintenance; try again later"),
 }
-
-M = TypeVar("M")
-
 
 # -- When I Work's JSON, as the documents describe it ----------------------------------------------
 
@@ -368,14 +365,14 @@ class WhenIWorkProvider(SessionProvider):
     async def _sign_in_legacy(self) -> None:
         # POST /2/login with W-Key; "for legacy reasons there are tokens in both" the login object
         # and the users: the login's is the one to use.
-        response = await self._request(
+        answer = await self._json(
             "POST",
-            f"{self.config.base_url}/login",
+            "/login",
+            _LegacyLogin,
             session=False,
             headers={"W-Key": self.config.api_key.get_secret_value()},
             json={"username": self.config.username, "password": self.config.password.get_secret_value()},
         )
-        answer = self._parse(_LegacyLogin, self._json(response, "/login"))
         tokens = [
             answer.login.token if answer.login else None,
             answer.token,
@@ -386,14 +383,14 @@ class WhenIWorkProvider(SessionProvider):
     async def _sign_in_person(self) -> None:
         # The login service answers a person and a token (a JWT) used as a bearer token; the person's
         # workplaces come from GET /2/login, and W-UserId picks one.
-        response = await self._request(
+        answer = await self._json(
             "POST",
             f"{self.config.login_url}{Assumed.LOGIN_SERVICE_PATH}",
+            _PersonLogin,
             session=False,
             headers={"W-Key": self.config.api_key.get_secret_value()},
             json={"email": self.config.username, "password": self.config.password.get_secret_value()},
         )
-        answer = self._parse(_PersonLogin, self._json(response, "/login"))
         self._keep(answer.token or (answer.person.token if answer.person else None), bearer=True)
         if self._workplace is None:
             self._workplace = await self._only_workplace()
@@ -405,14 +402,11 @@ class WhenIWorkProvider(SessionProvider):
 
     async def _only_workplace(self) -> int | None:
         assert self._token is not None
-        response = await self._request(
-            "GET",
-            f"{self.config.base_url}/login",
-            session=False,
-            params={"show_pending": "true"},
-            headers={"Authorization": f"Bearer {self._token.get_secret_value()}"},
+        bearer = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
+        workplaces = await self._json(
+            "GET", "/login", _Users, session=False, params={"show_pending": "true"}, headers=bearer
         )
-        users = self._parse(_Users, self._json(response, "/login")).users
+        users = workplaces.users
         if len(users) > 1:
             ids = ", ".join(str(u.id) for u in users)
             raise ProviderAuthError(
@@ -470,35 +464,19 @@ class WhenIWorkProvider(SessionProvider):
         message = data.get("error") or data.get("message") if isinstance(data, dict) else None
         return str(message or "").strip()[:300]
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = await self._request(method, f"{self.config.base_url}{path}", **kwargs)
-        return self._json(response, path)
-
-    def _json(self, response: httpx.Response, path: str) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise ProviderError(
-                f"When I Work answered {path} with something that is not JSON", provider=self.name
-            ) from exc
+    def _decode(self, response: httpx.Response, path: str) -> Any:
+        """The body's JSON object: every When I Work answer is one."""
+        data = super()._decode(response, path)
         if not isinstance(data, dict):
-            raise ProviderError(
+            raise ProviderResponseError(
                 f"When I Work answered {path} in a shape leavebot does not know", provider=self.name
             )
         return data
 
-    def _parse(self, shape: type[M], data: Any) -> M:
-        try:
-            return TypeAdapter(shape).validate_python(data)
-        except ValidationError as exc:
-            raise ProviderError(
-                "When I Work answered in a shape leavebot does not know", provider=self.name
-            ) from exc
-
     async def _account_zone(self) -> ZoneInfo:
         """The account's time zone (``timezone_name``), read once; UTC where the account names none."""
         if self._zone is None:
-            account = self._parse(_AccountEnvelope, await self._call("GET", Assumed.ACCOUNT_PATH)).account
+            account = (await self._json("GET", Assumed.ACCOUNT_PATH, _AccountEnvelope)).account
             try:
                 self._zone = ZoneInfo(account.timezone_name or "UTC")
             except (ZoneInfoNotFoundError, ValueError):
@@ -511,7 +489,7 @@ class WhenIWorkProvider(SessionProvider):
     async def find_person(self, email: str) -> Person:
         """The user ``GET /users?search=`` finds with exactly this e-mail address, whatever its case."""
         key = email.strip().lower()
-        users = self._parse(_Users, await self._call("GET", "/users", params={"search": key})).users
+        users = (await self._json("GET", "/users", _Users, params={"search": key})).users
         found = [u for u in users if (u.email or "").strip().lower() == key and not u.is_deleted]
         if not found:
             raise ProviderNotFound(
@@ -525,7 +503,7 @@ class WhenIWorkProvider(SessionProvider):
         When I Work names no approver per user: its roles decide who may accept requests. A
         supervisor approves only people below a manager [inferred].
         """
-        users = self._parse(_Users, await self._call("GET", "/users")).users
+        users = (await self._json("GET", "/users", _Users)).users
         user_id = _number(person.id, "user", self.name)
         me = next((u for u in users if u.id == user_id), None) or await self._user(user_id)
         if me is None:
@@ -535,7 +513,7 @@ class WhenIWorkProvider(SessionProvider):
 
     async def _user(self, user_id: int) -> _User | None:
         try:
-            return self._parse(_UserEnvelope, await self._call("GET", f"/users/{user_id}")).user
+            return (await self._json("GET", f"/users/{user_id}", _UserEnvelope)).user
         except ProviderNotFound:
             return None
 
@@ -555,13 +533,11 @@ class WhenIWorkProvider(SessionProvider):
     async def leave_types(self) -> list[LeaveType]:
         """The account's enabled request types; the four built-in types where it has none."""
         try:
-            data = await self._call("GET", "/requesttypes")
+            listed = await self._json("GET", "/requesttypes", _RequestTypes)
         except ProviderNotFound:
             types: list[_RequestType] = []
         else:
-            types = [
-                t for t in self._parse(_RequestTypes, data).request_types if t.enabled and not t.is_deleted
-            ]
+            types = [t for t in listed.request_types if t.enabled and not t.is_deleted]
         self._type_names = {t.id: t.name for t in types}
         self._types_read_at = time.monotonic()
         return [LeaveType(id=str(t.id), name=t.name) for t in types] or list(self.built_in_types)
@@ -590,7 +566,7 @@ class WhenIWorkProvider(SessionProvider):
             "status": PENDING,
             **_type_field(leave_type),
         }
-        created = self._parse(_RequestEnvelope, await self._call("POST", "/requests", json=body)).request
+        created = (await self._json("POST", "/requests", _RequestEnvelope, json=body)).request
         if request.reason.strip():
             await self._post_message(created.id, Assumed.REASON_TITLE, request.reason)
         return Booking(id=str(created.id), status=_status(created))
@@ -635,7 +611,7 @@ class WhenIWorkProvider(SessionProvider):
         users: dict[int, _User] = {}
         for page in range(MAX_PAGES):
             query = {**params, "page": page, "limit": PAGE_SIZE}
-            answer = self._parse(_RequestPage, await self._call("GET", "/requests", params=query))
+            answer = await self._json("GET", "/requests", _RequestPage, params=query)
             fresh = {r.id: r for r in answer.requests if r.id not in requests}
             requests |= fresh
             users |= {u.id: u for u in answer.users}
@@ -644,7 +620,7 @@ class WhenIWorkProvider(SessionProvider):
         return list(requests.values()), users
 
     async def _request_by_id(self, request_id: int) -> _Request:
-        return self._parse(_RequestEnvelope, await self._call("GET", f"/requests/{request_id}")).request
+        return (await self._json("GET", f"/requests/{request_id}", _RequestEnvelope)).request
 
     # -- decisions -------------------------------------------------------------------------------
 
@@ -671,7 +647,7 @@ class WhenIWorkProvider(SessionProvider):
         if before.state not in open_states:
             return Outcome(status=_status(before), already_actioned=True)
         try:
-            await self._call("PUT", f"/requests/{request_id}", json={"status": target})
+            await self._json("PUT", f"/requests/{request_id}", Any, json={"status": target})
         except ProviderRejected:
             # Refused: someone moved it between our read and our write (a racing click, or a
             # manager in When I Work). Report the state it is in now; refuse anything else as it came.
@@ -685,7 +661,7 @@ class WhenIWorkProvider(SessionProvider):
         """Attach words to a request; the decision stands even if they cannot be attached."""
         body = {"request_id": request_id, "title": title, "content": content}
         try:
-            await self._call("POST", Assumed.MESSAGES_PATH, json=body)
+            await self._json("POST", Assumed.MESSAGES_PATH, Any, json=body)
         except ProviderError as exc:
             log.warning("could not attach a message to When I Work request %s: %s", request_id, exc.message)
 

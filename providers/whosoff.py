@@ -17,7 +17,6 @@ one function each; no WhosOff field name leaves this module.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 import ipaddress
@@ -29,7 +28,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from pydantic import (
@@ -38,14 +37,21 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionProvider
-from providers.errors import ProviderAuthError, ProviderError, ProviderNotFound, ProviderRejected
+from providers.bot_kept import BotKeptApproval
+from providers.directory import Directory
+from providers.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderNotFound,
+    ProviderRejected,
+    ProviderResponseError,
+)
 from providers.models import (
     Absence,
     Balance,
@@ -61,9 +67,6 @@ from providers.models import (
 )
 
 log = logging.getLogger(__name__)
-
-M = TypeVar("M")
-
 
 # == What the documents leave open: correct these against a real tenant ==============================
 
@@ -337,7 +340,7 @@ def _new_leave_id(data: Any) -> int | None:
     return int(record) if isinstance(record, int | str) and str(record).isdigit() else None
 
 
-class WhosOffProvider(SessionProvider):
+class WhosOffProvider(BotKeptApproval, SessionProvider):
     """WhosOff signs leavebot in per token; the bot keeps the approval and books approved leave as an admin."""
 
     name = "whosoff"
@@ -384,10 +387,13 @@ class WhosOffProvider(SessionProvider):
         super().__init__(*args, **kwargs)
         self._token: SecretStr | None = None
         self._expires: datetime | None = None
-        self._users_lock = asyncio.Lock()
-        self._users_by_id: dict[int, _User] = {}
-        self._users_by_email: dict[str, _User] = {}
-        self._users_read_at = -math.inf
+        self._users = Directory(
+            self._read_users,
+            key=lambda u: u.user_id,
+            email=lambda u: u.email,
+            fresh_for=USERS_FRESH_FOR,
+            refresh_after_miss=lambda: REFRESH_AFTER_MISS,
+        )
         self._type_names: dict[int, str] = {}
         self._types_read_at = -math.inf
 
@@ -414,9 +420,10 @@ class WhosOffProvider(SessionProvider):
             "app_id": self.config.app_id,
         }
         try:
-            response = await self._request(
+            signed_in = await self._json(
                 route.method,
-                self._url(route),
+                route.path,
+                _SignedIn,
                 session=False,
                 json=body,
                 headers={"app-id": self.config.app_id},
@@ -425,7 +432,6 @@ class WhosOffProvider(SessionProvider):
             raise ProviderAuthError(
                 f"WhosOff refused to sign in: {exc.message} ({self.auth_hint})", provider=self.name
             ) from exc
-        signed_in = self._parse(_SignedIn, self._data(response))
         self._token = SecretStr(signed_in.token.access_token)
         expiry = signed_in.token.token_expiry_date
         # An expiry without an offset is read as UTC [inferred].
@@ -445,15 +451,12 @@ class WhosOffProvider(SessionProvider):
 
     # -- HTTP ------------------------------------------------------------------------------------
 
-    def _url(self, route: Route, **path: Any) -> str:
-        return self.config.base_url + route.path.format(**path)
-
     async def _call(self, route: Route, body: dict[str, Any] | None = None, **path: Any) -> Any:
         """One signed call; WhosOff's ``Data``."""
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
-        return self._data(await self._request(route.method, self._url(route, **path), **kwargs))
+        return await self._json(route.method, route.path.format(**path), Any, **kwargs)
 
-    def _json(self, response: httpx.Response) -> Any:
+    def _body(self, response: httpx.Response) -> Any:
         content = response.content
         # httpx undoes a declared gzip; a body still starting with gzip's magic bytes was gzipped
         # without saying so in Content-Encoding, which the document tells clients to check.
@@ -463,7 +466,7 @@ class WhosOffProvider(SessionProvider):
 
     def _envelope(self, response: httpx.Response) -> _Envelope | None:
         try:
-            return _Envelope.model_validate(self._json(response))
+            return _Envelope.model_validate(self._body(response))
         except (ValueError, OSError, EOFError, ValidationError):
             return None
 
@@ -471,10 +474,11 @@ class WhosOffProvider(SessionProvider):
         envelope = self._envelope(response)
         return [(str(e.code), e.message.strip()) for e in (envelope.errors or [])] if envelope else []
 
-    def _data(self, response: httpx.Response) -> Any:
+    def _decode(self, response: httpx.Response, path: str) -> Any:
+        """WhosOff's ``Data``, out of its envelope."""
         envelope = self._envelope(response)
         if envelope is None:
-            raise ProviderError(
+            raise ProviderResponseError(
                 "WhosOff answered with something that is not its JSON envelope", provider=self.name
             )
         return envelope.data
@@ -490,48 +494,25 @@ class WhosOffProvider(SessionProvider):
         errors = self._errors(response)
         return "; ".join(f"{m} ({c})" for c, m in errors) if errors else response.text.strip()[:300]
 
-    def _parse(self, shape: type[M], data: Any) -> M:
-        try:
-            return TypeAdapter(shape).validate_python(data)
-        except ValidationError as exc:
-            raise ProviderError(
-                "WhosOff answered in a shape leavebot does not know", provider=self.name
-            ) from exc
-
     # -- people ----------------------------------------------------------------------------------
 
-    async def _users(self, *, refresh: bool = False) -> dict[int, _User]:
-        """Every active user, listed once and kept; re-read when stale or (at most so often) on a miss."""
-        async with self._users_lock:
-            age = time.monotonic() - self._users_read_at
-            if age > USERS_FRESH_FOR or (refresh and age > REFRESH_AFTER_MISS):
-                users = self._parse(list[_User], await self._call(ROUTES.users, _users_body()) or [])
-                self._users_by_id = {u.user_id: u for u in users}
-                self._users_by_email = {u.email.strip().lower(): u for u in users if u.email}
-                self._users_read_at = time.monotonic()
-            return self._users_by_id
-
-    async def _user(self, user_id: int) -> _User | None:
-        return (await self._users()).get(user_id) or (await self._users(refresh=True)).get(user_id)
+    async def _read_users(self) -> list[_User]:
+        """Every active user."""
+        return self._parse(list[_User], await self._call(ROUTES.users, _users_body()) or [])
 
     async def find_person(self, email: str) -> Person:
         """The WhosOff user with this e-mail address, whatever its case."""
-        key = email.strip().lower()
-        await self._users()
-        user = self._users_by_email.get(key)
-        if user is None:
-            await self._users(refresh=True)
-            user = self._users_by_email.get(key)
+        user = await self._users.find(email)
         if user is None:
             raise ProviderNotFound(f"WhosOff has no user with the e-mail address {email}", provider=self.name)
         return _person(user)
 
     async def approvers(self, person: Person) -> list[Person]:
         """The user's WhosOff approver (and notifiers, if configured); Super Users when nobody else is named [I]."""
-        user = await self._user(_number(person.id, "user", self.name))
+        user = await self._users.get(_number(person.id, "user", self.name))
         if user is None:
             raise ProviderNotFound(f"WhosOff has no user {person.id}", provider=self.name)
-        users = self._users_by_id
+        users = self._users.known()
         named = [user.approver_id]
         if self.config.notifiers_approve:
             named += [user.notifier_2_id, user.notifier_3_id]
@@ -548,11 +529,11 @@ class WhosOffProvider(SessionProvider):
         """The user's second and third notifiers not approving already; [] with WHOSOFF_NOTIFIERS_APPROVE."""
         if self.config.notifiers_approve:  # the notifiers were asked with the approver: nobody is left
             return []
-        user = await self._user(_number(person.id, "user", self.name))
+        user = await self._users.get(_number(person.id, "user", self.name))
         if user is None:
             raise ProviderNotFound(f"WhosOff has no user {person.id}", provider=self.name)
         approvers = {p.id for p in await self.approvers(person)}
-        users = self._users_by_id
+        users = self._users.known()
         notifiers = dict.fromkeys(i for i in (user.notifier_2_id, user.notifier_3_id) if i in users)
         return [_person(users[i]) for i in notifiers if i != user.user_id and str(i) not in approvers]
 
@@ -647,18 +628,6 @@ class WhosOffProvider(SessionProvider):
         record = data[0] if isinstance(data, list) and data else data
         return self._parse(_Leave, record) if record else None
 
-    async def approve(self, booking_id: str) -> Outcome:
-        """Never called: leavebot holds the approval."""
-        raise ProviderError(
-            f"{self.display_name} keeps no pending requests: leavebot holds the approval", provider=self.name
-        )
-
-    async def decline(self, booking_id: str, reason: str) -> Outcome:
-        """Never called: leavebot holds the approval."""
-        raise ProviderError(
-            f"{self.display_name} keeps no pending requests: leavebot holds the approval", provider=self.name
-        )
-
     # -- listing -----------------------------------------------------------------------------------
 
     async def absences(self, start: date, end: date) -> list[Absence]:
@@ -671,10 +640,10 @@ class WhosOffProvider(SessionProvider):
 
     async def _absences(self, start: date, end: date, map_type: int, map_id: int) -> list[Absence]:
         people = await self._whos_off(start, end, map_type, map_id, only_off=True)
-        await self._users()
+        users = await self._users.everyone()
         absences = []
         for off in people:
-            user = self._users_by_id.get(off.user_id)
+            user = users.get(off.user_id)
             person = (
                 _person(user)
                 if user
