@@ -29,6 +29,7 @@ from providers.models import (
     Balance,
     Booking,
     BookingEvent,
+    BookingState,
     HolidayRequest,
     LeaveType,
     Outcome,
@@ -96,6 +97,11 @@ class LeaveProvider(ABC):
     @abstractmethod
     async def absences(self, start: date, end: date) -> list[Absence]:
         """Every absence touching the days from ``start`` to ``end`` inclusive."""
+
+    async def booking(self, booking_id: str) -> BookingState | None:
+        """One booking as the HR system holds it now, declined or cancelled too; ProviderNotFound once it is
+        deleted; None where the provider cannot read a booking alone."""
+        return None
 
     @abstractmethod
     async def approve(self, booking_id: str) -> Outcome:

@@ -170,6 +170,13 @@ class Absence(LeaveSpan):
     leave_type: str | None = None
 
 
+class BookingState(_Model):
+    """One booking as the HR system holds it now, and who decided it, where it says."""
+
+    absence: Absence
+    decided_by: Person | None = None
+
+
 class Outcome(_Model):
     """What an approve, decline or cancel did at the provider.
 

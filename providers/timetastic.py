@@ -30,6 +30,7 @@ from providers.models import (
     Balance,
     Booking,
     BookingEvent,
+    BookingState,
     HolidayRequest,
     LeaveType,
     Outcome,
@@ -455,6 +456,13 @@ class TimetasticProvider(HttpProvider):
             except ValidationError:  # a shape our model cannot hold (say, hours over several days)
                 log.warning("skipping Timetastic booking %s: its dates cannot be read", holiday.id)
         return sorted(absences, key=lambda a: (a.start_date, int(a.id)))
+
+    async def booking(self, booking_id: str) -> BookingState:
+        """The booking whatever its status, and who actioned it (GET /holidays/{id}); ProviderNotFound once deleted."""
+        holiday = await self._holiday(int(booking_id))
+        actor = await self._person_by_id(holiday.actioner_id) if holiday.actioner_id else None
+        person = await self._person_by_id(holiday.user_id, holiday.user_name)
+        return BookingState(absence=_absence(holiday, person), decided_by=actor)
 
     async def _holidays(self, params: dict[str, Any]) -> list[_Holiday]:
         """Every page of a holidays query: the first, then the rest at once (the limiter paces them)."""

@@ -3,13 +3,17 @@ policy every surface shares (where the digest goes, the team's limit, which leav
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.config import WEEKDAYS, Settings
 from providers.base import LeaveProvider
+from providers.errors import ProviderError
 from providers.models import Absence, PublicHoliday
+
+log = logging.getLogger(__name__)
 
 HOLIDAYS_AHEAD = timedelta(days=62)  # public holidays read ahead, for "back on" dates
 Route = frozenset[str] | None  # the departments a channel shows; None: everyone
@@ -96,9 +100,16 @@ class Calendar:
 async def work_calendar(
     provider: LeaveProvider, plan: DigestPlan, start: date, until: date | None = None
 ) -> Calendar:
-    """The calendar from ``start`` on (to ``until`` at least): the provider's public holidays, else the country's."""
+    """The calendar from ``start`` on (to ``until`` at least): the provider's public holidays, else the country's
+    (also while the provider is not answering: who is off is still told, from the absence mirror)."""
     end = max(start + HOLIDAYS_AHEAD, until or start)
-    holidays = await provider.public_holidays(start, end)
+    try:
+        holidays = await provider.public_holidays(start, end)
+    except ProviderError as exc:
+        log.warning(
+            "public holidays from %s unavailable, using DIGEST_COUNTRY's: %s", provider.display_name, exc
+        )
+        holidays = None
     if holidays is None:
         holidays = _country_holidays(plan.country, start, end) if plan.country else []
     closed: dict[date, list[PublicHoliday]] = {}

@@ -11,8 +11,8 @@ from bot.services.deps import Deps
 from bot.services.events import ProviderEvents
 from bot.store.mirror import MirrorChanges
 from bot.store.tables import now
-from providers.errors import ProviderError
-from providers.models import Absence, BookingEvent, Status
+from providers.errors import ProviderError, ProviderNotFound
+from providers.models import Absence, BookingEvent, BookingState, Status
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class Sync:
                 provider=name, start=start, end=end, listed=listed, seen=moment, full=full
             )
             await self._announce(changes, moment, first)
+            await self._look_up_unlisted(listed, start, end, moment)
         except BaseException:
             await store.end_sync(provider=name)
             raise
@@ -113,6 +114,29 @@ class Sync:
             ):
                 continue
             await self.events.apply_event(_observation(absence, moment), observed=True)
+
+    async def _look_up_unlisted(
+        self, listed: list[Absence], start: date, end: date, moment: datetime
+    ) -> None:
+        """Requests still waiting whose booking the pass did not list (HR systems list pending and approved
+        leave): asked for one by one, so a decline or deletion in the HR system reaches the cards."""
+        seen = {a.id for a in listed}
+        waiting = await self.deps.store.waiting_bookings(
+            provider=self.deps.provider.name, start=start, end=end
+        )
+        for request in waiting:
+            assert request.booking_id is not None
+            if request.booking_id in seen:
+                continue
+            try:
+                state = await self.deps.provider.booking(request.booking_id)
+            except ProviderNotFound:  # deleted in the HR system
+                state = BookingState(
+                    absence=request.as_absence().model_copy(update={"status": Status.CANCELLED})
+                )
+            if state is not None:
+                event = _observation(state.absence, moment).model_copy(update={"actor": state.decided_by})
+                await self.events.apply_event(event, observed=True)
 
 
 def _observation(absence: Absence, moment: datetime) -> BookingEvent:

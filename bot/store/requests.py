@@ -119,6 +119,18 @@ class RequestRows(StoreBase):
         async with self.session() as session:
             return list(await session.exec(query))
 
+    async def waiting_bookings(self, *, provider: str, start: date, end: date) -> list[LeaveRequest]:
+        """Requests booked at the provider and still waiting for a decision, touching ``start``..``end``."""
+        query = select(LeaveRequest).where(
+            col(LeaveRequest.provider) == provider,
+            col(LeaveRequest.status).in_([RequestState.PENDING, RequestState.DECIDING]),
+            col(LeaveRequest.booking_id).is_not(None),
+            col(LeaveRequest.start_date) <= end,
+            col(LeaveRequest.end_date) >= start,
+        )
+        async with self.session() as session:
+            return list(await session.exec(query))
+
     async def last_pending_day(self, *, provider: str) -> date | None:
         """The last day of the provider's bookings still waiting for a decision; None if there are none."""
         query = select(func.max(col(LeaveRequest.end_date))).where(
