@@ -56,7 +56,7 @@ def parse_request(
         raise ParseError(f"That is too long for one request (at most {MAX_TEXT} characters). Try {EXAMPLES}.")
     body, quoted = split_quoted(clean(text))
     grammar = Grammar(
-        tokenize(body), body, day_first(locale), _type_words(tuple(t.name for t in leave_types))
+        tokenize(body), body, day_first(locale), _type_words(tuple(t.name for t in leave_types)), today
     )
     items, reason = settle(grammar, grammar.items(), today=today)
     leave_type = next((i.name for i in items if isinstance(i, Kind) and i.name), None)

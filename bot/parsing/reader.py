@@ -240,10 +240,7 @@ class _Reader:
         days = [i for i in items if isinstance(i, Day | Week)]
         if len(hours) > 1 or any(isinstance(i, Link | And | Length | Week) for i in items) or len(days) > 1:
             raise ParseError("Hours can be booked on one day at a time. Try `/leave tue 9am-12pm`.")
-        if not days:
-            raise ParseError("Which day are those hours on? Try `/leave tomorrow 2pm-5pm`.")
-        assert isinstance(days[0], Day)
-        day = self.pin_start(days[0])
+        day = self.pin_start(days[0]) if days and isinstance(days[0], Day) else self.today  # `3-4pm`: today
         return Span(day, day, hours[0].start, hours[0].end)
 
     def length(self, items: list[Item]) -> Span:
@@ -255,6 +252,8 @@ class _Reader:
                 "Give either a length or an end date, not both. Try `/leave 3 days from monday` or `/leave mon-wed`."
             )
         side = self.side([i for i in items if not isinstance(i, Length)])
+        if side.date is None and length.start is not None:
+            side = Side(length.start, side.part, side.clock)
         if side.date is None:
             raise ParseError(f"{length.text} from when? Try `/leave {length.text} from monday`.")
         if side.clock is not None:
