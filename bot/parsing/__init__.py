@@ -45,18 +45,25 @@ def parse_request(
     leave_types: Sequence[LeaveType] = (),
     locale: str = "en-GB",
     holidays: Collection[date] = (),
+    country: str | None = None,
 ) -> Draft:
     """Understand ``text`` as a leave request made on ``today`` (the requester's date) in ``locale``.
 
     ``locale`` decides numeric dates (en-GB: 24/12 is day/month; en-US: 12/24 is month/day);
     ``leave_types`` are the provider's, matched by name or by meaning (`ill` → "Sick Leave");
-    ``holidays`` are days that do not count as working days in lengths such as `3 days from monday`.
+    ``holidays`` are days that do not count as working days in lengths such as `3 days from monday`;
+    ``country`` (`US`, `GB-SCT`) decides which `thanksgiving` or `memorial day` a named holiday is.
     """
     if len(text) > MAX_TEXT:
         raise ParseError(f"That is too long for one request (at most {MAX_TEXT} characters). Try {EXAMPLES}.")
     body, quoted = split_quoted(clean(text))
     grammar = Grammar(
-        tokenize(body), body, day_first(locale), _type_words(tuple(t.name for t in leave_types)), today
+        tokenize(body),
+        body,
+        day_first(locale),
+        _type_words(tuple(t.name for t in leave_types)),
+        today,
+        country,
     )
     items, reason = settle(grammar, grammar.items(), today=today)
     leave_type = next((i.name for i in items if isinstance(i, Kind) and i.name), None)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.parsing import calendar
+from bot.parsing import calendar, named_days
 from bot.parsing import words as w
 from bot.parsing.errors import ParseError
 from bot.parsing.specs import DayOfMonth, Fixed, MonthDay, Relative, Spec, Weekday, start_of
@@ -131,6 +131,7 @@ class Grammar:
     day_first: bool
     types: Mapping[str, str | None]
     today: date
+    country: str | None = None
     between: bool = False
 
     def items(self) -> list[Item]:
@@ -253,7 +254,15 @@ class Grammar:
     def _date(self, at: int) -> Found:
         if at >= len(self.tokens):
             return None
-        for rule in (self._nth, self._week, self._weekday, self._relative, self._numeric, self._month_day):
+        for rule in (
+            self._holiday,
+            self._nth,
+            self._week,
+            self._weekday,
+            self._relative,
+            self._numeric,
+            self._month_day,
+        ):
             found = rule(at)
             if found is not None:
                 return found
@@ -464,6 +473,47 @@ class Grammar:
             return int(token.text)
         return None
 
+    # -- named holidays: `christmas`, `next thanksgiving`, `thanksgiving 2014`, `easter in 3 years`, `christmas week`
+
+    def _holiday(self, at: int) -> Found:
+        start = at + 1 if self._is(at, w.THIS | w.NEXT) else at
+        if named_days.key(self._word_at(start)).partition(" ")[0] not in named_days.first_words(self.country):
+            return None
+        end, name = start, ""
+        for last in range(start, min(start + named_days.MAX_WORDS, len(self.tokens))):
+            if self._kind_at(last) not in ("word", "dash"):
+                break
+            candidate = named_days.key(self._text(start, last + 1))
+            if self._word_at(last) not in ("of", "in", "the") and named_days.known(candidate, self.country):
+                end, name = last + 1, candidate
+        if not name:
+            return None
+        year, after = self._holiday_year(end)
+        for candidate_year in (year,) if year is not None else (self.today.year, self.today.year + 1):
+            days = named_days.days_of(name, candidate_year, self.country)
+            if days and (year is not None or days[0] >= self.today):
+                break
+        if not days:
+            where = f" in {self.country}" if self.country else ""
+            raise ParseError(
+                f"I don't know when “{self._text(start, end)}” is{where} in {candidate_year}. Try `/leave dec 24`."
+            )
+        if self._word_at(after) == "week":
+            return Week(at, after + 1, anchor=Fixed(days[0])), after + 1
+        return Day(at, after, spec=Fixed(days[0])), after
+
+    def _holiday_year(self, at: int) -> tuple[int | None, int]:
+        """The year after a holiday's name: `2014`, `in 2014`, `of next year`, `in 3 years`, `9 months from now`."""
+        if (year := self._year_at(self._skip(at, "in", "of"))) is not None:
+            return year, self._skip(at, "in", "of") + 1
+        if self._is(at, {"of", "in"}) and (period := self._period(self._skip(at + 1, "the"))) is not None:
+            if period[0] is not None and period[1] is None:
+                return period[0], period[3]
+        offset = self._offset(at)
+        if offset is not None and isinstance(offset[0], Day) and isinstance(offset[0].spec, Fixed):
+            return offset[0].spec.day.year, offset[1]
+        return None, at
+
     # -- offsets: `in 3 days`, `a week hence`, `3 fridays from now`, `two days after today`, `next 3 days`
 
     def _offset(self, at: int) -> Found:
@@ -629,6 +679,8 @@ class Grammar:
         return self._reason(at, at + 1), len(self.tokens)
 
     def _starts_request(self, at: int) -> bool:
+        if self._holiday(at) is not None:
+            return False  # `for christmas`: the occasion, a reason
         if self._length(at) is not None or self._date(at) is not None or self._part(at) is not None:
             return True
         return self._word_at(at) in w.THIS | w.NEXT | {"week", "rest", "day"}
