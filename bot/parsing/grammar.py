@@ -506,9 +506,9 @@ class Grammar:
         """The year after a holiday's name: `2014`, `in 2014`, `of next year`, `in 3 years`, `9 months from now`."""
         if (year := self._year_at(self._skip(at, "in", "of"))) is not None:
             return year, self._skip(at, "in", "of") + 1
-        if self._is(at, {"of", "in"}) and (period := self._period(self._skip(at + 1, "the"))) is not None:
-            if period[0] is not None and period[1] is None:
-                return period[0], period[3]
+        period = self._period(self._skip(at + 1, "the")) if self._is(at, {"of", "in"}) else None
+        if period is not None and period[0] is not None and period[1] is None:
+            return period[0], period[3]
         offset = self._offset(at)
         if offset is not None and isinstance(offset[0], Day) and isinstance(offset[0].spec, Fixed):
             return offset[0].spec.day.year, offset[1]

@@ -75,6 +75,9 @@ ORDINAL_NAMES += ["eighteenth", "nineteenth", "twentieth"]
 ORDINAL_WORDS = {name: n for n, name in enumerate(ORDINAL_NAMES, start=1)} | {"thirtieth": 30}
 
 
+APPROXIMATE = {"morning", "afternoon", "noon", "lunchtime", "midday"}
+
+
 class Token(NamedTuple):
     """One piece of the text: its kind, its lower-cased text and where it sits in the cleaned text."""
 
@@ -111,7 +114,10 @@ def tokenize(text: str) -> list[Token]:
     for match in TOKEN.finditer(text):
         kind = match.lastgroup or "other"
         value = match.group(kind) if kind == "ordinal" else match.group(0)
-        tokens.append(Token(kind, "".join(value.lower().split()), match.start(), match.end()))
+        value = "".join(value.lower().split())
+        if kind == "word" and value.removesuffix("ish") in APPROXIMATE:
+            value = value.removesuffix("ish")  # `afternoonish`
+        tokens.append(Token(kind, value, match.start(), match.end()))
     return _numbers_in_words(tokens)
 
 

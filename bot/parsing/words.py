@@ -163,6 +163,7 @@ FILLER = {
     "about",
     "approximately",
     "roughly",
+    "ish",
     "right",
 }
 
