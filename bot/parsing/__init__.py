@@ -97,10 +97,11 @@ def today_in(zone: tzinfo, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
-def warm_up() -> None:
-    """Compile the grammar's patterns and load dateparser's English data, so no user waits for them."""
+def warm_up(country: str | None = None) -> None:
+    """Compile the grammar's patterns, load the holiday calendars and dateparser's English data, so no user waits for them."""
     for text in ("fri pm for the dentist", "dec 24 - jan 2", "tue 9am-12pm", "3 days from monday"):
         parse_request(text, today=date(2026, 1, 1))
+    parse_request("christmas", today=date.today(), country=country)  # loads the holiday calendars
     fallback.warm_up()
 
 

@@ -36,6 +36,7 @@ WORD = re.compile(r"[a-z]+")
 MAX_WORDS = 6
 
 
+@functools.lru_cache(maxsize=4096)
 def key(text: str) -> str:
     """The comparable form of a holiday's name: `St. Patrick's Day` and `saint patricks day` → `saint patrick`."""
     words = WORD.findall(text.lower().replace("'s", "").replace("’s", "").replace("'", "").replace("’", ""))
@@ -49,6 +50,7 @@ def known(name_key: str, country: str | None) -> bool:
     return any(name_key in _names(source) for source in _sources(country))
 
 
+@functools.cache
 def first_words(country: str | None) -> frozenset[str]:
     """The first word of every name the parser knows (a fast test before trying a name)."""
     return frozenset(k.split()[0] for source in _sources(country) for k in _names(source) if k)
