@@ -3,7 +3,8 @@
 A name is looked up in the company's country first (every category the package has for it: public,
 unofficial, optional…), then in the religious and cultural calendars people take leave for, which the
 package keeps under the countries that observe them: Hindu, Sikh, Jain and Parsi days (India), Jewish
-days (Israel), Islamic days (United Arab Emirates) and the Chinese New Year (China).
+days (Israel), Islamic days (Egypt) and the Chinese New Year (China). A name written exactly (`Diwali`) wins
+over one that only matches without its bracket (`Diwali (South India)`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from datetime import date
 from typing import Any
 
-CALENDARS = ("IN", "IL", "AE", "CN")
+CALENDARS = ("EG", "IL", "CN", "IN")  # Islamic days first: India lists Eid a day later
 # Words people write for the package's names: `xmas`, `st paddy's`, `mlk`, `easter` (Sunday).
 ALIASES = {
     "xmas": "christmas",
@@ -60,7 +61,9 @@ def days_of(name_key: str, year: int, country: str | None) -> list[date]:
     """The days of holiday ``name_key`` in ``year``, from the first calendar that has it."""
     for source in _sources(country):
         if name_key in _names(source):
-            return sorted(day for day, names in _year(source, year).items() if name_key in names)
+            table = _year(source, year)
+            exact = sorted(day for day, (names, _) in table.items() if name_key in names)
+            return exact or sorted(day for day, (_, loose) in table.items() if name_key in loose)
     return []
 
 
@@ -71,13 +74,15 @@ def _sources(country: str | None) -> tuple[str, ...]:
 @functools.cache
 def _names(source: str) -> frozenset[str]:
     today = date.today().year
+    years = range(today - 1, today + 2)
     return frozenset(
-        n for year in range(today - 1, today + 2) for names in _year(source, year).values() for n in names
+        n for year in years for names in _year(source, year).values() for n in names[0] | names[1]
     )
 
 
 @functools.lru_cache(maxsize=256)
-def _year(source: str, year: int) -> dict[date, frozenset[str]]:
+def _year(source: str, year: int) -> dict[date, tuple[frozenset[str], frozenset[str]]]:
+    """Day → (its names, its names without what is in brackets) in ``source`` in ``year``."""
     import holidays  # a large package: imported on the first named holiday
 
     code, _, region = source.partition("-")
@@ -85,11 +90,12 @@ def _year(source: str, year: int) -> dict[date, frozenset[str]]:
     found = holidays.country_holidays(
         code, subdiv=region or None, years=year, categories=calendar.supported_categories
     )
-    table: dict[date, set[str]] = {}
+    table: dict[date, tuple[set[str], set[str]]] = {}
     for day, names in found.items():
         for name in re.split(r"; | / | or ", names):
             if name.lower().startswith(("day off", "day before", "substitute")):
                 continue  # working-day swaps, not holidays anyone names
-            for part in (name, re.sub(r"\s*\(.*?\)", "", name)):
-                table.setdefault(day, set()).add(key(part))
-    return {day: frozenset(names) for day, names in table.items()}
+            exact, loose = table.setdefault(day, (set(), set()))
+            exact.add(key(name))
+            loose.add(key(re.sub(r"\s*\(.*?\)", "", name)))
+    return {day: (frozenset(exact), frozenset(loose)) for day, (exact, loose) in table.items()}
