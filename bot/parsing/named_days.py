@@ -2,7 +2,8 @@
 
 A name is looked up in the company's country first (every category the package has for it: public,
 unofficial, optional…), then in the religious and cultural calendars people take leave for, which the
-package keeps under the countries that observe them: Hindu, Sikh, Jain and Parsi days (India), Jewish
+package keeps under the countries that observe them: the Christian feasts (Vatican City), Hindu, Sikh,
+Jain and Parsi days (India), Jewish
 days (Israel), Islamic days (Egypt) and the Chinese New Year (China). A name written exactly (`Diwali`) wins
 over one that only matches without its bracket (`Diwali (South India)`).
 """
@@ -14,7 +15,7 @@ import re
 from datetime import date
 from typing import Any
 
-CALENDARS = ("EG", "IL", "CN", "IN")  # Islamic days first: India lists Eid a day later
+CALENDARS = ("VA", "EG", "IL", "CN", "IN")  # Islamic days before India's, which lists Eid a day later
 # Words people write for the package's names: `xmas`, `st paddy's`, `mlk`, `easter` (Sunday).
 ALIASES = {
     "xmas": "christmas",
@@ -32,7 +33,7 @@ ALIASES = {
     "deepavali": "diwali",
     "mon": "monday",
 }
-DROPPED = {"day", "the", "of", "jr", "s", "observed", "estimated", "sunday"}
+DROPPED = {"day", "the", "of", "jr", "s", "observed", "estimated", "sunday", "solemnity"}
 WORD = re.compile(r"[a-z]+")
 MAX_WORDS = 6
 
