@@ -148,7 +148,7 @@ def span(text: str, **context: object) -> tuple[date, date, object, object]:
         ("US", "memorial day", date(2027, 5, 31)),
         ("GB", "boxing day", date(2026, 12, 26)),
         ("GB", "easter monday", date(2027, 3, 29)),
-        ("NL", "king's day", date(2027, 4, 27)),
+        ("NL", "koningsdag", date(2027, 4, 27)),
         (None, "christmas", date(2026, 12, 25)),
         (None, "diwali 2027", date(2027, 10, 29)),
     ],

@@ -88,10 +88,22 @@ def _year(source: str, year: int) -> dict[date, tuple[frozenset[str], frozenset[
 
     code, _, region = source.partition("-")
     calendar: Any = holidays.country_holidays(code, subdiv=region or None)
-    found = holidays.country_holidays(
-        code, subdiv=region or None, years=year, categories=calendar.supported_categories
-    )
+    # English names, and the country's own (`Koningsdag` beside `King's Day`)
+    languages = {"en_US", calendar.default_language} & set(calendar.supported_languages or ()) or {None}
     table: dict[date, tuple[set[str], set[str]]] = {}
+    for language in sorted(languages, key=str):
+        found = holidays.country_holidays(
+            code,
+            subdiv=region or None,
+            years=year,
+            categories=calendar.supported_categories,
+            language=language,
+        )
+        _add_names(table, found)
+    return {day: (frozenset(exact), frozenset(loose)) for day, (exact, loose) in table.items()}
+
+
+def _add_names(table: dict[date, tuple[set[str], set[str]]], found: Any) -> None:
     for day, names in found.items():
         for name in re.split(r"; | / | or ", names):
             if name.lower().startswith(("day off", "day before", "substitute")):
@@ -99,4 +111,3 @@ def _year(source: str, year: int) -> dict[date, tuple[frozenset[str], frozenset[
             exact, loose = table.setdefault(day, (set(), set()))
             exact.add(key(name))
             loose.add(key(re.sub(r"\s*\(.*?\)", "", name)))
-    return {day: (frozenset(exact), frozenset(loose)) for day, (exact, loose) in table.items()}
