@@ -532,8 +532,9 @@ class Grammar:
             return self._next_stretch(at)
         if word in w.NEXT and self._word_at(at + 1) == "fortnight":
             return self._next_stretch(at)
-        if word == "the" and self._word_at(at + 1) == "day" and self._is(at + 2, {"after", "before"}):
-            count, after = 1, at + 1
+        day_at = self._skip(at, "the")
+        if self._word_at(day_at) == "day" and self._is(day_at + 1, {"after", "before"}):
+            count, after = 1, day_at  # `(the) day after tomorrow`
         elif (found := self._count_at(at)) is not None:
             count, after = found
         else:
