@@ -278,14 +278,18 @@ class Grammar:
             year, month, day = (int(p) for p in token.text.split("-"))
             return Day(at, at + 1, spec=_fixed(year, month, day, token.text)), at + 1
         if token.kind == "numdate":
-            return Day(at, at + 1, spec=_numeric_date(token.text, day_first=self.day_first)), at + 1
+            spec = _numeric_date(token.text, day_first=self.day_first)
+            year, after = self._year_after(at + 1)
+            if isinstance(spec, MonthDay) and year is not None:
+                return Day(at, after, spec=_fixed(year, spec.month, spec.day, token.text)), after
+            return Day(at, at + 1, spec=spec), at + 1
         return None
 
     def _month_day(self, at: int) -> Found:
         """`dec 24`, `december 24th 2026`, `24 dec`, `24th of december`, `the 3rd`, `3rd`, a bare `24`."""
         month = w.MONTHS.get(self._word_at(at))
         if month is not None:
-            day_at = self._skip(at + 1, "the")
+            day_at = self._skip(at + 2 if self._text_at(at + 1) == "." else at + 1, "the")  # `Oct. 2`
             if self._kind_at(day_at) in ("int", "ordinal") and len(self.tokens[day_at].text) <= 2:
                 return self._with_year(at, day_at + 1, month, int(self.tokens[day_at].text))
             if self._word_at(at) in w.SHY_MONTHS:
@@ -305,11 +309,19 @@ class Grammar:
         return Day(at, start + 1, spec=DayOfMonth(int(token.text), bare=bare)), start + 1
 
     def _with_year(self, at: int, after: int, month: int, day: int) -> Found:
-        year_at = after + 1 if self._kind_at(after) == "other" and self.tokens[after].text == "," else after
-        token = self.tokens[year_at] if year_at < len(self.tokens) else None
-        if token is not None and token.kind == "int" and len(token.text) == 4:
-            return Day(at, year_at + 1, spec=_fixed(int(token.text), month, day, None)), year_at + 1
+        year, year_after = self._year_after(after)
+        if year is not None:
+            return Day(at, year_after, spec=_fixed(year, month, day, None)), year_after
         return Day(at, after, spec=MonthDay(month, day)), after
+
+    def _year_after(self, at: int) -> tuple[int | None, int]:
+        """A year written after a date: `, 2020`, `2020`, `in 2020`, `of 2020`."""
+        year_at = at + 1 if self._text_at(at) in (",", "in", "of") else at
+        year = self._year_at(year_at)
+        return (year, year_at + 1) if year is not None else (None, at)
+
+    def _text_at(self, at: int) -> str:
+        return self.tokens[at].text if at < len(self.tokens) else ""
 
     def _weekday(self, at: int) -> Found:
         """`fri`, `this fri`, `next fri`, `last fri`, `fri next week`, `fri week`, `fri 27 nov`."""
@@ -429,7 +441,7 @@ class Grammar:
         if not self._is(after + 1, {"of", "in"}):
             return None
         period = self._period(self._skip(after + 2, "the"))
-        if period is None or (period[2] and n > 0 and unit == "day" and word != "day"):
+        if period is None or (period[2] and n > 0 and unit == "day" and weekday is None and word != "day"):
             return None  # `24th of december` is a day of a month, with the month's own rules for ranges
         year, month, _, end = period
         for candidate in (year,) if year is not None else (self.today.year, self.today.year + 1):

@@ -30,7 +30,7 @@ from bot.parsing.grammar import (
     Unknown,
     Week,
 )
-from bot.parsing.specs import DayOfMonth, Relative, end_of, start_of, with_month_of
+from bot.parsing.specs import DayOfMonth, Relative, end_of, start_of, with_month_of, with_year_of
 from providers.models import Part as DayPart
 
 UNTIL = {"until", "till", "til"}
@@ -190,6 +190,7 @@ class _Reader:
         """The first and last days of `left to right` (a missing right end is the same day)."""
         if isinstance(left, Day) and isinstance(right, Day):
             left_spec, right_spec = with_month_of(left.spec, right.spec), with_month_of(right.spec, left.spec)
+            left_spec = with_year_of(left_spec, right_spec)  # `5/1-5/7, 2020`: the year ends the range
             for item, spec in ((left, left_spec), (right, right_spec)):
                 if isinstance(spec, DayOfMonth) and spec.bare:
                     raise _which_month(self.text(item.first, item.last))
