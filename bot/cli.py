@@ -252,13 +252,25 @@ async def parse_text(settings: Settings, args: argparse.Namespace) -> None:
     day_first(args.locale)  # an unsupported locale is one error, not one per line
     leave_types = await _configured_leave_types(settings)
     if args.batch is None:
-        draft = parse_request(args.text, today=today, leave_types=leave_types, locale=args.locale)
+        draft = parse_request(
+            args.text,
+            today=today,
+            leave_types=leave_types,
+            locale=args.locale,
+            country=settings.digest_country,
+        )
         print(_shown(draft, as_json=args.json))
         return
     for text in _lines(args.batch):
         try:
             shown = _shown(
-                parse_request(text, today=today, leave_types=leave_types, locale=args.locale),
+                parse_request(
+                    text,
+                    today=today,
+                    leave_types=leave_types,
+                    locale=args.locale,
+                    country=settings.digest_country,
+                ),
                 as_json=args.json,
             )
         except ParseError as exc:

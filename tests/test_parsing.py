@@ -131,3 +131,56 @@ def test_the_grammar_alone_never_imports_dateparser() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
 
     assert result.stdout.split() == ["False", "True"], result.stderr
+
+
+def span(text: str, **context: object) -> tuple[date, date, object, object]:
+    """(first day, last day, start part, end part) of ``text`` said on TODAY."""
+    draft = parse_request(text, today=TODAY, **context)  # type: ignore[arg-type]
+    return draft.start_date, draft.end_date, draft.start, draft.end
+
+
+@pytest.mark.parametrize(
+    ("country", "text", "expected"),
+    [
+        ("US", "thanksgiving", date(2026, 11, 26)),
+        ("US", "thanksgiving 2027", date(2027, 11, 25)),
+        ("US", "the day after thanksgiving", date(2026, 11, 27)),
+        ("US", "memorial day", date(2027, 5, 31)),
+        ("GB", "boxing day", date(2026, 12, 26)),
+        ("GB", "easter monday", date(2027, 3, 29)),
+        ("NL", "koningsdag", date(2027, 4, 27)),
+        (None, "christmas", date(2026, 12, 25)),
+        (None, "diwali 2027", date(2027, 10, 29)),
+    ],
+)
+def test_a_named_holiday_is_that_countrys_day(country: str | None, text: str, expected: date) -> None:
+    """A holiday's name is the company's country's day (or a religious calendar's), the next one without a year."""
+    assert span(text, country=country)[:2] == (expected, expected)
+
+
+def test_a_holiday_of_another_country_is_not_guessed() -> None:
+    """`koningsdag` for a US company is not a date the parser invents."""
+    with pytest.raises(ParseError):
+        parse_request("koningsdag", today=TODAY, country="US")
+
+
+def test_a_weekday_is_never_a_holiday_of_that_name() -> None:
+    """`saturday` is the next Saturday, not a feast called Holy Saturday."""
+    assert span("saturday")[:2] == (date(2026, 11, 28), date(2026, 11, 28))
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("tue from 2:00 to 2:30 pm", 14 * 60, 14 * 60 + 30),
+        ("tomorrow from 7:00 to 8:00pm", 19 * 60, 20 * 60),
+        ("dec 12th at 4 - 6:30 pm", 16 * 60, 18 * 60 + 30),
+        ("tomorrow 1-2:30", 13 * 60, 14 * 60 + 30),
+        ("tue 09:00-12:30", 9 * 60, 12 * 60 + 30),
+    ],
+)
+def test_one_meridiem_serves_a_time_range_and_bare_hours_are_working_hours(
+    text: str, start: int, end: int
+) -> None:
+    """am/pm written once reaches both times; hours without one are read within the working day."""
+    assert span(text)[2:] == (start, end)

@@ -45,18 +45,25 @@ def parse_request(
     leave_types: Sequence[LeaveType] = (),
     locale: str = "en-GB",
     holidays: Collection[date] = (),
+    country: str | None = None,
 ) -> Draft:
     """Understand ``text`` as a leave request made on ``today`` (the requester's date) in ``locale``.
 
     ``locale`` decides numeric dates (en-GB: 24/12 is day/month; en-US: 12/24 is month/day);
     ``leave_types`` are the provider's, matched by name or by meaning (`ill` → "Sick Leave");
-    ``holidays`` are days that do not count as working days in lengths such as `3 days from monday`.
+    ``holidays`` are days that do not count as working days in lengths such as `3 days from monday`;
+    ``country`` (`US`, `GB-SCT`) decides which `thanksgiving` or `memorial day` a named holiday is.
     """
     if len(text) > MAX_TEXT:
         raise ParseError(f"That is too long for one request (at most {MAX_TEXT} characters). Try {EXAMPLES}.")
     body, quoted = split_quoted(clean(text))
     grammar = Grammar(
-        tokenize(body), body, day_first(locale), _type_words(tuple(t.name for t in leave_types))
+        tokenize(body),
+        body,
+        day_first(locale),
+        _type_words(tuple(t.name for t in leave_types)),
+        today,
+        country,
     )
     items, reason = settle(grammar, grammar.items(), today=today)
     leave_type = next((i.name for i in items if isinstance(i, Kind) and i.name), None)
@@ -90,10 +97,11 @@ def today_in(zone: tzinfo, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
-def warm_up() -> None:
-    """Compile the grammar's patterns and load dateparser's English data, so no user waits for them."""
+def warm_up(country: str | None = None) -> None:
+    """Compile the grammar's patterns, load the holiday calendars and dateparser's English data, so no user waits for them."""
     for text in ("fri pm for the dentist", "dec 24 - jan 2", "tue 9am-12pm", "3 days from monday"):
         parse_request(text, today=date(2026, 1, 1))
+    parse_request("christmas", today=date.today(), country=country)  # loads the holiday calendars
     fallback.warm_up()
 
 

@@ -76,3 +76,38 @@ def working_length(
         else:
             day, half = next_working_day(day + ONE_DAY, holidays), 0
     return first, day, from_lunch, half == 0
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter: 31 Jan + 1 → 28 Feb)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, days_in_month(year, month + 1)))
+
+
+def period_bounds(year: int, month: int | None) -> tuple[date, date]:
+    """The first and last day of a month, or of a whole year when ``month`` is None."""
+    if month is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    return date(year, month, 1), date(year, month, days_in_month(year, month))
+
+
+def nth_in_period(first: date, last: date, n: int, *, unit: str, weekday: int | None = None) -> date | None:
+    """The ``n``-th (from the end when negative) day, ``weekday`` or whole Monday–Sunday week (its Monday)
+    between ``first`` and ``last``; None when there are not that many."""
+    if unit == "week":
+        monday = weekday_on_or_after(first, 0)
+        days = [
+            monday + timedelta(days=7 * k) for k in range(54) if monday + timedelta(days=7 * k + 6) <= last
+        ]
+    elif weekday is not None:
+        start = weekday_on_or_after(first, weekday)
+        days = [start + timedelta(days=7 * k) for k in range(54) if start + timedelta(days=7 * k) <= last]
+    else:
+        days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    index = n - 1 if n > 0 else n
+    return days[index] if -len(days) <= index < len(days) else None
+
+
+def nth_weekday_after(day: date, weekday: int, n: int) -> date:
+    """The ``n``-th ``weekday`` after ``day`` (`3 fridays from now`)."""
+    return weekday_on_or_after(day + ONE_DAY, weekday) + timedelta(days=7 * (n - 1))

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from bot.parsing import calendar, named_days
 from bot.parsing import words as w
 from bot.parsing.errors import ParseError
-from bot.parsing.specs import DayOfMonth, Fixed, MonthDay, Relative, Spec, Weekday
+from bot.parsing.specs import DayOfMonth, Fixed, MonthDay, Relative, Spec, Weekday, start_of
 from bot.parsing.tokens import Token
 
 MAX_LENGTH_DAYS = 365
+WORKDAY_START = 8 * 60  # an hour written without am/pm before this is read in the afternoon
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,11 @@ class Clock(Item):
 
 @dataclass(frozen=True)
 class Length(Item):
-    """`3 days`, `2 weeks`: working half-days."""
+    """`3 days`, `2 weeks`: working half-days; ``start`` is where `the next 3 days` begin (else the text says)."""
 
     halves: int = 0
     text: str = ""
+    start: Day | Week | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ class Unknown(Item):
 
 
 DATE_LIKE = (Day, Week, Length, Hours)
-Found = tuple[Item, int] | None
+Found = tuple[Item | list[Item], int] | None
 
 
 @dataclass
@@ -127,17 +130,27 @@ class Grammar:
     text: str
     day_first: bool
     types: Mapping[str, str | None]
+    today: date
+    country: str | None = None
     between: bool = False
 
     def items(self) -> list[Item]:
         """Every item of the text, in order."""
         found: list[Item] = []
         at = 0
-        rules: list[Callable[[int], Found]] = [self._hours, self._length, self._date, self._part]
+        rules: list[Callable[[int], Found]] = [
+            self._hours,
+            self._offset,
+            self._length,
+            self._date,
+            self._part,
+        ]
         while at < len(self.tokens):
             match = next((m for m in (rule(at) for rule in rules) if m is not None), None)
             item, at = match if match is not None else self._word(at)
-            if item is not None:
+            if isinstance(item, list):
+                found.extend(item)
+            elif item is not None:
                 found.append(item)
             if isinstance(item, Reason):
                 break
@@ -241,7 +254,15 @@ class Grammar:
     def _date(self, at: int) -> Found:
         if at >= len(self.tokens):
             return None
-        for rule in (self._week, self._weekday, self._relative, self._numeric, self._month_day):
+        for rule in (
+            self._holiday,
+            self._nth,
+            self._week,
+            self._weekday,
+            self._relative,
+            self._numeric,
+            self._month_day,
+        ):
             found = rule(at)
             if found is not None:
                 return found
@@ -257,14 +278,18 @@ class Grammar:
             year, month, day = (int(p) for p in token.text.split("-"))
             return Day(at, at + 1, spec=_fixed(year, month, day, token.text)), at + 1
         if token.kind == "numdate":
-            return Day(at, at + 1, spec=_numeric_date(token.text, day_first=self.day_first)), at + 1
+            spec = _numeric_date(token.text, day_first=self.day_first)
+            year, after = self._year_after(at + 1)
+            if isinstance(spec, MonthDay) and year is not None:
+                return Day(at, after, spec=_fixed(year, spec.month, spec.day, token.text)), after
+            return Day(at, at + 1, spec=spec), at + 1
         return None
 
     def _month_day(self, at: int) -> Found:
         """`dec 24`, `december 24th 2026`, `24 dec`, `24th of december`, `the 3rd`, `3rd`, a bare `24`."""
         month = w.MONTHS.get(self._word_at(at))
         if month is not None:
-            day_at = self._skip(at + 1, "the")
+            day_at = self._skip(at + 2 if self._text_at(at + 1) == "." else at + 1, "the")  # `Oct. 2`
             if self._kind_at(day_at) in ("int", "ordinal") and len(self.tokens[day_at].text) <= 2:
                 return self._with_year(at, day_at + 1, month, int(self.tokens[day_at].text))
             if self._word_at(at) in w.SHY_MONTHS:
@@ -278,16 +303,25 @@ class Grammar:
         month = w.MONTHS.get(self._word_at(month_at))
         if month is not None:
             return self._with_year(at, month_at + 1, month, int(token.text))
-        if token.kind == "int" and start != at:
-            return None  # "the 24" is nothing we read
-        return Day(at, start + 1, spec=DayOfMonth(int(token.text), bare=token.kind == "int")), start + 1
+        bare = (
+            token.kind == "int" and start == at
+        )  # `the 24` is a day of the month, a lone `24` may be an hour
+        return Day(at, start + 1, spec=DayOfMonth(int(token.text), bare=bare)), start + 1
 
     def _with_year(self, at: int, after: int, month: int, day: int) -> Found:
-        year_at = after + 1 if self._kind_at(after) == "other" and self.tokens[after].text == "," else after
-        token = self.tokens[year_at] if year_at < len(self.tokens) else None
-        if token is not None and token.kind == "int" and len(token.text) == 4:
-            return Day(at, year_at + 1, spec=_fixed(int(token.text), month, day, None)), year_at + 1
+        year, year_after = self._year_after(after)
+        if year is not None:
+            return Day(at, year_after, spec=_fixed(year, month, day, None)), year_after
         return Day(at, after, spec=MonthDay(month, day)), after
+
+    def _year_after(self, at: int) -> tuple[int | None, int]:
+        """A year written after a date: `, 2020`, `2020`, `in 2020`, `of 2020`."""
+        year_at = at + 1 if self._text_at(at) in (",", "in", "of") else at
+        year = self._year_at(year_at)
+        return (year, year_at + 1) if year is not None else (None, at)
+
+    def _text_at(self, at: int) -> str:
+        return self.tokens[at].text if at < len(self.tokens) else ""
 
     def _weekday(self, at: int) -> Found:
         """`fri`, `this fri`, `next fri`, `last fri`, `fri next week`, `fri week`, `fri 27 nov`."""
@@ -301,7 +335,9 @@ class Grammar:
         if weekday is None:
             return None
         after = at + 1
-        week = self._week_ref(after)
+        if self._word_at(after) == "after" and self._word_at(after + 1) == "next":
+            return Day(start, after + 2, spec=Weekday(weekday, mode="week")), after + 2
+        week = self._week_ref(after + 1 if self._word_at(after) == "of" else after)
         if week is not None:
             offset, after = week
             return Day(start, after, spec=Weekday(weekday, week=offset)), after
@@ -356,6 +392,13 @@ class Grammar:
             after = self._skip(start + 2, "the", "this")
             if self._word_at(after) == "week":
                 return Week(at, after + 1, offset=0), after + 1
+        if self._word_at(start) == "week" and self._word_at(start + 1) not in (
+            "of",
+            "commencing",
+            "beginning",
+            "starting",
+        ):
+            return Week(at, start + 1, offset=0), start + 1  # `the week`, `all week`
         anchor_at = self._week_of(start)
         if anchor_at is not None:
             anchor = self._date(anchor_at)
@@ -371,10 +414,229 @@ class Grammar:
             return at + 2
         return None
 
+    # -- `first tuesday of october`, `last day of oct 2015`, `2nd last week of 2018`, `20th of next month`
+
+    def _nth(self, at: int) -> Found:
+        start = self._skip(at, "the")
+        token = self.tokens[start] if start < len(self.tokens) else None
+        if token is None:
+            return None
+        if token.kind in ("ordinal", "int") and len(token.text) <= 2 and int(token.text) > 0:
+            n, after = int(token.text), start + 1
+            if self._word_at(after) == "last":
+                n, after = -n, after + 1
+        elif token.text == "last":
+            n, after = -1, start + 1
+        else:
+            return None
+        word = self._word_at(after)
+        weekday = w.WEEKDAYS.get(word)
+        unit = "week" if word in ("week", "wk") else "day" if word == "day" or weekday is not None else ""
+        if not unit:
+            if token.kind == "word" or not self._is(after, {"of", "in"}):
+                return None
+            unit, after = "day", after - 1  # `20 of next month`: the number is the day
+        if token.kind == "int" and unit != "day":
+            return None
+        if not self._is(after + 1, {"of", "in"}):
+            return None
+        period = self._period(self._skip(after + 2, "the"))
+        if period is None or (period[2] and n > 0 and unit == "day" and weekday is None and word != "day"):
+            return None  # `24th of december` is a day of a month, with the month's own rules for ranges
+        year, month, _, end = period
+        for candidate in (year,) if year is not None else (self.today.year, self.today.year + 1):
+            first, last = calendar.period_bounds(candidate, month)
+            found = calendar.nth_in_period(first, last, n, unit=unit, weekday=weekday)
+            if found is None:
+                raise ParseError(
+                    f"There is no such day in “{self._text(at, end)}”. Try `/leave last friday of october`."
+                )
+            if (
+                found + timedelta(days=6 if unit == "week" else 0) >= self.today
+                or candidate != self.today.year
+            ):
+                break
+        if unit == "week":
+            return Week(at, end, anchor=Fixed(found)), end
+        return Day(at, end, spec=Fixed(found)), end
+
+    def _period(self, at: int) -> tuple[int | None, int | None, bool, int] | None:
+        """(year, month, named month without a year?, next position): `october [2014]`, `next month`, `2018`."""
+        month = w.MONTHS.get(self._word_at(at))
+        if month is not None:
+            year_at = (
+                at + 2 if self._kind_at(at + 1) == "other" and self.tokens[at + 1].text == "," else at + 1
+            )
+            year = self._year_at(year_at)
+            return (year, month, False, year_at + 1) if year is not None else (None, month, True, at + 1)
+        word, unit = self._word_at(at), self._word_at(at + 1)
+        if word in w.THIS | w.NEXT and unit in ("month", "year"):
+            shift = 0 if word in w.THIS else 1
+            if unit == "year":
+                return self.today.year + shift, None, False, at + 2
+            moved = calendar.add_months(self.today.replace(day=1), shift)
+            return moved.year, moved.month, False, at + 2
+        year = self._year_at(at)
+        return (year, None, False, at + 1) if year is not None else None
+
+    def _year_at(self, at: int) -> int | None:
+        token = self.tokens[at] if at < len(self.tokens) else None
+        if token is not None and token.kind == "int" and len(token.text) == 4:
+            return int(token.text)
+        return None
+
+    # -- named holidays: `christmas`, `next thanksgiving`, `thanksgiving 2014`, `easter in 3 years`, `christmas week`
+
+    def _holiday(self, at: int) -> Found:
+        start = at + 1 if self._is(at, w.THIS | w.NEXT) else at
+        if named_days.key(self._word_at(start)).partition(" ")[0] not in named_days.first_words(self.country):
+            return None
+        end, name = start, ""
+        for last in range(start, min(start + named_days.MAX_WORDS, len(self.tokens))):
+            if self._kind_at(last) not in ("word", "dash"):
+                break
+            candidate = named_days.key(self._text(start, last + 1))
+            if self._word_at(last) not in ("of", "in", "the") and named_days.known(candidate, self.country):
+                end, name = last + 1, candidate
+        if not name:
+            return None
+        year, after = self._holiday_year(end)
+        for candidate_year in (year,) if year is not None else (self.today.year, self.today.year + 1):
+            days = named_days.days_of(name, candidate_year, self.country)
+            if days and (year is not None or days[0] >= self.today):
+                break
+        if not days:
+            where = f" in {self.country}" if self.country else ""
+            raise ParseError(
+                f"I don't know when “{self._text(start, end)}” is{where} in {candidate_year}. Try `/leave dec 24`."
+            )
+        if self._word_at(after) == "week":
+            return Week(at, after + 1, anchor=Fixed(days[0])), after + 1
+        return Day(at, after, spec=Fixed(days[0])), after
+
+    def _holiday_year(self, at: int) -> tuple[int | None, int]:
+        """The year after a holiday's name: `2014`, `in 2014`, `of next year`, `in 3 years`, `9 months from now`."""
+        if (year := self._year_at(self._skip(at, "in", "of"))) is not None:
+            return year, self._skip(at, "in", "of") + 1
+        period = self._period(self._skip(at + 1, "the")) if self._is(at, {"of", "in"}) else None
+        if period is not None and period[0] is not None and period[1] is None:
+            return period[0], period[3]
+        offset = self._offset(at)
+        if offset is not None and isinstance(offset[0], Day) and isinstance(offset[0].spec, Fixed):
+            return offset[0].spec.day.year, offset[1]
+        return None, at
+
+    # -- offsets: `in 3 days`, `a week hence`, `3 fridays from now`, `two days after today`, `next 3 days`
+
+    def _offset(self, at: int) -> Found:
+        word = self._word_at(at)
+        if word == "in" and self._count_at(at + 1) is not None:
+            count, after = self._count_at(at + 1) or (1, at)
+            shifted = self._shifted(self.today, count, self._word_at(after))
+            if shifted is not None:
+                return Day(at, after + 1, spec=Fixed(shifted)), after + 1
+            return None
+        if word in {"upcoming"} and (found := self._count_at(at + 1)) is not None:
+            unit = self._word_at(found[1])
+            if unit in w.OFFSET_DAYS:
+                return self._upcoming(at, found[0], unit, found[1] + 1)
+        if word in w.NEXT and self._count_at(at + 1) is not None:
+            return self._next_stretch(at)
+        if word in w.NEXT and self._word_at(at + 1) == "fortnight":
+            return self._next_stretch(at)
+        day_at = self._skip(at, "the")
+        if self._word_at(day_at) == "day" and self._is(day_at + 1, {"after", "before"}):
+            count, after = 1, day_at  # `(the) day after tomorrow`
+        elif (found := self._count_at(at)) is not None:
+            count, after = found
+        else:
+            return None
+        unit = self._word_at(after)
+        if unit in w.NEXT and (after_unit := self._word_at(after + 1)) in w.OFFSET_DAYS:
+            return self._upcoming(at, count, after_unit, after + 2)  # `2 upcoming weeks`
+        if unit in w.PLURAL_WEEKDAYS | w.WEEKDAYS and self._word_at(after + 1) == "from":
+            when = self._anchor(after + 2)
+            if when is not None:
+                day, end = when
+                found_day = calendar.nth_weekday_after(
+                    day, w.PLURAL_WEEKDAYS.get(unit, w.WEEKDAYS.get(unit, 0)), int(count)
+                )
+                return Day(at, end, spec=Fixed(found_day)), end
+            return None
+        if unit not in w.OFFSET_DAYS and unit not in w.OFFSET_MONTHS:
+            return None
+        link = self._word_at(after + 1)
+        if link in w.HENCE:
+            shifted = self._shifted(self.today, count, unit)
+            return (Day(at, after + 2, spec=Fixed(shifted)), after + 2) if shifted is not None else None
+        # `N days from X` is a length (the README); `N months from X`, `N days after/before X` are offsets
+        if link in ("after", "before") or (link == "from" and unit in w.OFFSET_MONTHS):
+            when = self._anchor(after + 2)
+            if when is None:
+                return None
+            day, end = when
+            shifted = self._shifted(day, -count if link == "before" else count, unit)
+            return (Day(at, end, spec=Fixed(shifted)), end) if shifted is not None else None
+        return None
+
+    def _count_at(self, at: int) -> tuple[float, int] | None:
+        if at >= len(self.tokens) or self.tokens[at].kind == "number":
+            return None
+        if self._word_at(at) == "fortnight":
+            return 1.0, at
+        if self._word_at(at) == "a" and self._word_at(at + 1) in w.OFFSET_DAYS | w.OFFSET_MONTHS:
+            return 1.0, at + 1
+        found = self._count(at)
+        return found if found is not None and found[1] > at else None
+
+    def _shifted(self, day: date, count: float, unit: str) -> date | None:
+        if count != int(count):
+            return None
+        if unit in w.OFFSET_DAYS:
+            return day + timedelta(days=int(count) * w.OFFSET_DAYS[unit])
+        if unit in w.OFFSET_MONTHS:
+            return calendar.add_months(day, int(count) * w.OFFSET_MONTHS[unit])
+        return None
+
+    def _anchor(self, at: int) -> tuple[date, int] | None:
+        """The day at ``at`` pinned from today (`now`, `today`, `christmas`, `monday`), and the position after it."""
+        at = self._skip(at, "right")
+        found = self._date(at)
+        if found is None or not isinstance(found[0], Day):
+            return None
+        spec = found[0].spec
+        if isinstance(spec, DayOfMonth) and spec.bare:
+            return None
+        return start_of(spec, today=self.today), found[1]
+
+    def _next_stretch(self, at: int) -> Found:
+        """`next 3 days` (from tomorrow), `next 2 weeks` (from next Monday), `next fortnight`: a length."""
+        count, after = self._count_at(at + 1) or (1.0, at + 1)
+        unit = w.UNITS.get(self._word_at(after))
+        if unit is None:
+            return None
+        halves = round(count * unit * 2)
+        if not 0 < halves <= 2 * MAX_LENGTH_DAYS:
+            return None
+        start: Day | Week = Week(at, at + 1, offset=1) if unit >= 5 else Day(at, at + 1, spec=Relative(1))
+        return Length(at, after + 1, halves=halves, text=self._text(at, after + 1), start=start), after + 1
+
+    def _upcoming(self, at: int, count: float, unit: str, end: int) -> Found:
+        """`upcoming 2 weeks`, `2 upcoming days`: the day or week that many ahead (as Duckling reads them)."""
+        if w.OFFSET_DAYS[unit] >= 7:
+            return Week(at, end, offset=int(count * w.OFFSET_DAYS[unit] // 7)), end
+        return Day(at, end, spec=Relative(int(count))), end
+
+    def _text(self, first: int, last: int) -> str:
+        return _span_text(self, first, last)
+
     # -- parts of the day --------------------------------------------------------------------
 
     def _part(self, at: int) -> Found:
         word = self._word_at(at)
+        if word in w.THIS and self._word_at(at + 1) in w.MORNING | w.AFTERNOON:
+            part = "AM" if self._word_at(at + 1) in w.MORNING else "PM"
+            return [Day(at, at + 1, spec=Relative(0)), Part(at + 1, at + 2, part=part)], at + 2
         if word == "in" and self._word_at(self._skip(at + 1, "the")) in w.MORNING | w.AFTERNOON:
             return self._part(self._skip(at + 1, "the"))
         if word in w.MORNING and not (word == "am" and self._word_at(at - 1) == "i"):
@@ -430,6 +692,8 @@ class Grammar:
         return self._reason(at, at + 1), len(self.tokens)
 
     def _starts_request(self, at: int) -> bool:
+        if self._holiday(at) is not None:
+            return False  # `for christmas`: the occasion, a reason
         if self._length(at) is not None or self._date(at) is not None or self._part(at) is not None:
             return True
         return self._word_at(at) in w.THIS | w.NEXT | {"week", "rest", "day"}
@@ -442,14 +706,14 @@ class Grammar:
 @dataclass(frozen=True)
 class _Time:
     minute: int
-    meridiem: str  # "am", "pm", or "" for a 24-hour or bare time
+    meridiem: str  # "am", "pm", "24" for a 24-hour time (`09:00`, `17:30`), or "" when it could be either
     bare: bool = False
 
 
 def _read_time(text: str) -> _Time:
-    meridiem = text[-2:] if text[-2:] in ("am", "pm") else ""
-    digits = text.removesuffix(meridiem)
-    hour_text, _, minute_text = digits.replace(".", ":").partition(":")
+    meridiem = text[-2:] if text[-2:] in ("am", "pm") else f"{text[-1]}m" if text[-1] in "ap" else ""
+    digits = text.rstrip("apm")
+    hour_text, _, minute_text = digits.replace(".", ":").replace("h", ":").partition(":")
     hour, minute = int(hour_text), int(minute_text or 0)
     if (meridiem and not 1 <= hour <= 12) or hour > 23 or minute > 59:
         raise ParseError(
@@ -457,27 +721,35 @@ def _read_time(text: str) -> _Time:
         )
     if meridiem:
         hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    elif hour_text.startswith("0") or hour >= 13:
+        meridiem = "24"  # `09:00`, `17:30`: a 24-hour clock, no half of the day to guess
     return _Time(hour * 60 + minute, meridiem)
 
 
 def _settle_hours(first: _Time, second: _Time, explicit: bool, explicit_end: bool) -> tuple[int, int]:
-    """Minutes of `9-12pm`, `2-5pm`, `9am-5`: a bare hour takes the half of the day that makes sense."""
-    if not explicit:
-        return _bare_before(first.minute, second), second.minute
-    if not explicit_end:
-        return first.minute, _bare_after(second.minute, first)
-    return first.minute, second.minute
+    """Minutes of `9-12pm`, `2:00-2:30 pm`, `9am-5`, `11:30-1:30`: one meridiem serves the whole range, and
+    hours without one are working hours (`1-2:30` is after lunch, not in the night)."""
+    start, end = first.minute, second.minute
+    if not first.meridiem:
+        start = _bare_before(start, second)
+    if not second.meridiem:
+        end = _bare_after(end, _Time(start, first.meridiem or ("pm" if start >= 720 else "")))
+    if not first.meridiem and not second.meridiem and start < WORKDAY_START and end < 720:
+        start, end = start + 720, end + 720  # `tomorrow 1-2:30`
+    return start, end
 
 
 def _bare_before(hour_minute: int, end: _Time) -> int:
     if end.meridiem == "pm" and hour_minute < 720 and hour_minute + 720 < end.minute:
-        return hour_minute + 720  # 2-5pm
+        return hour_minute + 720  # 2-5pm, 2:00 to 2:30 pm
     return hour_minute  # 9-12pm, 9-17:30
 
 
 def _bare_after(hour_minute: int, start: _Time) -> int:
     if hour_minute <= start.minute and hour_minute < 720 and hour_minute + 720 > start.minute:
-        return hour_minute + 720  # 9am-5, 14:00-5
+        return hour_minute + 720  # 9am-5, 14:00-5, 11:30-1:30
+    if start.meridiem == "pm" and hour_minute < 720 and hour_minute + 720 > start.minute:
+        return hour_minute + 720  # 2pm-5:30
     return hour_minute
 
 

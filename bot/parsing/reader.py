@@ -30,7 +30,7 @@ from bot.parsing.grammar import (
     Unknown,
     Week,
 )
-from bot.parsing.specs import DayOfMonth, Relative, end_of, start_of, with_month_of
+from bot.parsing.specs import DayOfMonth, Relative, end_of, start_of, with_month_of, with_year_of
 from providers.models import Part as DayPart
 
 UNTIL = {"until", "till", "til"}
@@ -190,6 +190,7 @@ class _Reader:
         """The first and last days of `left to right` (a missing right end is the same day)."""
         if isinstance(left, Day) and isinstance(right, Day):
             left_spec, right_spec = with_month_of(left.spec, right.spec), with_month_of(right.spec, left.spec)
+            left_spec = with_year_of(left_spec, right_spec)  # `5/1-5/7, 2020`: the year ends the range
             for item, spec in ((left, left_spec), (right, right_spec)):
                 if isinstance(spec, DayOfMonth) and spec.bare:
                     raise _which_month(self.text(item.first, item.last))
@@ -240,10 +241,7 @@ class _Reader:
         days = [i for i in items if isinstance(i, Day | Week)]
         if len(hours) > 1 or any(isinstance(i, Link | And | Length | Week) for i in items) or len(days) > 1:
             raise ParseError("Hours can be booked on one day at a time. Try `/leave tue 9am-12pm`.")
-        if not days:
-            raise ParseError("Which day are those hours on? Try `/leave tomorrow 2pm-5pm`.")
-        assert isinstance(days[0], Day)
-        day = self.pin_start(days[0])
+        day = self.pin_start(days[0]) if days and isinstance(days[0], Day) else self.today  # `3-4pm`: today
         return Span(day, day, hours[0].start, hours[0].end)
 
     def length(self, items: list[Item]) -> Span:
@@ -255,6 +253,8 @@ class _Reader:
                 "Give either a length or an end date, not both. Try `/leave 3 days from monday` or `/leave mon-wed`."
             )
         side = self.side([i for i in items if not isinstance(i, Length)])
+        if side.date is None and length.start is not None:
+            side = Side(length.start, side.part, side.clock)
         if side.date is None:
             raise ParseError(f"{length.text} from when? Try `/leave {length.text} from monday`.")
         if side.clock is not None:

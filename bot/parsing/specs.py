@@ -70,6 +70,15 @@ def with_month_of(spec: Spec, other: Spec) -> Spec:
     return spec
 
 
+def with_year_of(spec: Spec, end: Spec) -> Spec:
+    """A start without a year that borrows the year of a range's end: `dec 28 - jan 3 2027` starts in 2026."""
+    if isinstance(spec, MonthDay) and spec.year is None and isinstance(end, Fixed | MonthDay):
+        year, month = (end.day.year, end.day.month) if isinstance(end, Fixed) else (end.year, end.month)
+        if year is not None:
+            return MonthDay(spec.month, spec.day, year - 1 if spec.month > month else year)
+    return spec
+
+
 def start_of(spec: Spec, *, today: date, end: Callable[[date], date] | None = None) -> date:
     """The first day of a request; ``end`` pins the last day for a given first day (ranges)."""
     candidates = _candidates(spec, today)

@@ -85,11 +85,24 @@ AFTERNOON = {"pm", "afternoon", "arvo"}
 LUNCH = {"lunch", "lunchtime", "noon", "midday"}
 HALF = {"half", "half-day", "halfday"}
 
-RANGE_WORDS = {"to", "until", "till", "til", "through", "thru", "-", "–", "—", "~"}
+RANGE_WORDS = {"to", "until", "untill", "till", "til", "through", "thru", "-", "–", "—", "~"}
 FROM_WORDS = {"from", "starting", "start", "beginning", "commencing"}
 REASON_WORDS = {"because", "cos", "coz", "cause", "due"}  # "because of", "due to": the next word is dropped
-THIS = {"this", "coming"}
-NEXT = {"next", "following"}
+THIS = {"this", "current"}
+NEXT = {"next", "following", "coming", "upcoming"}
+# Offsets from a day: `in 3 days`, `2 weeks hence`, `three months from now`, `3 fridays from now`.
+OFFSET_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "fortnights": 14}
+OFFSET_MONTHS = {"month": 1, "months": 1, "year": 12, "years": 12}
+PLURAL_WEEKDAYS = {
+    "mondays": 0,
+    "tuesdays": 1,
+    "wednesdays": 2,
+    "thursdays": 3,
+    "fridays": 4,
+    "saturdays": 5,
+    "sundays": 6,
+}
+HENCE = {"hence", "later"}
 
 FILLER = {
     "off",
@@ -146,6 +159,12 @@ FILLER = {
     "it",
     "as",
     "day",
+    "around",
+    "about",
+    "approximately",
+    "roughly",
+    "ish",
+    "right",
 }
 
 # Words that say which kind of leave, grouped by meaning; a group matches a provider's leave type
