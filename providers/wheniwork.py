@@ -49,6 +49,7 @@ from providers.errors import (
 from providers.models import (
     Absence,
     Booking,
+    BookingState,
     HolidayRequest,
     LeaveSpan,
     LeaveType,
@@ -588,22 +589,32 @@ class WhenIWorkProvider(SessionProvider):
         for request in requests:
             if request.state not in (PENDING, ACCEPTED):
                 continue
-            try:
-                span = LeaveSpan(**_span(request.start_time, request.end_time, self._parts, zone))
-            except ValidationError:  # a shape our model cannot hold (hours over several days, say)
-                log.warning("skipping When I Work request %s: its times cannot be read", request.id)
-                continue
-            if span.start_date <= end and span.end_date >= start:
-                found.append(
-                    Absence(
-                        id=str(request.id),
-                        person=await self._person_by_id(request.user_id, users),
-                        status=_status(request),
-                        leave_type=await self._type_name(request),
-                        **dict(span),
-                    )
-                )
+            absence = await self._absence(request, users, zone)
+            if absence is not None and absence.start_date <= end and absence.end_date >= start:
+                found.append(absence)
         return sorted(found, key=lambda a: (a.start_date, int(a.id)))
+
+    async def booking(self, booking_id: str) -> BookingState | None:
+        """The request whatever its status (``GET /requests/{id}``); ProviderNotFound once deleted."""
+        absence = await self._absence(
+            await self._request_by_id(int(booking_id)), {}, await self._account_zone()
+        )
+        return BookingState(absence=absence) if absence else None
+
+    async def _absence(self, request: _Request, users: dict[int, _User], zone: ZoneInfo) -> Absence | None:
+        """The request as an absence; None for times our model cannot hold."""
+        try:
+            span = LeaveSpan(**_span(request.start_time, request.end_time, self._parts, zone))
+        except ValidationError:  # a shape our model cannot hold (hours over several days, say)
+            log.warning("skipping When I Work request %s: its times cannot be read", request.id)
+            return None
+        return Absence(
+            id=str(request.id),
+            person=await self._person_by_id(request.user_id, users),
+            status=_status(request),
+            leave_type=await self._type_name(request),
+            **dict(span),
+        )
 
     async def _requests(self, params: dict[str, Any]) -> tuple[list[_Request], dict[int, _User]]:
         """Every page of a requests query, from page 0 while ``more``, with the side-loaded users."""

@@ -1,7 +1,8 @@
 """The absence mirror: sync passes bring what happened inside the HR system to Slack when no webhook did,
 and `/leave who` answers from the mirror, without the HR system.
 
-Timetastic's fake with its webhooks lost (none delivered): only the passes can see its changes.
+Timetastic's fake with its webhooks lost (none delivered), and When I Work's (it has none): only the
+passes can see their changes.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ from pathlib import Path
 import pytest
 from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
+from conftest import CAROL as U_CAROL
 from fakes.slack import FakeSlack
 from fakes.timetastic import BOB, DAVE, FakeTimetastic
+from fakes.wheniwork import DENIED, FakeWhenIWork
 from remote_bot import provider_bot
 from test_e2e import buttons
 from test_timetastic import DAY, TimetasticBot, connect, dms_to, submitted
+from test_wheniwork import WhenIWorkBot
+from test_wheniwork import connect as wiw_connect
+from test_wheniwork import submitted as wiw_submitted
 from test_who import ask
 
 from bot.store.tables import now
@@ -111,3 +117,22 @@ async def test_only_one_instance_syncs_at_a_time(quiet: TimetasticBot) -> None:
     assert await quiet.service.sync.run_pass(full=False) is None
     await store.end_sync(provider="timetastic")
     assert await quiet.service.sync.run_pass(full=False) is not None
+
+
+async def test_a_denial_made_in_when_i_work_reaches_both_cards_by_the_next_pass(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """A manager denies Alice's request inside When I Work: the next pass edits both approvers' cards and
+    tells Alice once."""
+    with FakeWhenIWork() as fake:
+        async with provider_bot(wiw_connect(fake), slack, tmp_path) as bot:
+            assert await bot.service.sync.run_pass(full=True) is not None
+            request = await wiw_submitted(WhenIWorkBot(**vars(bot), fake=fake))
+            fake.requests[int(request.booking_id or 0)]["user_status"] = DENIED  # done in When I Work's app
+            assert await bot.service.sync.run_pass(full=False) is not None
+            updates = slack.calls_to("chat.update")
+            assert sorted(u.args["channel"] for u in updates) == [f"D{U_BOB}", f"D{U_CAROL}"]
+            assert all(buttons(u.args["blocks"]) == [] for u in updates)
+            await bot.service.sync.run_pass(full=True)
+            told = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == U_ALICE]
+            assert len([c for c in told if "declined" in c.args["text"]]) == 1
