@@ -42,6 +42,18 @@ APPROVERS = "*=bob@example.com,carol@example.com"
 FIGURES: Counter[str] = Counter()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker counts its own figures: hand them to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["figures"] = dict(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    FIGURES.update(getattr(node, "workeroutput", {}).get("figures", {}))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The reliability figures: requests tried under faults, refused, duplicated (must be 0), lost (must be 0)."""
     if FIGURES:

@@ -18,7 +18,9 @@ from bot.store.tables import (
     now,
 )
 
-MAX_DELIVERY_TRIES = 3  # an accepted delivery begun this often without ending is given up (and logged)
+# An accepted delivery begun this often without ending is given up, and its user told: its work may be what
+# kills instances. Every start of a crash loop begins it once more, so this is more than a few restarts.
+MAX_DELIVERY_TRIES = 5
 
 # Bound parameters per IN (...) query: well under SQLite's 32,766 and PostgreSQL's 32,767.
 EMAILS_PER_QUERY = 5000
@@ -84,6 +86,30 @@ class PeopleRows(StoreBase):
             await session.commit()
         return claimed
 
+    async def give_up_deliveries(self, *, limit: int = 20) -> list[SlackDelivery]:
+        """Abandoned deliveries begun ``MAX_DELIVERY_TRIES`` times, each closed once, for the caller to tell."""
+        moment = now()
+        spent = (
+            col(SlackDelivery.work).is_not(None),
+            col(SlackDelivery.done_at).is_(None),
+            col(SlackDelivery.lease_until) <= moment,
+            col(SlackDelivery.attempts) >= MAX_DELIVERY_TRIES,
+        )
+        query = select(SlackDelivery).where(*spent).limit(limit).with_for_update(skip_locked=True)
+        closed = []
+        async with self.session() as session:
+            for row in (await session.exec(query)).all():
+                close = (
+                    update(SlackDelivery)
+                    .where(col(SlackDelivery.key) == row.key, *spent)
+                    .values(done_at=moment, lease_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+                if (await session.exec(close)).rowcount:  # type: ignore[call-overload]
+                    closed.append(row)
+            await session.commit()
+        return closed
+
     async def _set_deliveries(self, keys: Collection[str], **values: Any) -> None:
         if not keys:
             return
@@ -99,7 +125,6 @@ class PeopleRows(StoreBase):
         settled = or_(
             col(SlackDelivery.work).is_(None),
             col(SlackDelivery.done_at).is_not(None),
-            col(SlackDelivery.attempts) >= MAX_DELIVERY_TRIES,
         )
         query = delete(SlackDelivery).where(col(SlackDelivery.received_at) < before, settled)
         async with self.session() as session:
