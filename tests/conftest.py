@@ -39,6 +39,7 @@ USERS = {
 }
 APPROVERS = "*=bob@example.com,carol@example.com"
 # What the fault-injection tests tried and what the provider ended up holding; printed after the run.
+# ``reposted``: approval cards (or their edits) Slack took just before a kill, sent again by the next instance.
 FIGURES: Counter[str] = Counter()
 
 
@@ -55,11 +56,12 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The reliability figures: requests tried under faults, refused, duplicated (must be 0), lost (must be 0)."""
+    """The reliability figures: requests tried under faults, refused, duplicated (must be 0), lost (must be 0),
+    and cards reposted after a kill."""
     if FIGURES:
         terminalreporter.section("reliability figures")
         terminalreporter.write_line(
-            ", ".join(f"{k} {FIGURES[k]}" for k in ("tried", "refused", "duplicated", "lost"))
+            ", ".join(f"{k} {FIGURES[k]}" for k in ("tried", "refused", "duplicated", "lost", "reposted"))
         )
 
 

@@ -177,3 +177,27 @@ async def test_slack_failing_during_a_decision_loses_no_card_and_no_message(bot:
         assert ids.APPROVE not in json.dumps(card)
     told = [m["text"] for m in bot.slack.messages_in(f"D{ALICE}") if "approved" in m["text"]]
     assert len(told) == 1  # delivered once (the calls Slack failed delivered nothing)
+
+
+async def test_slack_down_for_ten_seconds_during_a_decision_catches_up_once_it_is_back(bot: Bot) -> None:
+    """Every Slack call answers 503 for 10 s from the moment Bob approves: the approval reaches the HR system at
+    once, and with the default backoff every card is edited and Alice told, once, after Slack is back."""
+    request_id = await submitted_request(bot)
+    await bot.drain()
+    bot.slack.outage()
+    began = now()
+    assert (await bot.click(ids.APPROVE, str(request_id), user=BOB)).status_code == 200
+    await bot.drain()
+    assert bot.provider.calls["approve"] == 1
+    with time_machine.travel(began + timedelta(seconds=5)):
+        await bot.service.outbox.retry_due()  # a retry while Slack is still down: put off again
+    bot.slack.outage(False)
+    with time_machine.travel(began + timedelta(minutes=2)):
+        while await bot.service.outbox.retry_due():
+            pass
+    for approver in (BOB, CAROL):
+        [card] = [m for m in bot.slack.messages_in(f"D{approver}") if "Approved by" in json.dumps(m)]
+        assert ids.APPROVE not in json.dumps(card)
+    assert len([t for t in dms_to(bot, ALICE) if "approved" in t]) == 1
+    hooks = [c.args for c in bot.slack.calls if c.method.startswith("hooks/")]
+    assert not [h for h in hooks if "went wrong" in str(h)]
