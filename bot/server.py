@@ -41,7 +41,7 @@ def create_server(
     stopped (so it cannot resume what is being handed back): the work after the last acks finishes, or is
     handed back for another instance.
 
-    ``webhooks`` (``bot.webhooks.webhook_receiver``) answers ``POST /webhooks/{provider}``; without it
+    ``webhooks`` (``bot.webhooks.WebhookReceiver.receive``) answers ``POST /webhooks/{provider}``; without it
     that path is 404. ``provider`` names whose last sync pass ``/healthz`` reports.
     """
 

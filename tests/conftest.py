@@ -8,7 +8,7 @@ import socket
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from bot.listeners import ListenerDeps
 from bot.server import create_server
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
+from bot.webhooks import WebhookReceiver
 from providers.local import LocalProvider
 from providers.models import Booking, HolidayRequest, Outcome
 
@@ -159,10 +160,15 @@ class Bot:
     provider: SpyProvider
     settings: Settings
     listeners: ListenerDeps
+    webhooks: WebhookReceiver | None = field(default=None, kw_only=True)
 
     async def drain(self) -> None:
-        """Wait for all the work started after acks to end (before asserting that something did not happen)."""
+        """Wait for all the work started after acks, and after answered webhooks, to end (before asserting
+        that something did not happen)."""
         await self.listeners.backlog.drain()
+        if self.webhooks:
+            await self.webhooks.drain()
+            await self.listeners.backlog.drain()
 
     async def post(
         self,
