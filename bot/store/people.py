@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,50 +65,45 @@ class PeopleRows(StoreBase):
         One begun ``MAX_DELIVERY_TRIES`` times already is left alone: its work may be what kills instances.
         """
         moment = now()
-        abandoned = (
-            col(SlackDelivery.work).is_not(None),
-            col(SlackDelivery.done_at).is_(None),
-            col(SlackDelivery.lease_until) <= moment,
+        return await self._take_abandoned(
             col(SlackDelivery.attempts) < MAX_DELIVERY_TRIES,
+            change=lambda row: {"lease_until": moment + lease, "attempts": row.attempts + 1},
+            limit=limit,
         )
-        query = select(SlackDelivery).where(*abandoned).limit(limit).with_for_update(skip_locked=True)
-        claimed = []
-        async with self.session() as session:
-            for row in (await session.exec(query)).all():
-                taken = (
-                    update(SlackDelivery)
-                    .where(col(SlackDelivery.key) == row.key, *abandoned)
-                    .values(lease_until=moment + lease, attempts=row.attempts + 1)
-                    .execution_options(synchronize_session=False)  # the database decides, not the session
-                )
-                if (await session.exec(taken)).rowcount:  # type: ignore[call-overload]
-                    claimed.append(row)
-            await session.commit()
-        return claimed
 
     async def give_up_deliveries(self, *, limit: int = 20) -> list[SlackDelivery]:
         """Abandoned deliveries begun ``MAX_DELIVERY_TRIES`` times, each closed once, for the caller to tell."""
         moment = now()
-        spent = (
+        return await self._take_abandoned(
+            col(SlackDelivery.attempts) >= MAX_DELIVERY_TRIES,
+            change=lambda _: {"done_at": moment, "lease_until": None},
+            limit=limit,
+        )
+
+    async def _take_abandoned(
+        self, *where: Any, change: Callable[[SlackDelivery], dict[str, Any]], limit: int
+    ) -> list[SlackDelivery]:
+        """Abandoned deliveries matching ``where``, each changed once by whichever instance gets there first."""
+        abandoned = (
             col(SlackDelivery.work).is_not(None),
             col(SlackDelivery.done_at).is_(None),
-            col(SlackDelivery.lease_until) <= moment,
-            col(SlackDelivery.attempts) >= MAX_DELIVERY_TRIES,
+            col(SlackDelivery.lease_until) <= now(),
+            *where,
         )
-        query = select(SlackDelivery).where(*spent).limit(limit).with_for_update(skip_locked=True)
-        closed = []
+        query = select(SlackDelivery).where(*abandoned).limit(limit).with_for_update(skip_locked=True)
+        taken = []
         async with self.session() as session:
             for row in (await session.exec(query)).all():
-                close = (
+                take = (
                     update(SlackDelivery)
-                    .where(col(SlackDelivery.key) == row.key, *spent)
-                    .values(done_at=moment, lease_until=None)
-                    .execution_options(synchronize_session=False)
+                    .where(col(SlackDelivery.key) == row.key, *abandoned)
+                    .values(**change(row))
+                    .execution_options(synchronize_session=False)  # the database decides, not the session
                 )
-                if (await session.exec(close)).rowcount:  # type: ignore[call-overload]
-                    closed.append(row)
+                if (await session.exec(take)).rowcount:  # type: ignore[call-overload]
+                    taken.append(row)
             await session.commit()
-        return closed
+        return taken
 
     async def _set_deliveries(self, keys: Collection[str], **values: Any) -> None:
         if not keys:
