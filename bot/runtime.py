@@ -67,7 +67,9 @@ async def run_beside(services: Services, settings: Settings, *, resume: Resume |
     Until the warm-ups are done a request still works: the first to need dateparser imports it, and a
     typed request cannot name a leave type before the types arrive from a slow HR system.
     """
-    await asyncio.to_thread(warm_up_parser)  # dateparser's first call costs ~0.2 s of CPU: not on the loop
+    await asyncio.to_thread(
+        warm_up_parser, settings.digest_country
+    )  # dateparser's first call costs ~0.2 s of CPU: not on the loop
     await services.warm_up()
     # What start-up allocated lives as long as the process: keep the collector from walking it under load
     # (a full collection over it was the slowest ack measured by benchmarks/ack.py).

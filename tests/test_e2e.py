@@ -424,3 +424,34 @@ async def test_escaped_command_text_is_read_as_typed(bot: Bot) -> None:
     response = (await bot.command(f"{DAY.isoformat()} for R&amp;R &lt;3")).json()
     assert "*Reason:* R&amp;R &lt;3" in response["blocks"][0]["text"]["text"]
     assert json.loads(preview_value(response))["draft"]["reason"] == "R&R <3"
+
+
+async def test_a_start_in_the_past_is_named_in_the_preview_and_still_books(bot: Bot) -> None:
+    """`/leave <past day> to <later day>`: the preview says which days are past and how to ask from today; Submit books."""
+    today = await bot.service.deps.today_for(ALICE)
+    first, last = today - timedelta(days=3), today + timedelta(days=3)
+    preview = await bot.command(f"{first.isoformat()} to {last.isoformat()} sick")
+    blocks = preview.json()["blocks"]
+    warning = blocks[1]["elements"][0]["text"]
+    yesterday = today - timedelta(days=1)
+    assert f"{first:%a %-d %b} – {yesterday:%a %-d %b} are in the past" in warning
+    assert f"`/leave today to {last:%-d %b}`" in warning
+    await bot.click(ids.SUBMIT, preview_value(preview.json()), user=ALICE, hook="submit")
+    await eventually(lambda: bot.provider.calls["submit"] == 1)
+    [absence] = await bot.provider.absences(first, last)
+    assert absence.status == Status.PENDING
+
+
+async def test_a_future_request_has_no_past_warning(bot: Bot) -> None:
+    """Only a past start gets the warning."""
+    preview = await bot.command(f"{DAY.isoformat()} pm for the dentist")
+    assert [b["type"] for b in preview.json()["blocks"]] == ["section", "actions"]
+
+
+async def test_named_holidays_are_the_digest_countrys(bot: Bot) -> None:
+    """DIGEST_COUNTRY decides whose holiday a name is: `memorial day` is a US day, unknown without it."""
+    refused = await bot.command("memorial day 2031")
+    assert "memorial" in refused.json()["text"]
+    bot.settings.digest_country = "US"  # as DIGEST_COUNTRY=US in the environment
+    preview = await bot.command("memorial day 2031")
+    assert "Mon 26 May" in preview.json()["blocks"][0]["text"]["text"]

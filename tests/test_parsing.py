@@ -158,6 +158,37 @@ def test_a_named_holiday_is_that_countrys_day(country: str | None, text: str, ex
     assert span(text, country=country)[:2] == (expected, expected)
 
 
+@pytest.mark.parametrize(
+    ("country", "text", "first", "last"),
+    [
+        ("GB", "black friday", date(2026, 11, 27), date(2026, 11, 27)),  # the day after US Thanksgiving
+        ("GB", "mardi gras 2027", date(2027, 2, 9), date(2027, 2, 9)),  # Easter - 47
+        ("US", "palm sunday 2027", date(2027, 3, 21), date(2027, 3, 21)),
+        ("US", "orthodox easter 2027", date(2027, 5, 2), date(2027, 5, 2)),
+        ("US", "boss's day 2027", date(2027, 10, 15), date(2027, 10, 15)),  # 16 Oct is a Saturday
+        ("US", "lent 2027", date(2027, 2, 10), date(2027, 3, 26)),  # Ash Wednesday to Holy Saturday, weekdays
+        ("US", "passover 2027", date(2027, 4, 22), date(2027, 4, 29)),  # eight days, as kept outside Israel
+        (
+            "US",
+            "hanukkah",
+            date(2026, 12, 7),
+            date(2026, 12, 11),
+        ),  # 5-12 Dec, the weekends at either end trimmed
+    ],
+)
+def test_holidays_no_calendar_names_are_computed_and_festivals_are_spans(
+    country: str, text: str, first: date, last: date
+) -> None:
+    """Easter's movable days, fixed days and Thanksgiving's followers by rule; festivals book all their days."""
+    assert span(text, country=country)[:2] == (first, last)
+
+
+def test_a_festival_on_a_weekend_is_refused_by_name() -> None:
+    """Rosh Hashanah 2027 is a Saturday and Sunday: nothing to book, and the answer says so."""
+    with pytest.raises(ParseError, match=r"rosh hashanah 2027.*weekend"):
+        parse_request("rosh hashanah 2027", today=TODAY, country="US")
+
+
 def test_a_holiday_of_another_country_is_not_guessed() -> None:
     """`koningsdag` for a US company is not a date the parser invents."""
     with pytest.raises(ParseError):

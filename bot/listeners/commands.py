@@ -86,13 +86,18 @@ async def open_request_modal(
 async def preview(ack: AsyncAck, deps: ListenerDeps, text: str, today: date) -> None:
     """Parse typed text (``today`` being the typist's own) and answer with the preview, or with what was not understood."""
     try:
-        draft = parse_request(text, today=today, leave_types=deps.services.requests.cached_leave_types())
+        draft = parse_request(
+            text,
+            today=today,
+            leave_types=deps.services.requests.cached_leave_types(),
+            country=deps.settings.digest_country,  # whose `thanksgiving` or `boxing day`
+        )
     except ParseError as exc:
         await ack(text=str(exc), response_type="ephemeral")
         return
     await ack(
         text="Here's your leave request",
-        blocks=views.preview(draft, uuid.uuid4().hex),
+        blocks=views.preview(draft, uuid.uuid4().hex, today),
         response_type="ephemeral",
     )
 

@@ -40,10 +40,14 @@ class Day(Item):
 
 @dataclass(frozen=True)
 class Week(Item):
-    """`this week` (0), `next week` (1), `the week after next` (2), or the week of ``anchor`` (`w/c 7 dec`)."""
+    """`this week` (0), `next week` (1), `the week after next` (2), or the week of ``anchor`` (`w/c 7 dec`).
+
+    With ``until``, the days from ``anchor`` to ``until`` instead: a festival (`passover`, `lent`).
+    """
 
     offset: int = 0
     anchor: Spec | None = None
+    until: Spec | None = None
 
 
 @dataclass(frozen=True)
@@ -503,7 +507,7 @@ class Grammar:
         year, after = self._holiday_year(end)
         for candidate_year in (year,) if year is not None else (self.today.year, self.today.year + 1):
             days = named_days.days_of(name, candidate_year, self.country)
-            if days and (year is not None or days[0] >= self.today):
+            if days and (year is not None or days[-1] >= self.today):
                 break
         if not days:
             where = f" in {self.country}" if self.country else ""
@@ -512,6 +516,8 @@ class Grammar:
             )
         if self._word_at(after) == "week":
             return Week(at, after + 1, anchor=Fixed(days[0])), after + 1
+        if len(days) > 1:  # a festival: `passover`, `lent`
+            return Week(at, after, anchor=Fixed(days[0]), until=Fixed(days[-1])), after
         return Day(at, after, spec=Fixed(days[0])), after
 
     def _holiday_year(self, at: int) -> tuple[int | None, int]:

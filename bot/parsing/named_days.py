@@ -6,15 +6,24 @@ package keeps under the countries that observe them: the Christian feasts (Vatic
 Jain and Parsi days (India), Jewish
 days (Israel), Islamic days (Egypt) and the Chinese New Year (China). A name written exactly (`Diwali`) wins
 over one that only matches without its bracket (`Diwali (South India)`).
+
+Between the two come the days the package names for no country, or not for this one, computed by rule
+(``RULES``): Western and Orthodox Easter's movable days (`mardi gras`, `palm sunday`, `orthodox easter`,
+`lent`), days fixed in the year (`halloween`, `valentine's`, `boss's day`) and those that follow US
+Thanksgiving (`black friday`, `cyber monday`). Festivals that last several days (`lent`, `passover`,
+`hanukkah`, `rosh hashanah`) are spans (``SPAN_DAYS``), the Jewish ones as kept outside Israel, from the
+first daytime (the evening before belongs to the day: ask for it by its date).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
+RULES = "rules"  # the computed days below, read after the company's country and before CALENDARS
 CALENDARS = ("VA", "EG", "IL", "CN", "IN")  # Islamic days before India's, which lists Eid a day later
 # Words people write for the package's names: `xmas`, `st paddy's`, `mlk`, `easter` (Sunday).
 ALIASES = {
@@ -32,8 +41,32 @@ ALIASES = {
     "hannukkah": "hanukkah",
     "deepavali": "diwali",
     "mon": "monday",
+    "hashana": "hashanah",
+    "hashanna": "hashanah",
+    "succos": "sukkot",
+    "sukkos": "sukkot",
+    "succot": "sukkot",
+    "ingathering": "sukkot",
+    "bomer": "baomer",
+    "whitsun": "whit",
+    "white": "whit",
+    "pentecost": "whit",
+    "bosses": "boss",
+    "valentines": "valentine",
+    "great": "good",  # `orthodox great friday`
+    "branch": "palm",
+    "baisakhi": "vaisakhi",
+    "vasakhi": "vaisakhi",
+    "vaishakhi": "vaisakhi",
+    "makara": "makar",
+    "sankranthi": "sankranti",
+    "maghi": "makar sankranti",
+    "dhulandi": "holi",
+    "phagwah": "holi",
 }
-DROPPED = {"day", "the", "of", "jr", "s", "observed", "estimated", "sunday", "solemnity"}
+DROPPED = {"day", "the", "of", "jr", "s", "observed", "estimated", "sunday", "solemnity", "feast"}
+# Festivals of several days: how many days from the first one the calendar names.
+SPAN_DAYS = {"rosh hashanah": 2, "pesach": 8, "shavuot": 2, "sukkot": 8, "hanukkah": 8}
 WORD = re.compile(r"[a-z]+")
 MAX_WORDS = 6
 
@@ -59,21 +92,98 @@ def first_words(country: str | None) -> frozenset[str]:
 
 
 def days_of(name_key: str, year: int, country: str | None) -> list[date]:
-    """The days of holiday ``name_key`` in ``year``, from the first calendar that has it."""
+    """The days of holiday ``name_key`` in ``year`` (several for a festival), from the first calendar that has it."""
     for source in _sources(country):
         if name_key in _names(source):
             table = _year(source, year)
             exact = sorted(day for day, (names, _) in table.items() if name_key in names)
-            return exact or sorted(day for day, (_, loose) in table.items() if name_key in loose)
+            days = exact or sorted(day for day, (_, loose) in table.items() if name_key in loose)
+            if days and name_key in SPAN_DAYS:
+                return [days[0] + timedelta(days=n) for n in range(SPAN_DAYS[name_key])]
+            return days[:1] if name_key not in SPANNED else days
     return []
 
 
 def _sources(country: str | None) -> tuple[str, ...]:
-    return ((country,) if country else ()) + tuple(c for c in CALENDARS if c != country)
+    return ((country,) if country else ()) + (RULES,) + tuple(c for c in CALENDARS if c != country)
+
+
+def _easter(offset: int, orthodox: bool = False) -> Callable[[int], date]:
+    def rule(year: int) -> date:
+        from dateutil.easter import EASTER_ORTHODOX, EASTER_WESTERN, easter
+
+        return easter(year, EASTER_ORTHODOX if orthodox else EASTER_WESTERN) + timedelta(days=offset)
+
+    return rule
+
+
+def _fixed(month: int, day: int, weekday_nearest: bool = False) -> Callable[[int], date]:
+    def rule(year: int) -> date:
+        found = date(year, month, day)
+        if weekday_nearest and found.weekday() >= 5:  # Saturday -> Friday, Sunday -> Monday
+            found += timedelta(days=-1 if found.weekday() == 5 else 1)
+        return found
+
+    return rule
+
+
+def _after_thanksgiving(days: int) -> Callable[[int], date]:
+    def rule(year: int) -> date:
+        first = date(year, 11, 1)
+        thursday = first + timedelta(days=(3 - first.weekday()) % 7 + 21)  # the fourth Thursday of November
+        return thursday + timedelta(days=days)
+
+    return rule
+
+
+# Name key → (first day, last day) rule; the names are in key() form (`palm sunday` → `palm`).
+_DAY_RULES: dict[str, tuple[Callable[[int], date], ...]] = {
+    "mardi gras": (_easter(-47),),
+    "shrove tuesday": (_easter(-47),),
+    "pancake": (_easter(-47),),
+    "ash wednesday": (_easter(-46),),
+    "palm": (_easter(-7),),
+    "maundy thursday": (_easter(-3),),
+    "good friday": (_easter(-2),),
+    "holy saturday": (_easter(-1),),
+    "easter": (_easter(0),),
+    "easter monday": (_easter(1),),
+    "ascension": (_easter(39),),
+    "whit": (_easter(49),),
+    "whit monday": (_easter(50),),
+    "trinity": (_easter(56),),
+    "corpus christi": (_easter(60),),
+    "lent": (_easter(-46), _easter(-1)),  # Ash Wednesday to Holy Saturday
+    "orthodox easter": (_easter(0, orthodox=True),),
+    "orthodox easter monday": (_easter(1, orthodox=True),),
+    "orthodox good friday": (_easter(-2, orthodox=True),),
+    "orthodox shrove monday": (_easter(-48, orthodox=True),),
+    "clean monday": (_easter(-48, orthodox=True),),
+    "lazarus saturday": (_easter(-8, orthodox=True),),
+    "good fast": (
+        _easter(-48, orthodox=True),
+        _easter(-9, orthodox=True),
+    ),  # `great fast`: to Lazarus Saturday
+    "new year": (_fixed(1, 1),),
+    "valentine": (_fixed(2, 14),),
+    "saint patrick": (_fixed(3, 17),),
+    "halloween": (_fixed(10, 31),),
+    "boss": (_fixed(10, 16, weekday_nearest=True),),
+    "world vegan": (_fixed(11, 1),),
+    "christmas eve": (_fixed(12, 24),),
+    "christmas": (_fixed(12, 25),),
+    "boxing": (_fixed(12, 26),),
+    "new year eve": (_fixed(12, 31),),
+    "black friday": (_after_thanksgiving(1),),
+    "cyber monday": (_after_thanksgiving(4),),
+}
+SPANNED = frozenset(name for name, rules in _DAY_RULES.items() if len(rules) == 2) | frozenset(SPAN_DAYS)
 
 
 @functools.cache
 def _names(source: str) -> frozenset[str]:
+    if source == RULES:
+        return frozenset(_DAY_RULES)
     today = date.today().year
     years = range(today - 1, today + 2)
     return frozenset(
@@ -84,6 +194,13 @@ def _names(source: str) -> frozenset[str]:
 @functools.lru_cache(maxsize=256)
 def _year(source: str, year: int) -> dict[date, tuple[frozenset[str], frozenset[str]]]:
     """Day → (its names, its names without what is in brackets) in ``source`` in ``year``."""
+    if source == RULES:
+        ruled: dict[date, set[str]] = {}
+        for name, rules in _DAY_RULES.items():
+            first, last = rules[0](year), rules[-1](year)
+            for n in range((last - first).days + 1):
+                ruled.setdefault(first + timedelta(days=n), set()).add(name)
+        return {day: (frozenset(names), frozenset(names)) for day, names in ruled.items()}
     import holidays  # a large package: imported on the first named holiday
 
     code, _, region = source.partition("-")

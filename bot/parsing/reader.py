@@ -219,18 +219,25 @@ class _Reader:
         return end_of(day.spec, start=start, today=self.today)
 
     def week(self, week: Week) -> tuple[date, date]:
-        """Monday to Friday of a week; this week starts today; holidays at either end are trimmed."""
-        if week.anchor is not None:
+        """Monday to Friday of a week (or a festival's days); this week starts today; holidays at either end are trimmed."""
+        if week.anchor is not None and week.until is not None:
+            first, last = start_of(week.anchor, today=self.today), start_of(week.until, today=self.today)
+        elif week.anchor is not None:
             monday = calendar.monday_of(start_of(week.anchor, today=self.today))
+            first, last = monday, monday + timedelta(days=4)
         else:
             monday = calendar.monday_of(self.today) + timedelta(days=7 * week.offset)
-        first, last = monday, monday + timedelta(days=4)
+            first, last = monday, monday + timedelta(days=4)
         if week.anchor is None and week.offset == 0:
             first = max(first, self.today)
         while first <= last and not calendar.is_working_day(first, self.holidays):
             first += calendar.ONE_DAY
         while last > first and not calendar.is_working_day(last, self.holidays):
             last -= calendar.ONE_DAY
+        if first > last and week.until is not None:
+            raise ParseError(
+                f"“{self.text(week.first, week.last)}” falls on a weekend: there is no working day to book."
+            )
         if first > last:
             raise ParseError("This week has no working days left. Try `/leave next week`.")
         return first, last

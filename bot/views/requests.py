@@ -42,11 +42,16 @@ def summary(span: LeaveSpan, leave_type: str | None, reason: str) -> str:
     return "\n".join(lines)
 
 
-def preview(draft: Draft, draft_id: str) -> Blocks:
-    """The ephemeral preview of a typed request, with Submit / Edit / Cancel."""
+def preview(draft: Draft, draft_id: str, today: date) -> Blocks:
+    """The ephemeral preview of a typed request, with Submit / Edit / Cancel; says which days are past.
+
+    A past start is kept (sick leave is booked afterwards), never silently: the preview names the past
+    days and how to ask from today instead.
+    """
     value = json.dumps({"id": draft_id, "draft": draft.model_dump(mode="json")}, separators=(",", ":"))
     return [
         section(f"*Here's your leave request:*\n{summary(draft, draft.leave_type, draft.reason)}"),
+        *([context(past_days(draft, today))] if draft.start_date < today else []),
         {
             "type": "actions",
             "elements": [
@@ -56,6 +61,20 @@ def preview(draft: Draft, draft_id: str) -> Blocks:
             ],
         },
     ]
+
+
+def past_days(draft: Draft, today: date) -> str:
+    """The warning for a request that starts before ``today`` (the requester's date)."""
+    last_past = min(draft.end_date, date.fromordinal(today.toordinal() - 1))
+    days = f"{draft.start_date:%a %-d %b}" + (
+        f" – {last_past:%a %-d %b}" if last_past != draft.start_date else ""
+    )
+    if draft.end_date < today:
+        return f":warning: {days} {'is' if last_past == draft.start_date else 'are'} in the past. Submit books them anyway (e.g. sick leave already taken)."
+    return (
+        f":warning: {days} {'is' if last_past == draft.start_date else 'are'} in the past. Submit books them too "
+        f"(e.g. sick leave already taken); to start from today instead, type `/leave today to {draft.end_date:%-d %b}`."
+    )
 
 
 def read_preview_value(value: str) -> tuple[str, Draft]:
