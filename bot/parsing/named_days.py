@@ -41,6 +41,7 @@ ALIASES = {
     "hannukkah": "hanukkah",
     "deepavali": "diwali",
     "mon": "monday",
+    "thu": "thursday",
     "hashana": "hashanah",
     "hashanna": "hashanah",
     "succos": "sukkot",
@@ -144,6 +145,8 @@ _DAY_RULES: dict[str, tuple[Callable[[int], date], ...]] = {
     "ash wednesday": (_easter(-46),),
     "palm": (_easter(-7),),
     "maundy thursday": (_easter(-3),),
+    "holy thursday": (_easter(-3),),
+    "thursday mysteries": (_easter(-3),),  # its name in the Orthodox and Eastern Catholic churches
     "good friday": (_easter(-2),),
     "holy saturday": (_easter(-1),),
     "easter": (_easter(0),),
@@ -151,6 +154,7 @@ _DAY_RULES: dict[str, tuple[Callable[[int], date], ...]] = {
     "ascension": (_easter(39),),
     "whit": (_easter(49),),
     "whit monday": (_easter(50),),
+    "monday holy spirit": (_easter(50),),  # Whit Monday's name in much of Europe (Pfingstmontag, Lundi de Pentecôte…)
     "trinity": (_easter(56),),
     "corpus christi": (_easter(60),),
     "lent": (_easter(-46), _easter(-1)),  # Ash Wednesday to Holy Saturday
