@@ -6,8 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.errors import DatabaseUnusable, database_problem
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: instances starting together take turns instead of racing to create tables.
@@ -23,8 +27,33 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database to ``revision``."""
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    """Bring the database to ``revision``; DatabaseUnusable when it can't be reached or opened."""
+    try:
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    except Exception as exc:
+        raise unusable(engine, exc) from exc
+
+
+async def pending_migrations(engine: AsyncEngine) -> list[str]:
+    """The migrations not yet applied, oldest first; DatabaseUnusable when it can't be reached or opened."""
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_heads()
+            )
+    except Exception as exc:
+        raise unusable(engine, exc) from exc
+    script = ScriptDirectory.from_config(alembic_config())
+    applied = {rev.revision for head in current for rev in script.iterate_revisions(head, "base")}
+    return [rev.revision for rev in reversed(list(script.walk_revisions())) if rev.revision not in applied]
+
+
+def unusable(engine: AsyncEngine, exc: Exception) -> Exception:
+    """``exc`` as DatabaseUnusable naming the database (its password hidden), or as it is when it is a bug."""
+    problem = database_problem(exc)
+    if problem is None:
+        return exc
+    return DatabaseUnusable(f"database {engine.url.render_as_string(hide_password=True)}: {problem}")
