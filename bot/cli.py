@@ -285,9 +285,8 @@ async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
             draft=draft, key=_request_key(args.email, draft), person=person
         )
         approvers = await services.deps.provider.approvers(person)
-        owed = [
-            job for job in await services.deps.store.jobs(request_id=result.request.id) if job.result is None
-        ]
+        jobs = await services.deps.store.jobs(request_id=result.request.id)
+        unsent = [job for job in jobs if job.result != "done"]
     names = ", ".join(p.email or p.name for p in approvers) or "nobody (set LOCAL_APPROVERS)"
     request = result.request
     again = " (made before: the same request is not made twice)" if result.duplicate else ""
@@ -298,10 +297,15 @@ async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
         print("status: queued (the HR system is not answering; `leavebot serve` sends it when it is back)")
         return
     print(f"status: {request.status}; approvers: {names}")
-    if owed:
+    if unsent:
+        later = (
+            "`leavebot serve` will once Slack answers"
+            if all(job.result is None for job in unsent)
+            else "Slack refused; tell them yourself"
+        )
         print(
-            f"leavebot: saved request #{request.id}, but could not tell its approvers in Slack yet: "
-            "`leavebot serve` will once Slack answers (`leavebot check` says what is wrong)",
+            f"leavebot: saved request #{request.id}, but could not tell its approvers in Slack: {later} "
+            "(`leavebot check` says what is wrong)",
             file=sys.stderr,
         )
 
