@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import slack_client
 from bot.config import ConfigError, Settings
-from bot.errors import DatabaseUnusable, UserError, explain, friendly, slack_problem
+from bot.errors import DatabaseUnusable, StartupRefused, explain, friendly, slack_problem
 from providers.errors import ProviderAuthError, ProviderError
 
 # The bot scopes leavebot's Slack app is given (tests/test_manifest.py holds manifest.yml to exactly these).
@@ -24,10 +24,6 @@ APP_TOKEN_FIX = (
     "set SLACK_APP_TOKEN to an app-level token (xapp-…) with connections:write "
     "(your app's Basic Information → App-Level Tokens)"
 )
-
-
-class StartupRefused(UserError):
-    """`serve` or `socket` won't start: Slack refused the token, or the database can't be used."""
 
 
 @dataclass(frozen=True)

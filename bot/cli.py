@@ -15,9 +15,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.check import StartupRefused
 from bot.config import ConfigError, Settings, load_config, mask_url, unknown_variables
-from bot.errors import UserError, explain, friendly
+from bot.errors import StartupRefused, UserError, explain, friendly
 from bot.parsing import ParseError, day_first, parse_request, today_in
 from providers.errors import ProviderError
 from providers.models import Absence, Draft, LeaveType

@@ -70,6 +70,10 @@ class DatabaseUnusable(UserError):
     """The database can't be reached or used (down, unknown, refusing the role): its message says which."""
 
 
+class StartupRefused(UserError):
+    """`serve` or `socket` won't start: Slack refused the token, or the database can't be used."""
+
+
 SLACK_TOKEN_REFUSED = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 
 
