@@ -93,6 +93,8 @@ def _configure_logging(*, debug: bool, serving: bool) -> None:
     # httpx logs every request's full URL at INFO, and some HR APIs take keys in the query string
     # (TimeTap's session signature): those lines must never reach an operator's log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # slack_sdk says at INFO that it retries a connection: the one line of a failure says it better.
+    logging.getLogger("slack_sdk").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
