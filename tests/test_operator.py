@@ -254,3 +254,10 @@ def test_request_with_slack_refusing_is_saved_once(tmp_path: Path, slack: FakeSl
     assert second.returncode == 0, second.stderr
     assert "request #1:" in second.stdout and "made before" in second.stdout
     assert "Traceback" not in second.stderr
+
+
+def test_serve_refuses_when_slack_does_not_answer(tmp_path: Path, slack: FakeSlack) -> None:
+    """`leavebot serve` with no answer from Slack does not start: one line (no retry notices), exit 2."""
+    env = slack_env(slack, tmp_path, SLACK_API_URL="http://127.0.0.1:9/api/")
+
+    assert_one_line_error(leavebot(tmp_path, "serve", **env), code=2, naming="Slack did not answer")
