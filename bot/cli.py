@@ -4,66 +4,143 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import logging
+import os
 import sys
-import uuid
-from collections.abc import Awaitable, Callable
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.errors import UserError, friendly
+from bot.config import ConfigError, Settings, load_config, mask_url, unknown_variables
+from bot.errors import StartupRefused, UserError, explain, friendly
 from bot.parsing import ParseError, day_first, parse_request, today_in
-from providers.errors import ProviderAuthError, ProviderError
+from providers.errors import ProviderError
 from providers.models import Absence, Draft, LeaveType
 
 log = logging.getLogger("leavebot")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; exit 2 for configuration errors, 1 for anything else that failed."""
+    """Run one command; exit 2 for configuration errors (and a refused start), 1 for anything else that failed."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    debug = args.debug or _log_level() == "DEBUG"
+    _configure_logging(debug=debug, serving=args.run in (serve, socket))
+    try:
+        for name, close in unknown_variables():
+            print(
+                f"leavebot: warning: {name} is not a leavebot setting (did you mean {close}?)",
+                file=sys.stderr,
+            )
+        settings = load_config(require=args.requires, provider=args.provider)
+        return asyncio.run(args.run(settings, args)) or 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        return _failed(exc, debug=debug)
+
+
+def _failed(exc: Exception, *, debug: bool) -> int:
+    """Tell whoever ran the command what went wrong in one line (the traceback too with --debug); the exit code."""
+    if debug:
+        traceback.print_exception(exc)
+    if isinstance(exc, ConfigError):
+        print(f"leavebot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    line = explain(exc)
+    if line is None:  # a bug: its type and first line, never a secret in a URL
+        first = mask_url(str(exc).strip().splitlines()[0]) if str(exc).strip() else ""
+        line = f"unexpected error {type(exc).__name__}{': ' + first if first else ''}"
+        line += "" if debug else " (run again with --debug for the traceback)"
+    print(f"leavebot: {line}", file=sys.stderr)
+    return 2 if isinstance(exc, StartupRefused) else 1
+
+
+def _log_level() -> str:
+    from dotenv import dotenv_values
+
+    return str(os.environ.get("LOG_LEVEL") or dotenv_values(".env").get("LOG_LEVEL") or "").upper()
+
+
+class _NoTracebacks(logging.Formatter):
+    """Log lines without their tracebacks: those are for --debug (or LOG_LEVEL=DEBUG)."""
+
+    def formatException(self, ei: Any) -> str:
+        return ""
+
+    def formatStack(self, stack_info: str) -> str:
+        return ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_text = ""
+        return super().format(record).rstrip("\n")
+
+
+def _configure_logging(*, debug: bool, serving: bool) -> None:
+    """INFO while serving, only errors for a one-off command (it says itself what happened); all with debug."""
+    level = logging.DEBUG if debug else logging.INFO if serving else logging.ERROR
+    formatter = (logging.Formatter if debug else _NoTracebacks)(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=level, handlers=[handler])
     # Alembic logs its plugin set-up on import and its context on every start: noise around our one-line errors.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # httpx logs every request's full URL at INFO, and some HR APIs take keys in the query string
     # (TimeTap's session signature): those lines must never reach an operator's log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    try:
-        settings = load_settings()
-        return asyncio.run(args.run(settings, args)) or 0
-    except ConfigError as exc:
-        print(f"leavebot: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except ProviderAuthError as exc:
-        print(f"leavebot: {exc.message}", file=sys.stderr)  # an operator is reading: say what to check
-        return 1
-    except (UserError, ParseError, ProviderError) as exc:
-        print(f"leavebot: {friendly(exc) if not isinstance(exc, ParseError) else exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    # slack_sdk says at INFO that it retries a connection: the one line of a failure says it better.
+    logging.getLogger("slack_sdk").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leavebot", description="Leave requests from Slack, booked in your HR system."
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of a failure (as LOG_LEVEL=DEBUG does)"
+    )
+    parser.set_defaults(requires=(), provider=True)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def command(
-        name: str, run: Callable[[Settings, argparse.Namespace], Awaitable[int | None]], help: str
+        name: str,
+        run: Callable[[Settings, argparse.Namespace], Awaitable[int | None]],
+        help: str,
+        *,
+        requires: Sequence[str] = (),
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.set_defaults(run=run)
+        sub.set_defaults(run=run, requires=requires)
         return sub
 
-    command("serve", serve, "serve Slack over HTTP on $PORT (POST /slack/events) and post the daily digest")
-    command("socket", socket, "connect to Slack over Socket Mode (local development; needs SLACK_APP_TOKEN)")
-    command("digest", digest, "post today's who's-off digest to DIGEST_CHANNEL now (once per day)")
+    command(
+        "serve",
+        serve,
+        "serve Slack over HTTP on $PORT (POST /slack/events) and post the daily digest",
+        requires=("slack_bot_token", "slack_signing_secret"),
+    )
+    command(
+        "socket",
+        socket,
+        "connect to Slack over Socket Mode (local development; needs SLACK_APP_TOKEN)",
+        requires=("slack_bot_token", "slack_app_token"),
+    )
+    command(
+        "digest",
+        digest,
+        "post today's who's-off digest to DIGEST_CHANNEL now (once per day)",
+        requires=("slack_bot_token", "digest_channel"),
+    )
+    command("check", check, "check Slack, the database and the HR system; ✓ or ✗ with the fix for each")
     db = command("db", _needs_subcommand, "database commands").add_subparsers(required=True, metavar="ACTION")
-    db.add_parser("upgrade", help="apply the database migrations").set_defaults(run=db_upgrade)
+    db.add_parser("upgrade", help="apply the database migrations").set_defaults(
+        run=db_upgrade, provider=False
+    )
     request = command("request", request_leave, "request leave as someone, without Slack")
     request.add_argument("text", help='what you would type after /leave, e.g. "tomorrow pm for the dentist"')
     request.add_argument("--as", dest="email", required=True, help="the requester's e-mail address")
@@ -107,7 +184,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.server import create_server
     from bot.webhooks import WebhookReceiver
 
-    settings.require("slack_bot_token", "slack_signing_secret")
+    await _preflight(settings)
     async with running(settings) as services:
         slack = services.deps.slack
         assert slack is not None
@@ -139,8 +216,8 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
     from bot.listeners import ListenerDeps
     from bot.runtime import run_beside, running
 
-    settings.require("slack_bot_token", "slack_app_token")
     assert settings.slack_app_token is not None
+    await _preflight(settings, socket_mode=True)
     async with running(settings) as services:
         slack = services.deps.slack
         assert slack is not None
@@ -154,13 +231,30 @@ async def socket(settings: Settings, args: argparse.Namespace) -> None:
             jobs.cancel()
 
 
+async def _preflight(settings: Settings, *, socket_mode: bool = False) -> None:
+    """Refuse to start on a bad Slack token or an unusable database; only warn of an HR system that fails."""
+    from bot.check import preflight
+
+    for check in await preflight(settings, socket_mode=socket_mode):
+        if check.ok is False:
+            print(f"leavebot: warning: {check.name}: {check.detail} (starting anyway)", file=sys.stderr)
+
+
+async def check(settings: Settings, args: argparse.Namespace) -> int:
+    """Print ✓ / ✗ for each thing leavebot needs, with the fix for each ✗; 1 when any failed."""
+    from bot.check import run_checks, table
+
+    checks = await run_checks(settings)
+    print(table(checks))
+    return 1 if any(c.ok is False for c in checks) else 0
+
+
 async def digest(settings: Settings, args: argparse.Namespace) -> None:
     """Post today's digest to each digest channel that has none yet."""
     from bot.runtime import running
     from bot.services.calendar import DigestPlan
     from bot.services.digest import post_digest
 
-    settings.require("slack_bot_token", "digest_channel")
     async with running(settings) as services:
         day = datetime.now(settings.zone).date()
         posted = await post_digest(services.deps, day=day, plan=DigestPlan.from_settings(settings))
@@ -181,24 +275,46 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
-    """Parse, book and show who will approve, exactly as `/leave` would."""
+    """Parse, book and show who will approve, exactly as `/leave` would; the same command again finds it."""
     from bot.runtime import running
 
     async with running(settings) as services:
         today = datetime.now(settings.zone).date()
         draft = parse_request(args.text, today=today, leave_types=await services.requests.leave_types())
         person = await services.deps.provider.find_person(args.email)
-        result = await services.requests.submit(draft=draft, key=f"cli:{uuid.uuid4().hex}", person=person)
+        result = await services.requests.submit(
+            draft=draft, key=_request_key(args.email, draft), person=person
+        )
         approvers = await services.deps.provider.approvers(person)
+        jobs = await services.deps.store.jobs(request_id=result.request.id)
+        unsent = [job for job in jobs if job.result != "done"]
     names = ", ".join(p.email or p.name for p in approvers) or "nobody (set LOCAL_APPROVERS)"
     request = result.request
+    again = " (made before: the same request is not made twice)" if result.duplicate else ""
     print(
-        f"request #{request.id}: {request.requester_name}, {request.span.describe()}, {request.leave_type_name or 'leave'}"
+        f"request #{request.id}: {request.requester_name}, {request.span.describe()}, {request.leave_type_name or 'leave'}{again}"
     )
     if result.queued:
         print("status: queued (the HR system is not answering; `leavebot serve` sends it when it is back)")
-    else:
-        print(f"status: {request.status}; approvers: {names}")
+        return
+    print(f"status: {request.status}; approvers: {names}")
+    if unsent:
+        later = (
+            "`leavebot serve` will once Slack answers"
+            if all(job.result is None for job in unsent)
+            else "Slack refused; tell them yourself"
+        )
+        print(
+            f"leavebot: saved request #{request.id}, but could not tell its approvers in Slack: {later} "
+            "(`leavebot check` says what is wrong)",
+            file=sys.stderr,
+        )
+
+
+def _request_key(email: str, draft: Draft) -> str:
+    """The same person asking for the same leave from the shell is the same request."""
+    asked = f"{email.strip().casefold()}|{draft.model_dump_json()}"
+    return f"cli:{hashlib.sha256(asked.encode()).hexdigest()[:32]}"
 
 
 async def sync_absences(settings: Settings, args: argparse.Namespace) -> int:

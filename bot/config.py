@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import os
+import re
+from collections.abc import Iterable, Mapping
 from datetime import time, timedelta
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from providers import PROVIDERS
 
@@ -17,10 +23,18 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///leavebot.db"
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "KEY")  # values of these are never echoed
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAYS = frozenset(range(5))
+NOT_SET = "not set"
 
 
 class ConfigError(Exception):
-    """A setting is missing or invalid; the message names the variable and says what is wrong."""
+    """Settings missing or invalid: each problem names its variable and says what is wrong."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__(*problems)
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        return "; ".join(self.problems)
 
 
 class Settings(BaseSettings):
@@ -77,6 +91,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_level(cls, value: SecretStr | None) -> SecretStr | None:
+        if value and value.get_secret_value().startswith(("xoxb-", "xoxp-")):
+            raise ValueError("must be an app-level token (xapp-…), not a bot or user token")
+        return value
 
     @field_validator("leavebot_provider")
     @classmethod
@@ -154,10 +175,9 @@ class Settings(BaseSettings):
         return routes
 
     def require(self, *names: str) -> None:
-        """Raise ConfigError for the first of these settings that is unset."""
-        for name in names:
-            if not getattr(self, name):
-                raise ConfigError(f"{name.upper()} is not set")
+        """Raise one ConfigError naming every one of these settings that is unset."""
+        if missing := [f"{name.upper()}: {NOT_SET}" for name in names if not getattr(self, name)]:
+            raise ConfigError(*missing)
 
 
 def parse_days(text: str) -> frozenset[int]:
@@ -184,25 +204,100 @@ def _day_number(word: str) -> int:
     raise ValueError(f"{word!r} is not a day of the week (use Mon, Tue, … Sun)")
 
 
+DATABASE_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+
+
 def async_database_url(url: str) -> str:
-    """Accept the URLs operators paste (postgres://, sqlite:///) and pick the async driver."""
+    """Accept the URLs operators paste (postgres://, sqlite:///, ?sslmode=) and pick the async driver."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ValueError("must be a URL such as sqlite:///leavebot.db or postgresql://user@host/db")
-    drivers = {
-        "postgres": "postgresql+asyncpg",
-        "postgresql": "postgresql+asyncpg",
-        "sqlite": "sqlite+aiosqlite",
-    }
-    return f"{drivers.get(scheme, scheme)}://{rest}"
+    driver = DATABASE_DRIVERS.get(scheme.lower())
+    if driver is None:
+        close = difflib.get_close_matches(scheme.lower(), ["postgresql", "sqlite"], n=1)
+        hint = f"did you mean {close[0]}://?" if close else "use postgresql:// or sqlite:///"
+        raise ValueError(f"leavebot does not speak {scheme}:// ({hint})")
+    if driver.startswith("postgresql"):
+        rest = _asyncpg_query(rest)
+    try:
+        make_url(f"{driver}://{rest}").port  # noqa: B018 - reading the port checks it is a number
+    except (ArgumentError, ValueError):
+        raise ValueError("is not a database URL (postgresql://user:password@host:port/db)") from None
+    return f"{driver}://{rest}"
+
+
+def _asyncpg_query(rest: str) -> str:
+    """libpq's ``sslmode`` (in the URLs managed PostgreSQL hands out) is asyncpg's ``ssl``, same values."""
+    path, sep, query = rest.partition("?")
+    if not sep:
+        return rest
+    pairs = [("ssl" if key == "sslmode" else key, value) for key, value in parse_qsl(query)]
+    return f"{path}?{urlencode(pairs)}"
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the password of any URL in it replaced by ***."""
+    return re.sub(r"(://[^/\s:@]*:)[^@\s]*@", r"\1***@", text)
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the environment; a bad value becomes one ConfigError naming its variable."""
+    """Read the environment; every bad value at once, in one ConfigError."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        raise ConfigError(*_problems(exc)) from None
+
+
+def load_config(*, require: Iterable[str] = (), provider: bool = True, **overrides: Any) -> Settings:
+    """The settings a command needs, with every problem found at once in one ConfigError: invalid values,
+    the ``require``d settings left unset, and (with ``provider``) the chosen provider's own settings."""
+    problems: list[str] = []
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems += _problems(exc)
+        # Carry on with the defaults for what was bad, to find the problems that remain.
+        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        defaults = {name: Settings.model_fields[name].get_default(call_default_factory=True) for name in bad}
+        settings = Settings(**{**overrides, **defaults})
+    problems += [f"{name.upper()}: {NOT_SET}" for name in require if not getattr(settings, name)]
+    if provider:
+        try:
+            load_provider_config(settings)
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(*problems)
+    return settings
+
+
+def known_variables() -> list[str]:
+    """Every variable leavebot reads: its own settings and each provider's."""
+    names = [name.upper() for name in Settings.model_fields]
+    for provider in PROVIDERS.values():
+        names += [f"{provider.name}_{field}".upper() for field in provider.Config.model_fields]
+    return names
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(variable, closest known one) for each variable set with one of leavebot's prefixes that it does not
+    read but that is one typo away from one it does (``DIGEST_CHANEL`` → ``DIGEST_CHANNEL``)."""
+    from dotenv import dotenv_values  # pydantic-settings reads .env with it
+
+    known = known_variables()
+    prefixes = tuple({name.partition("_")[0] + "_" for name in known if "_" in name})
+    names = {*dotenv_values(".env"), *(os.environ if environ is None else environ)}
+    found = []
+    for name in sorted(n.upper() for n in names if n.upper().startswith(prefixes) and n.upper() not in known):
+        if close := difflib.get_close_matches(name, known, n=1, cutoff=0.8):
+            found.append((name, close[0]))
+    return found
 
 
 def load_provider_config(settings: Settings) -> BaseModel:
@@ -217,17 +312,23 @@ def load_provider_config(settings: Settings) -> BaseModel:
     try:
         return config_cls()  # type: ignore[no-any-return]
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, prefix=prefix)) from None
+        raise ConfigError(*_problems(exc, prefix=prefix)) from None
 
 
-def _describe(exc: ValidationError, *, prefix: str = "") -> str:
-    error = exc.errors()[0]
-    name = (prefix + "_".join(str(p) for p in error["loc"][:1])).upper()
-    message = str(error["msg"]).removeprefix("Value error, ")
-    value = error.get("input")
-    secret = any(word in name for word in SECRET_WORDS)
-    shown = f" (got {value!r})" if isinstance(value, str) and not secret else ""
-    return f"{name}: {message}{shown}"
+def _problems(exc: ValidationError, *, prefix: str = "") -> list[str]:
+    """One ``NAME: what is wrong (got 'value')`` per bad variable, secrets and passwords never shown."""
+    problems = []
+    for error in exc.errors():
+        name = (prefix + "_".join(str(p) for p in error["loc"][:1])).upper()
+        if error["type"] == "missing":
+            problems.append(f"{name}: {NOT_SET}")
+            continue
+        message = str(error["msg"]).removeprefix("Value error, ")
+        value = error.get("input")
+        secret = any(word in name for word in SECRET_WORDS)
+        shown = f" (got {mask_url(repr(value))})" if isinstance(value, str) and not secret else ""
+        problems.append(f"{name}: {message}{shown}")
+    return problems
 
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}

@@ -151,3 +151,10 @@ def test_bot_scopes_are_exactly_the_minimal_set(manifest: dict[str, Any]) -> Non
 def test_only_slash_command_is_leave(manifest: dict[str, Any]) -> None:
     """The app declares exactly one slash command, /leave."""
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/leave"]
+
+
+def test_leavebot_check_expects_the_manifests_bot_scopes(manifest: dict[str, Any]) -> None:
+    """`leavebot check` compares the granted scopes with exactly manifest.yml's bot scopes."""
+    from bot.check import BOT_SCOPES
+
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES

@@ -22,7 +22,7 @@ from typing import Protocol
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import PROVIDER_CALLS, JobKind, JobResult
-from bot.errors import UserError
+from bot.errors import UserError, passing
 from bot.store import Store
 from bot.store.tables import OutboxJob, now
 from providers.errors import ProviderError
@@ -133,7 +133,8 @@ class Outbox:
         except Exception as exc:
             # A UserError is a refusal in plain words (a requester the HR system does not know, found out
             # by a job that had to look them up): never retried, told as it is.
-            expected = isinstance(exc, ProviderError | SlackApiError | UserError)
+            # Slack or the HR system unreachable is expected too: it is retried, not a bug to trace.
+            expected = isinstance(exc, ProviderError | SlackApiError | UserError) or passing(exc)
             if not expected:  # a bug, or a store that failed: logged, and tried again like a passing failure
                 log.exception("outbox job %s (%s of request %s) broke", job.id, job.kind, job.request_id)
             retryable = handler.retryable(exc) or not expected

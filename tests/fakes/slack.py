@@ -31,6 +31,10 @@ BOT_USER_ID = "UBOT"
 BOT_ID = "B0001"
 APP_ID = "A0001"
 NOT_IN_CHANNEL = "C_NOT_IN"
+MISSING_CHANNEL = "C_MISSING"
+APP_TOKEN = "xapp-test"
+# The bot scopes an installed leavebot is granted; Slack names them in every answer's x-oauth-scopes header.
+GRANTED_SCOPES = ("commands", "chat:write", "users:read", "users:read.email")
 
 # Fields slack_sdk (and other clients) may send as JSON strings inside a form body.
 _JSON_FIELDS = ("blocks", "view", "attachments")
@@ -139,8 +143,11 @@ class FakeSlack(Loopback):
 
     handler = _Handler
 
-    def __init__(self, token: str = "xoxb-test") -> None:
+    def __init__(self, token: str = "xoxb-test", *, app_token: str = APP_TOKEN) -> None:
         self.token = token
+        self.app_token = app_token
+        self.scopes: tuple[str, ...] = GRANTED_SCOPES
+        self.scheduled: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.home: dict[str, dict[str, Any]] = {}
@@ -164,6 +171,8 @@ class FakeSlack(Loopback):
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
+            "chat.scheduleMessage": self._chat_schedule_message,
+            "chat.deleteScheduledMessage": self._chat_delete_scheduled_message,
         }
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -292,16 +301,35 @@ class FakeSlack(Loopback):
         return body_token
 
     def _answer(self, method: str, args: dict[str, Any], token: str | None) -> _Reply:
+        if method == "apps.connections.open":
+            return self._connections_open(token)
         try:
             self._check_auth(token)
+        except SlackError as err:
+            return _Reply(200, {"ok": False, "error": err.error})
+        # Like Slack, an answer to an authenticated call names the token's scopes.
+        granted = {"x-oauth-scopes": ",".join(self.scopes)}
+        try:
             if fault := self._take_fault(method):
                 return self._fault_reply(fault)
             handler = self._methods.get(method)
             if handler is None:
                 raise SlackError("unknown_method")
-            return _Reply(200, {"ok": True, **handler(args)})
+            return _Reply(200, {"ok": True, **handler(args)}, granted)
         except SlackError as err:
-            return _Reply(200, {"ok": False, "error": err.error, **err.extra})
+            return _Reply(200, {"ok": False, "error": err.error, **err.extra}, granted)
+
+    def _connections_open(self, token: str | None) -> _Reply:
+        """Socket Mode's apps.connections.open: only the app-level token may call it."""
+        if not token:
+            error = "not_authed"
+        elif token.startswith(("xoxb-", "xoxp-")):
+            error = "not_allowed_token_type"
+        elif token != self.app_token:
+            error = "invalid_auth"
+        else:
+            return _Reply(200, {"ok": True, "url": f"{self.root.replace('http', 'ws', 1)}/link/?ticket=t"})
+        return _Reply(200, {"ok": False, "error": error})
 
     def _check_auth(self, token: str | None) -> None:
         if not token:
@@ -347,6 +375,8 @@ class FakeSlack(Loopback):
             raise SlackError("channel_not_found")
         if channel == NOT_IN_CHANNEL:
             raise SlackError("not_in_channel")
+        if channel == MISSING_CHANNEL:
+            raise SlackError("channel_not_found")
         # Posting to a user id delivers to the bot's DM with that user.
         return f"D{channel}" if _is_user_id(channel) else channel
 
@@ -389,6 +419,24 @@ class FakeSlack(Loopback):
         channel, ts, _ = self._stored_message(args)
         del self.messages[(channel, ts)]
         return {"channel": channel, "ts": ts}
+
+    def _chat_schedule_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        post_at = int(args.get("post_at") or 0)
+        if post_at <= time.time():
+            raise SlackError("time_in_past")
+        if post_at > time.time() + 120 * 86400:
+            raise SlackError("time_too_far")
+        message_id = self._next_id("Q")
+        self.scheduled[message_id] = {"channel": channel, "post_at": post_at, "text": args.get("text", "")}
+        return {"channel": channel, "scheduled_message_id": message_id, "post_at": post_at}
+
+    def _chat_delete_scheduled_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        scheduled = self.scheduled.get(args.get("scheduled_message_id", ""))
+        if scheduled is None or scheduled["channel"] != args.get("channel"):
+            raise SlackError("invalid_scheduled_message_id")
+        del self.scheduled[args["scheduled_message_id"]]
+        return {}
 
     # -- views -----------------------------------------------------------------------------------
 
