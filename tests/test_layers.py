@@ -21,8 +21,8 @@ ALLOWED = {
     "bot.domain": ("providers.models",),
     "bot.parsing": ("bot.parsing", "providers.models"),
     "bot.views": ("bot.views", "bot.domain", "bot.store.tables", "providers.models"),
-    "bot.store": ("bot.store", "bot.domain", "providers.models"),
-    "bot.errors": ("providers.errors",),
+    "bot.store": ("bot.store", "bot.domain", "bot.errors", "providers.models"),
+    "bot.errors": ("bot.parsing.errors", "providers.errors"),
     "bot.config": ("providers",),
     "bot.services": (
         "bot.services",

@@ -154,7 +154,9 @@ _DAY_RULES: dict[str, tuple[Callable[[int], date], ...]] = {
     "ascension": (_easter(39),),
     "whit": (_easter(49),),
     "whit monday": (_easter(50),),
-    "monday holy spirit": (_easter(50),),  # Whit Monday's name in much of Europe (Pfingstmontag, Lundi de Pentecôte…)
+    "monday holy spirit": (
+        _easter(50),
+    ),  # Whit Monday's name in much of Europe (Pfingstmontag, Lundi de Pentecôte…)
     "trinity": (_easter(56),),
     "corpus christi": (_easter(60),),
     "lent": (_easter(-46), _easter(-1)),  # Ash Wednesday to Holy Saturday
