@@ -10,8 +10,10 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from importlib.metadata import version
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import admin
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError, friendly
 from bot.parsing import ParseError, day_first, parse_request, today_in
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leavebot", description="Leave requests from Slack, booked in your HR system."
     )
+    parser.add_argument("--version", action="version", version=f"leavebot {version('leavebot')}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def command(
@@ -90,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         help="en-GB (default) reads 24/12 as day/month; en-US reads 12/24 as month/day",
     )
     parse.add_argument("--json", action="store_true", help="print JSON")
+    admin.register(command)
     return parser
 
 
