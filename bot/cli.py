@@ -13,7 +13,7 @@ from datetime import date, datetime
 from importlib.metadata import version
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import admin
+from bot import admin, logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError, friendly
 from bot.parsing import ParseError, day_first, parse_request, today_in
@@ -26,14 +26,10 @@ log = logging.getLogger("leavebot")
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit 2 for configuration errors, 1 for anything else that failed."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic logs its plugin set-up on import and its context on every start: noise around our one-line errors.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # httpx logs every request's full URL at INFO, and some HR APIs take keys in the query string
-    # (TimeTap's session signature): those lines must never reach an operator's log.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.configure()
     try:
         settings = load_settings()
+        logs.configure(settings.log_level, settings.log_format)
         return asyncio.run(args.run(settings, args)) or 0
     except ConfigError as exc:
         print(f"leavebot: configuration error: {exc}", file=sys.stderr)
@@ -129,7 +125,8 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
             server,
             host="0.0.0.0",
             port=settings.port,
-            log_level="info",
+            log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn's records go through bot.logs: one format, one stream
             timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
         )
         await uvicorn.Server(config).serve()

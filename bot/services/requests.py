@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from bot import logs
 from bot.domain import LIVE, JobKind, RequestState
 from bot.errors import NotAnApprover, UserError, friendly, passing
 from bot.services.cards import Cards
@@ -171,6 +172,7 @@ class Requests:
         self, *, request_id: int, slack_user_id: str, decision: Decision, reason: str = ""
     ) -> Decided:
         """Approve or decline once, however many clicks arrive; then update every card and tell the requester."""
+        logs.remember(request=request_id)
         request = await self.authorise(request_id=request_id, slack_user_id=slack_user_id)
         kind = JobKind.APPROVE if decision is Decision.APPROVE else JobKind.DECLINE
         job = OutboxJob(kind=kind, actor=slack_user_id, reason=reason, revert_to=RequestState.PENDING)
@@ -211,6 +213,7 @@ class Requests:
         names the requester (a request made from the shell has no Slack id); with ``approvers_may``
         (the admin CLI) an approver of the request may cancel it too.
         """
+        logs.remember(request=request_id)
         request = await self.deps.request(request_id)
         await self._may_cancel(request, slack_user_id, email=email, approvers_may=approvers_may)
         was = request.status
