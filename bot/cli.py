@@ -175,10 +175,11 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
 
     engine = create_engine(settings.database_url)
     try:
-        await upgrade(engine)
+        applied = await upgrade(engine)
     finally:
         await engine.dispose()
-    print("database is up to date")
+    span = f"{applied[0]}…{applied[-1]}" if len(applied) > 1 else "".join(applied)
+    print(f"applied {span}" if applied else "database is up to date")
 
 
 async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
