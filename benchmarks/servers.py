@@ -115,7 +115,7 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
     from bot.server import create_server
     from bot.services.wiring import Services
     from bot.store import Store, create_engine, upgrade
-    from bot.webhooks import webhook_receiver
+    from bot.webhooks import WebhookReceiver
 
     settings = Settings(
         _env_file=None,
@@ -146,7 +146,7 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
         create_app(listeners, slack=service.deps.slack),
         service.deps.store,
         background=lambda: run_beside(service, settings, resume=listeners.resume_abandoned),
-        webhooks=webhook_receiver(service),
+        webhooks=WebhookReceiver(service).receive,
         stopping=listeners.stop,
     )
 

@@ -22,6 +22,7 @@ from starlette.routing import Route
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fakes import slack as fake_slack
+from fakes.loopback import LoopbackServer
 from people import approvers_of, slack_users
 from slow_hr import hr_app
 
@@ -29,7 +30,7 @@ from slow_hr import hr_app
 async def main(delay: float, parent: int | None) -> None:
     """Start the fake Slack (a thread) and the fake HR system (uvicorn), then announce their URLs."""
     # The bot's background work opens many connections at once; socketserver's default backlog is 5.
-    fake_slack._Server.request_queue_size = 1024
+    LoopbackServer.request_queue_size = 1024
     slack = fake_slack.FakeSlack().start()
     for user_id, (email, name) in slack_users().items():
         slack.add_user(user_id, email=email, name=user_id.lower(), real_name=name)

@@ -105,7 +105,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.listeners import ListenerDeps
     from bot.runtime import run_beside, running
     from bot.server import create_server
-    from bot.webhooks import webhook_receiver
+    from bot.webhooks import WebhookReceiver
 
     settings.require("slack_bot_token", "slack_signing_secret")
     async with running(settings) as services:
@@ -116,7 +116,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
             create_app(listeners, slack=slack),
             services.deps.store,
             background=lambda: run_beside(services, settings, resume=listeners.resume_abandoned),
-            webhooks=webhook_receiver(services),
+            webhooks=WebhookReceiver(services).receive,
             stopping=listeners.stop,
             provider=services.deps.provider.name,
         )

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import payloads
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,11 @@ def create_server(
 ) -> Starlette:
     """The ASGI app; ``background`` (the job loop) runs for as long as the server does.
 
-    ``stopping`` (``ListenerDeps.stop``) runs once the server takes no more requests, before the job
-    loop is stopped: the work after the last acks finishes, or is handed back for another instance.
+    ``stopping`` (``ListenerDeps.stop``) runs once the server takes no more requests and the job loop has
+    stopped (so it cannot resume what is being handed back): the work after the last acks finishes, or is
+    handed back for another instance.
 
-    ``webhooks`` (``bot.webhooks.webhook_receiver``) answers ``POST /webhooks/{provider}``; without it
+    ``webhooks`` (``bot.webhooks.WebhookReceiver.receive``) answers ``POST /webhooks/{provider}``; without it
     that path is 404. ``provider`` names whose last sync pass ``/healthz`` reports.
     """
 
@@ -48,11 +50,14 @@ def create_server(
         if body is None:
             return PlainTextResponse("request too large", status_code=413)
         try:
-            bolt_request = to_async_bolt_request(request, body)
-            return to_starlette_response(await app.async_dispatch(repair_form_body(bolt_request)))
-        except (ValueError, LookupError, TypeError, AttributeError) as exc:
-            # Bolt reads the body's shape before any listener runs: a body Slack never sends breaks it there.
-            log.warning("refused a malformed Slack request (%s: %s)", type(exc).__name__, str(exc)[:200])
+            bolt_request = repair_form_body(to_async_bolt_request(request, body))
+            # Bolt's own middleware reads the body's shape before any listener (or middleware of ours)
+            # runs, so a body of a shape Slack never sends is refused here, before it breaks anything.
+            payloads.check(bolt_request.body)
+            return to_starlette_response(await app.async_dispatch(bolt_request))
+        except (ValueError, LookupError, TypeError, AttributeError, RecursionError) as exc:
+            reason = str(exc) if isinstance(exc, payloads.Refused) else f"{type(exc).__name__}: {exc}"
+            log.warning("refused a malformed Slack request (%s)", reason[:200])
             return PlainTextResponse("malformed request", status_code=400)
 
     async def no_webhooks(_: Request) -> Response:
@@ -73,12 +78,12 @@ def create_server(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(background()) if background else None
         yield
-        if stopping:
-            await stopping()
         if task:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+        if stopping:
+            await stopping()
 
     routes = [
         Route("/slack/events", slack_events, methods=["POST"]),

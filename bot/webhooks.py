@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from starlette.background import BackgroundTask
@@ -30,14 +29,20 @@ EVENT_MEMORY = timedelta(days=2)  # Timetastic redelivers with the same event id
 RETRY_DELAYS = (0.5, 2.0)  # seconds before applying a failed event again: it was answered 200 already
 
 
-def webhook_receiver(services: Services) -> Callable[[Request], Awaitable[Response]]:
-    """The Starlette endpoint for ``POST /webhooks/{provider}``."""
-    # A burst (everyone booking Christmas) is applied one event at a time in this process: events
-    # about one person would otherwise race to record the same Slack user.
-    one_at_a_time = asyncio.Lock()
+class WebhookReceiver:
+    """The Starlette endpoint for ``POST /webhooks/{provider}``: answers at once, applies the event after."""
 
-    async def receive(request: Request) -> Response:
-        provider = services.deps.provider
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        # A burst (everyone booking Christmas) is applied one event at a time in this process: events
+        # about one person would otherwise race to record the same Slack user.
+        self.one_at_a_time = asyncio.Lock()
+        self.applying = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def receive(self, request: Request) -> Response:
+        provider = self.services.deps.provider
         if request.path_params.get("provider") != provider.name:
             return PlainTextResponse("no such webhook", status_code=404)
         if not provider.verify_webhook(request.headers):
@@ -51,11 +56,22 @@ def webhook_receiver(services: Services) -> Callable[[Request], Awaitable[Respon
         except ValueError:
             log.warning("refused a %s webhook delivery that is not JSON", provider.name)
             return PlainTextResponse("malformed delivery", status_code=400)
-        return PlainTextResponse(
-            "ok", background=BackgroundTask(apply_delivery, services, body, one_at_a_time)
-        )
+        # Counted from before the answer, so drain() cannot miss a delivery the sender was just told is taken.
+        self.applying += 1
+        self.idle.clear()
+        return PlainTextResponse("ok", background=BackgroundTask(self._apply, body))
 
-    return receive
+    async def drain(self) -> None:
+        """Wait until every delivery answered so far is applied (or given up)."""
+        await self.idle.wait()
+
+    async def _apply(self, body: bytes) -> None:
+        try:
+            await apply_delivery(self.services, body, self.one_at_a_time)
+        finally:
+            self.applying -= 1
+            if not self.applying:
+                self.idle.set()
 
 
 async def apply_delivery(services: Services, body: bytes, lock: asyncio.Lock) -> None:

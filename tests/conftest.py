@@ -8,7 +8,7 @@ import socket
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from bot.listeners import ListenerDeps
 from bot.server import create_server
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
+from bot.webhooks import WebhookReceiver
 from providers.local import LocalProvider
 from providers.models import Booking, HolidayRequest, Outcome
 
@@ -39,15 +40,29 @@ USERS = {
 }
 APPROVERS = "*=bob@example.com,carol@example.com"
 # What the fault-injection tests tried and what the provider ended up holding; printed after the run.
+# ``reposted``: approval cards (or their edits) Slack took just before a kill, sent again by the next instance.
 FIGURES: Counter[str] = Counter()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker counts its own figures: hand them to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["figures"] = dict(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    FIGURES.update(getattr(node, "workeroutput", {}).get("figures", {}))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The reliability figures: requests tried under faults, refused, duplicated (must be 0), lost (must be 0)."""
+    """The reliability figures: requests tried under faults, refused, duplicated (must be 0), lost (must be 0),
+    and cards reposted after a kill."""
     if FIGURES:
         terminalreporter.section("reliability figures")
         terminalreporter.write_line(
-            ", ".join(f"{k} {FIGURES[k]}" for k in ("tried", "refused", "duplicated", "lost"))
+            ", ".join(f"{k} {FIGURES[k]}" for k in ("tried", "refused", "duplicated", "lost", "reposted"))
         )
 
 
@@ -145,10 +160,15 @@ class Bot:
     provider: SpyProvider
     settings: Settings
     listeners: ListenerDeps
+    webhooks: WebhookReceiver | None = field(default=None, kw_only=True)
 
     async def drain(self) -> None:
-        """Wait for all the work started after acks to end (before asserting that something did not happen)."""
+        """Wait for all the work started after acks, and after answered webhooks, to end (before asserting
+        that something did not happen)."""
         await self.listeners.backlog.drain()
+        if self.webhooks:
+            await self.webhooks.drain()
+            await self.listeners.backlog.drain()
 
     async def post(
         self,

@@ -25,7 +25,7 @@ from bot.listeners import ListenerDeps
 from bot.server import create_server
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
-from bot.webhooks import webhook_receiver
+from bot.webhooks import WebhookReceiver
 from providers.base import LeaveProvider
 
 
@@ -76,15 +76,16 @@ async def provider_bot(
     service = Services(provider=provider, store=Store(engine), slack=client, zone=config.zone)
     await service.warm_up()  # as `leavebot serve` does
     listeners = ListenerDeps(services=service, settings=config)
+    webhooks = WebhookReceiver(service)
     server = create_server(
         create_app(listeners, slack=client),
         service.deps.store,
         stopping=listeners.stop,
-        webhooks=webhook_receiver(service),
+        webhooks=webhooks.receive,
     )
     try:
         async with serving(server) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
-            yield Bot(http, slack, service, provider, config, listeners)  # type: ignore[arg-type]  # any provider
+            yield Bot(http, slack, service, provider, config, listeners, webhooks=webhooks)  # type: ignore[arg-type]  # any provider
     finally:
         await provider.aclose()
         await engine.dispose()

@@ -19,7 +19,9 @@ from sqlmodel import col, select
 from test_e2e import DAY, approval_cards, preview_value, submitted_request
 
 from bot.domain import RequestState
+from bot.listeners import GAVE_UP
 from bot.services.outbox import RetryPolicy
+from bot.store.people import MAX_DELIVERY_TRIES
 from bot.store.tables import SlackDelivery, now
 from bot.views import ids
 from providers.models import Status
@@ -99,17 +101,25 @@ async def test_a_slack_retry_of_an_accepted_click_does_nothing_more(bot: Bot) ->
 
 
 async def test_work_that_keeps_killing_its_instance_is_given_up(bot: Bot) -> None:
-    """A delivery begun three times without ending is no longer resumed, and is forgotten with the rest."""
+    """A delivery begun MAX_DELIVERY_TRIES times without ending is no longer resumed: its user is told, once,
+    and it is forgotten with the rest."""
     request_id = await submitted_request(bot)
     await bot.drain()
     payload = sr.block_action(user_id=BOB, action_id=ids.APPROVE, value=str(request_id))
     store = bot.service.deps.store
-    poison = SlackDelivery(key="T-poison", work="approve", body=json.dumps(payload), attempts=3)
+    poison = SlackDelivery(
+        key="T-poison",
+        work="approve",
+        body=json.dumps(payload),
+        attempts=MAX_DELIVERY_TRIES,
+        lease_until=now(),
+    )
     async with store.session() as session:
         session.add(poison)
         await session.commit()
     assert await come_back_later(bot) == 0
     assert bot.provider.calls["approve"] == 0
+    assert dms_to(bot, BOB).count(GAVE_UP) == 1  # the second round of come_back_later told nobody again
     await store.forget_deliveries(before=now() + timedelta(days=1))
     async with store.session() as session:
         assert await session.get(SlackDelivery, "T-poison") is None
@@ -167,3 +177,27 @@ async def test_slack_failing_during_a_decision_loses_no_card_and_no_message(bot:
         assert ids.APPROVE not in json.dumps(card)
     told = [m["text"] for m in bot.slack.messages_in(f"D{ALICE}") if "approved" in m["text"]]
     assert len(told) == 1  # delivered once (the calls Slack failed delivered nothing)
+
+
+async def test_slack_down_for_ten_seconds_during_a_decision_catches_up_once_it_is_back(bot: Bot) -> None:
+    """Every Slack call answers 503 for 10 s from the moment Bob approves: the approval reaches the HR system at
+    once, and with the default backoff every card is edited and Alice told, once, after Slack is back."""
+    request_id = await submitted_request(bot)
+    await bot.drain()
+    bot.slack.outage()
+    began = now()
+    assert (await bot.click(ids.APPROVE, str(request_id), user=BOB)).status_code == 200
+    await bot.drain()
+    assert bot.provider.calls["approve"] == 1
+    with time_machine.travel(began + timedelta(seconds=5)):
+        await bot.service.outbox.retry_due()  # a retry while Slack is still down: put off again
+    bot.slack.outage(False)
+    with time_machine.travel(began + timedelta(minutes=2)):
+        while await bot.service.outbox.retry_due():
+            pass
+    for approver in (BOB, CAROL):
+        [card] = [m for m in bot.slack.messages_in(f"D{approver}") if "Approved by" in json.dumps(m)]
+        assert ids.APPROVE not in json.dumps(card)
+    assert len([t for t in dms_to(bot, ALICE) if "approved" in t]) == 1
+    hooks = [c.args for c in bot.slack.calls if c.method.startswith("hooks/")]
+    assert not [h for h in hooks if "went wrong" in str(h)]

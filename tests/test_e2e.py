@@ -66,12 +66,6 @@ async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def settle() -> None:
-    """Let work started after an ack finish (it runs on the server's event loop)."""
-    for _ in range(5):
-        await asyncio.sleep(0.05)
-
-
 async def test_unsigned_request_is_refused(bot: Bot) -> None:
     """A body signed with the wrong secret gets 401 and does nothing."""
     response = await bot.post(
@@ -150,7 +144,7 @@ async def test_non_approver_click_is_refused_and_changes_nothing(bot: Bot) -> No
     await bot.click(ids.APPROVE, str(request_id), user=MALLORY, hook="mallory")
     [refusal] = await bot.slack.wait_for("hooks/mallory")
     assert "Only an approver" in refusal.args["text"] and refusal.args["response_type"] == "ephemeral"
-    await settle()
+    await bot.drain()
     assert bot.provider.calls["approve"] == 0
     assert bot.slack.calls_to("chat.update") == []
     request = await bot.service.deps.store.request(request_id=request_id)
@@ -174,7 +168,7 @@ async def test_two_approvers_clicking_at_once_cause_one_provider_action(bot: Bot
         bot.click(ids.APPROVE, str(request_id), user=BOB, hook="bob2"),
     )
     await bot.slack.wait_for("chat.update", count=2)
-    await settle()
+    await bot.drain()
     assert bot.provider.calls["approve"] == 1
     decisions = [
         e for e in await bot.service.deps.store.audit_log(request_id=request_id) if e.action == "approve"
@@ -201,7 +195,7 @@ async def test_slack_retry_of_a_delivery_creates_nothing_twice(bot: Bot) -> None
     retry = await bot.post(body, retry_num=1)
     assert (first.status_code, retry.status_code) == (200, 200)
     await bot.slack.wait_for("chat.postMessage", count=2)
-    await settle()
+    await bot.drain()
     assert bot.provider.calls["submit"] == 1
     assert len(bot.slack.calls_to("chat.postMessage")) == 2
 

@@ -25,11 +25,13 @@ TODAY = date(2026, 11, 23)
 DAY = date.today() + timedelta(days=30)
 
 
-def request(request_id: int, status: str, start: date, *, requester: str | None = ALICE) -> LeaveRequest:
+def request(
+    request_id: int | None, status: str, start: date, *, requester: str | None = ALICE
+) -> LeaveRequest:
     """A stored request of Alice's."""
     return LeaveRequest(
         id=request_id,
-        idempotency_key=f"k{request_id}",
+        idempotency_key=f"k{start}" if request_id is None else f"k{request_id}",
         provider="local",
         status=status,
         requester_slack_id=requester,
@@ -103,6 +105,25 @@ def test_a_busy_home_stays_within_slacks_100_blocks() -> None:
     assert len(view["blocks"]) <= 100
     text = json.dumps(view, ensure_ascii=False)
     assert "…and 40 more." in text and "…and 50 more" in text
+
+
+async def test_an_approver_with_hundreds_waiting_gets_the_first_thirty_and_the_count(store: Store) -> None:
+    """Only the requests the Home shows are read, soonest first; the rest are counted."""
+    for n in range(35):
+        row = request(None, Status.PENDING, TODAY + timedelta(days=35 - n))
+        created, _ = await store.create_request(request=row)
+        assert created.id is not None
+        await store.add_approvers(request_id=created.id, slack_user_ids=[BOB])
+    service = Services(
+        provider=LocalProvider(LocalProvider.Config(), engine=store.engine), store=store, slack=None
+    )
+    summary = await service.homes.summary(BOB, today=TODAY)
+    assert summary.waiting == 35
+    assert len(summary.to_decide) == views.TO_DECIDE_SHOWN + 1
+    assert [r.start_date for r in summary.to_decide] == sorted(r.start_date for r in summary.to_decide)
+    assert summary.to_decide[0].start_date == TODAY + timedelta(days=1)
+    text = json.dumps(views.build_home(summary, today=TODAY), ensure_ascii=False)
+    assert "Waiting for you (35)" in text and "…and 5 more" in text
 
 
 class HrWithBalances(LocalProvider):

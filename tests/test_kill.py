@@ -123,11 +123,18 @@ async def rows(database_url: str, query: str) -> list[tuple[object, ...]]:
 
 
 def cards_for(slack: FakeSlack, user: str) -> int:
-    return sum(
-        1
+    """How many approval cards ``user`` was sent (a request resumed after its cards went out has two)."""
+    return len(carded(slack, user, distinct=False))
+
+
+def carded(slack: FakeSlack, user: str, *, distinct: bool = True) -> list[str]:
+    """The request ids on the approval cards ``user`` was sent."""
+    cards = [
+        button_value(c.args["blocks"], ids.APPROVE)
         for c in slack.calls_to("chat.postMessage")
         if c.args["channel"] == user and ids.APPROVE in str(c.args.get("blocks"))
-    )
+    ]
+    return sorted(set(cards)) if distinct else cards
 
 
 @pytest.mark.parametrize("instant", INSTANTS, ids=[f"{ms}ms" for ms in INSTANTS])
@@ -159,7 +166,7 @@ async def test_a_submit_killed_after_its_ack_is_booked_once_by_the_next_instance
         bookings = await rows(database_url, "SELECT id FROM local_leave")
     assert requests == [("pending",)] and len(bookings) == 1
     # A card posted just before the kill, and not yet recorded, is posted again: counted, not hidden.
-    FIGURES.update(tried=1, duplicated=cards_for(slack, BOB) + cards_for(slack, CAROL) - 2)
+    FIGURES.update(tried=1, reposted=cards_for(slack, BOB) + cards_for(slack, CAROL) - 2)
 
 
 @pytest.mark.parametrize("instant", INSTANTS, ids=[f"{ms}ms" for ms in INSTANTS])
@@ -196,7 +203,7 @@ async def test_an_approval_killed_after_its_ack_is_decided_once_by_the_next_inst
     assert [status for (status,) in bookings] == ["approved"]
     edited = [u for u in slack.calls_to("chat.update") if "Approved by" in str(u.args.get("blocks"))]
     assert {u.args["channel"] for u in edited} == {f"D{BOB}", f"D{CAROL}"}
-    FIGURES.update(tried=1, duplicated=len(edited) - 2)
+    FIGURES.update(tried=1, reposted=len(edited) - 2)
 
 
 @pytest.mark.parametrize("grace", ["0", "20"])
@@ -223,19 +230,22 @@ async def test_a_stop_with_twenty_submissions_in_flight_loses_none(
         assert [a.status_code for a in answers] == [200] * 20
         started.started[-1].terminate()
         # uvicorn stops gracefully, then re-raises SIGTERM so the process ends as signalled
-        assert started.started[-1].wait(timeout=40) in (0, -signal.SIGTERM)
+        try:
+            assert started.started[-1].wait(timeout=40) in (0, -signal.SIGTERM)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the instance did not stop within 40 s of SIGTERM:\n{started.log_of(first)}")
         assert "Application shutdown complete" in started.log_of(first)
         await started.start()
 
         async def all_booked() -> bool:
-            return cards_for(slack, BOB) >= 20 and cards_for(slack, CAROL) >= 20
+            return len(carded(slack, BOB)) == 20 and len(carded(slack, CAROL)) == 20
 
         await until(all_booked, timeout=30)
         requests = await rows(database_url, "SELECT status FROM leave_request")
         bookings = await rows(database_url, "SELECT start_date FROM local_leave")
     assert requests == [("pending",)] * 20
     assert sorted(str(start)[:10] for (start,) in bookings) == [day.isoformat() for day in days]
-    FIGURES.update(tried=20, duplicated=cards_for(slack, BOB) + cards_for(slack, CAROL) - 40)
+    FIGURES.update(tried=20, reposted=cards_for(slack, BOB) + cards_for(slack, CAROL) - 40)
 
 
 async def test_a_restart_storm_loses_nothing(database_url: str, slack: FakeSlack, tmp_path: Path) -> None:
@@ -262,11 +272,11 @@ async def test_a_restart_storm_loses_nothing(database_url: str, slack: FakeSlack
         await started.start()
 
         async def all_booked() -> bool:
-            return cards_for(slack, BOB) >= 25 and cards_for(slack, CAROL) >= 25
+            return len(carded(slack, BOB)) == 25 and len(carded(slack, CAROL)) == 25
 
         await until(all_booked, timeout=60)
         requests = await rows(database_url, "SELECT status FROM leave_request")
         bookings = await rows(database_url, "SELECT start_date FROM local_leave")
     assert requests == [("pending",)] * 25
     assert sorted(str(start)[:10] for (start,) in bookings) == [day.isoformat() for day in days]
-    FIGURES.update(tried=25, duplicated=cards_for(slack, BOB) + cards_for(slack, CAROL) - 50)
+    FIGURES.update(tried=25, reposted=cards_for(slack, BOB) + cards_for(slack, CAROL) - 50)

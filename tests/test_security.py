@@ -14,7 +14,7 @@ import httpx
 import pytest
 import slack_requests as sr
 from conftest import ALICE, BOB, MALLORY, SECRET, Bot
-from test_e2e import DAY, approval_cards, preview_value, settle, submitted_request
+from test_e2e import DAY, approval_cards, preview_value, submitted_request
 
 from bot.views import ids
 from providers.models import Status
@@ -22,7 +22,7 @@ from providers.models import Status
 
 async def nothing_happened(bot: Bot) -> None:
     """No Slack call, no provider call and no request row after the work that follows an ack."""
-    await settle()
+    await bot.drain()
     assert bot.slack.calls == []
     assert sum(bot.provider.calls.values()) == 0
     assert await bot.service.deps.store.requests_of(slack_user_id=ALICE, since=DAY.replace(year=2000)) == []
@@ -116,7 +116,7 @@ async def test_malformed_input_gets_a_4xx_never_a_500(bot: Bot, body: str, caplo
     response = await bot.post(body, json_body=json_body)
     assert response.status_code < 500, response.text
     assert "Traceback" not in response.text
-    await settle()
+    await bot.drain()
     assert sum(bot.provider.calls.values()) == 0
 
 
@@ -162,7 +162,7 @@ async def test_no_secret_reaches_a_log_line_or_a_slack_message(bot: Bot, caplog:
         sr.slash_command("tomorrow", user_id=ALICE, response_url=bot.response_url("x")), secret="wrong"
     )
     await bot.post(submit_click(bot))
-    await settle()
+    await bot.drain()
     secrets = [SECRET, "xoxb-test"]
     logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     said = json.dumps([c.args for c in bot.slack.calls])

@@ -537,15 +537,7 @@ async def submitted(tt: TimetasticBot, text: str = f"{DAY.isoformat()} pm for th
 async def echoes_applied(tt: TimetasticBot) -> None:
     """Wait until every event the fake raised was delivered and the bot has applied it."""
     await until(lambda: _delivered(tt))
-    await asyncio.sleep(0.1)
-    for _ in range(100):  # the bot answers before it applies; the rows are settled once nothing moves
-        rows = [
-            await tt.service.deps.store.request_by_booking(provider="timetastic", booking_id=str(h))
-            for h in tt.fake.holidays
-        ]
-        if all(r is None or r.provider_updated_at is not None or r.status != "pending" for r in rows):
-            return
-        await asyncio.sleep(0.05)
+    await tt.drain()
 
 
 async def _delivered(tt: TimetasticBot) -> bool:
@@ -628,7 +620,7 @@ async def test_webhook_without_the_secret_is_refused(tt: TimetasticBot) -> None:
     assert (await tt.fake.deliver(event, secret="guess")).status_code == 401
     assert (await tt.fake.deliver(event, secret="")).status_code == 401
     assert (await tt.http.post("/webhooks/wheniwork", content=b"{}")).status_code == 404
-    await asyncio.sleep(0.2)
+    await tt.drain()
     row = await tt.service.deps.store.request(request_id=request.id or 0)
     assert row is not None and row.status == "pending" and tt.slack.calls_to("chat.update") == []
 
@@ -640,8 +632,7 @@ async def test_redelivered_event_is_applied_once(tt: TimetasticBot) -> None:
     event = tt.fake.decide_in_timetastic(int(request.booking_id or 0), "Approve", by=BOB)
     answers = [await tt.fake.deliver(event), await tt.fake.deliver(event)]
     assert [a.status_code for a in answers] == [200, 200]
-    await tt.slack.wait_for("chat.update")
-    await asyncio.sleep(0.2)
+    await tt.drain()
     assert len(tt.slack.calls_to("chat.update")) == 1
     assert len([t for t in dms_to(tt, U_ALICE) if "approved" in t]) == 1
 
@@ -658,7 +649,7 @@ async def test_older_event_never_overwrites_a_newer_state(tt: TimetasticBot) -> 
     [update] = await tt.slack.wait_for("chat.update")
     assert "Cancelled" in json.dumps(update.args["blocks"])
     await tt.fake.deliver(approved)
-    await asyncio.sleep(0.2)
+    await tt.drain()
     row = await tt.service.deps.store.request(request_id=request.id or 0)
     assert row is not None and row.status == "cancelled"
     assert len(tt.slack.calls_to("chat.update")) == 1
@@ -679,8 +670,8 @@ async def test_webhook_is_answered_before_it_is_applied(tt: TimetasticBot) -> No
     answer = await tt.fake.deliver(event)
     assert answer.status_code == 200
     # Had it been applied before the answer, the event would have waited out the decision in flight
-    # and then edited the cards: answered first, nothing is edited yet.
-    await asyncio.sleep(0.2)
+    # and then edited the cards: answered first, it is still being applied, and nothing is edited yet.
+    assert tt.webhooks is not None and tt.webhooks.applying == 1
     assert tt.slack.calls_to("chat.update") == []
     await tt.service.deps.store.move_request(
         request_id=request.id or 0, from_status=["deciding"], to_status="pending"

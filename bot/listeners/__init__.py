@@ -29,6 +29,11 @@ from providers.errors import ProviderAuthError, ProviderError
 log = logging.getLogger(__name__)
 
 DELIVERY = "leavebot_delivery"  # context key: a first delivery's key, recorded by its work (see bot.app)
+GAVE_UP = (
+    "leavebot stopped several times while doing what you asked here, so it has stopped trying (it may be "
+    "what stopped it). Check `/leave mine`: if it is not there, please try again, and if this happens again "
+    "tell whoever runs leavebot."
+)
 MAX_LAG = 0.002  # seconds a turn of the event loop may take before the next job waits for a quicker one
 Work = Callable[[], Awaitable[Any]]
 Job = Callable[[], Coroutine[Any, Any, Any]]
@@ -176,6 +181,14 @@ class ListenerDeps:
                 )
             except Exception:  # not even told to its user: it is tried again once its lease runs out
                 log.exception("resuming delivery %s failed", delivery.key)
+        for delivery in await store.give_up_deliveries():
+            log.error(
+                "gave up %s of delivery %s: begun %d times, it never ended (it may be what stops instances)",
+                delivery.work,
+                delivery.key,
+                delivery.attempts,
+            )
+            await tell(json.loads(delivery.body), client, GAVE_UP)
         return len(abandoned)
 
     async def stop(self) -> None:
@@ -208,14 +221,18 @@ async def report_error(error: BaseException, body: dict[str, Any], client: Async
         )
     elif not isinstance(error, UserError | ProviderError):
         log.error("unexpected error handling a Slack request", exc_info=error)
+    await tell(body, client, friendly(error))
+
+
+async def tell(body: dict[str, Any], client: AsyncWebClient, text: str) -> None:
+    """Say ``text`` privately to the user behind ``body``: where they clicked, else in a DM."""
     user = body.get("user_id") or (body.get("user") or {}).get("id")
-    response_url = body.get("response_url")
-    if response_url:
+    if response_url := body.get("response_url"):
         await AsyncWebhookClient(response_url).send(
-            text=friendly(error), response_type="ephemeral", replace_original=False
+            text=text, response_type="ephemeral", replace_original=False
         )
     elif user:
-        await client.chat_postMessage(channel=user, text=friendly(error))
+        await client.chat_postMessage(channel=user, text=text)
 
 
 @asynccontextmanager

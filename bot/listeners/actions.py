@@ -99,9 +99,7 @@ async def cancel_from_list(deps: ListenerDeps, body: dict[str, Any], client: Asy
     """Cancel one's own leave from `/leave mine`, then show the list again with what happened on top."""
     (action, respond), user_id = clicked(body), body["user"]["id"]
     result = await deps.services.requests.cancel(request_id=int(action["value"]), slack_user_id=user_id)
-    upcoming, _ = await deps.services.homes.upcoming_of(
-        user_id, today=await deps.services.deps.today_for(user_id)
-    )
+    upcoming = await deps.services.homes.mine_of(user_id, today=await deps.services.deps.today_for(user_id))
     text, blocks = mine_message(upcoming, notice=cancelled_text(result))
     await respond(text=text, blocks=blocks, replace_original=True)
 

@@ -107,9 +107,7 @@ async def who(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user_
 
 async def mine(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user_id: str) -> None:
     """`/leave mine`: your upcoming pending and approved leave, each with Cancel, answered privately."""
-    upcoming, _ = await deps.services.homes.upcoming_of(
-        user_id, today=await deps.services.deps.today_for(user_id)
-    )
+    upcoming = await deps.services.homes.mine_of(user_id, today=await deps.services.deps.today_for(user_id))
     text, blocks = reminder_views.mine_message(upcoming)
     await respond(text=text, blocks=blocks, response_type="ephemeral")
 

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import UserError, passing
 from bot.services.deps import Deps
 from bot.store.tables import LeaveRequest
-from bot.views.home import HomeSummary, build_home
+from bot.views.home import TO_DECIDE_SHOWN, HomeSummary, build_home
 from providers.errors import ProviderError
 from providers.models import Balance
 
@@ -24,18 +24,27 @@ class Homes:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def upcoming_of(
-        self, slack_user_id: str, *, today: date
-    ) -> tuple[list[LeaveRequest], list[LeaveRequest]]:
-        """A user's own upcoming requests, and the requests waiting for their decision."""
-        store = self.deps.store
-        mine = await store.requests_of(slack_user_id=slack_user_id, since=today)
-        return mine, await store.pending_for_approver(slack_user_id=slack_user_id)
+    async def mine_of(self, slack_user_id: str, *, today: date) -> list[LeaveRequest]:
+        """A user's own requests from ``today`` on."""
+        return await self.deps.store.requests_of(slack_user_id=slack_user_id, since=today)
 
     async def summary(self, slack_user_id: str, *, today: date) -> HomeSummary:
-        """Their upcoming requests, the requests waiting for their decision, and their balance."""
-        mine, to_decide = await self.upcoming_of(slack_user_id, today=today)
-        return HomeSummary(mine=mine, to_decide=to_decide, balance=await self._balance(slack_user_id))
+        """Their upcoming requests, the requests waiting for their decision, and their balance.
+
+        Only the requests to decide that the Home shows are read (and then counted if there are more): an
+        approver for a whole company may have hundreds waiting, and every change republishes the Home.
+        """
+        store = self.deps.store
+        to_decide = await store.pending_for_approver(slack_user_id=slack_user_id, limit=TO_DECIDE_SHOWN + 1)
+        waiting = len(to_decide)
+        if waiting > TO_DECIDE_SHOWN:
+            waiting = await store.count_pending_for_approver(slack_user_id=slack_user_id)
+        return HomeSummary(
+            mine=await self.mine_of(slack_user_id, today=today),
+            to_decide=to_decide,
+            waiting=waiting,
+            balance=await self._balance(slack_user_id),
+        )
 
     async def _balance(self, slack_user_id: str) -> Balance | None:
         provider = self.deps.provider

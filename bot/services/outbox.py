@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -181,15 +181,19 @@ class Outbox:
 async def kept_alive(renew: Callable[[], Awaitable[None]], *, every: timedelta) -> AsyncIterator[None]:
     """Call ``renew`` every ``every`` while the body runs (a lease's heartbeat).
 
-    A beat that has begun finishes even when the body ends meanwhile: cancelling a query half-way would
-    leave its database connection behind.
+    A beat that has begun finishes before the body's end is passed on, even when the body is cancelled:
+    a query cut half-way, or one left running unawaited until the event loop closes, leaves its database
+    connection (and aiosqlite's thread, which keeps the process from exiting) behind.
     """
+    ended = asyncio.Event()
 
     async def beat() -> None:
-        while True:
-            await asyncio.sleep(every.total_seconds())
+        while not ended.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), every.total_seconds())
+                return
             try:
-                await asyncio.shield(renew())
+                await renew()
             except Exception:  # a missed beat is no failure of the work: the next one may go through
                 log.warning("could not renew a lease", exc_info=True)
 
@@ -197,4 +201,5 @@ async def kept_alive(renew: Callable[[], Awaitable[None]], *, every: timedelta) 
     try:
         yield
     finally:
-        beating.cancel()
+        ended.set()
+        await asyncio.shield(beating)

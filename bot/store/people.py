@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,9 @@ from bot.store.tables import (
     now,
 )
 
-MAX_DELIVERY_TRIES = 3  # an accepted delivery begun this often without ending is given up (and logged)
+# An accepted delivery begun this often without ending is given up, and its user told: its work may be what
+# kills instances. Every start of a crash loop begins it once more, so this is more than a few restarts.
+MAX_DELIVERY_TRIES = 5
 
 # Bound parameters per IN (...) query: well under SQLite's 32,766 and PostgreSQL's 32,767.
 EMAILS_PER_QUERY = 5000
@@ -63,26 +65,45 @@ class PeopleRows(StoreBase):
         One begun ``MAX_DELIVERY_TRIES`` times already is left alone: its work may be what kills instances.
         """
         moment = now()
+        return await self._take_abandoned(
+            col(SlackDelivery.attempts) < MAX_DELIVERY_TRIES,
+            change=lambda row: {"lease_until": moment + lease, "attempts": row.attempts + 1},
+            limit=limit,
+        )
+
+    async def give_up_deliveries(self, *, limit: int = 20) -> list[SlackDelivery]:
+        """Abandoned deliveries begun ``MAX_DELIVERY_TRIES`` times, each closed once, for the caller to tell."""
+        moment = now()
+        return await self._take_abandoned(
+            col(SlackDelivery.attempts) >= MAX_DELIVERY_TRIES,
+            change=lambda _: {"done_at": moment, "lease_until": None},
+            limit=limit,
+        )
+
+    async def _take_abandoned(
+        self, *where: Any, change: Callable[[SlackDelivery], dict[str, Any]], limit: int
+    ) -> list[SlackDelivery]:
+        """Abandoned deliveries matching ``where``, each changed once by whichever instance gets there first."""
         abandoned = (
             col(SlackDelivery.work).is_not(None),
             col(SlackDelivery.done_at).is_(None),
-            col(SlackDelivery.lease_until) <= moment,
-            col(SlackDelivery.attempts) < MAX_DELIVERY_TRIES,
+            col(SlackDelivery.lease_until) <= now(),
+            *where,
         )
         query = select(SlackDelivery).where(*abandoned).limit(limit).with_for_update(skip_locked=True)
-        claimed = []
+        taken = []
         async with self.session() as session:
             for row in (await session.exec(query)).all():
-                taken = (
+                take = (
                     update(SlackDelivery)
                     .where(col(SlackDelivery.key) == row.key, *abandoned)
-                    .values(lease_until=moment + lease, attempts=row.attempts + 1)
+                    .values(**change(row))
                     .execution_options(synchronize_session=False)  # the database decides, not the session
                 )
-                if (await session.exec(taken)).rowcount:  # type: ignore[call-overload]
-                    claimed.append(row)
+                if (await session.exec(take)).rowcount:  # type: ignore[call-overload]
+                    taken.append(row)
             await session.commit()
-        return claimed
+        return taken
 
     async def _set_deliveries(self, keys: Collection[str], **values: Any) -> None:
         if not keys:
@@ -99,7 +120,6 @@ class PeopleRows(StoreBase):
         settled = or_(
             col(SlackDelivery.work).is_(None),
             col(SlackDelivery.done_at).is_not(None),
-            col(SlackDelivery.attempts) >= MAX_DELIVERY_TRIES,
         )
         query = delete(SlackDelivery).where(col(SlackDelivery.received_at) < before, settled)
         async with self.session() as session:

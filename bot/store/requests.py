@@ -105,19 +105,37 @@ class RequestRows(StoreBase):
         async with self.session() as session:
             return list((await session.exec(query)).all())
 
-    async def pending_for_approver(self, *, slack_user_id: str) -> list[LeaveRequest]:
-        """Requests waiting for this approver."""
+    async def pending_for_approver(
+        self, *, slack_user_id: str, limit: int | None = None
+    ) -> list[LeaveRequest]:
+        """Requests waiting for this approver, soonest first (the first ``limit`` of them)."""
         query = (
             select(LeaveRequest)
             .join(ApprovalCard, col(ApprovalCard.request_id) == col(LeaveRequest.id))
-            .where(
-                col(ApprovalCard.approver_slack_id) == slack_user_id,
-                col(LeaveRequest.status) == RequestState.PENDING,
-            )
+            .where(*self._waiting_for(slack_user_id))
             .order_by(col(LeaveRequest.start_date))
+            .limit(limit)
         )
         async with self.session() as session:
             return list((await session.exec(query)).all())
+
+    async def count_pending_for_approver(self, *, slack_user_id: str) -> int:
+        """How many requests wait for this approver."""
+        query = (
+            select(func.count())
+            .select_from(LeaveRequest)
+            .join(ApprovalCard, col(ApprovalCard.request_id) == col(LeaveRequest.id))
+            .where(*self._waiting_for(slack_user_id))
+        )
+        async with self.session() as session:
+            return (await session.exec(query)).one()
+
+    @staticmethod
+    def _waiting_for(slack_user_id: str) -> tuple[Any, ...]:
+        return (
+            col(ApprovalCard.approver_slack_id) == slack_user_id,
+            col(LeaveRequest.status) == RequestState.PENDING,
+        )
 
     async def held_pending(self, *, provider: str, start: date, end: date) -> list[LeaveRequest]:
         """Pending requests the bot holds (not booked at the provider) touching ``start``..``end``."""

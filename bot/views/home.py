@@ -36,8 +36,9 @@ class HomeSummary:
     """What one person's Home shows."""
 
     mine: Sequence[LeaveRequest] = ()
-    to_decide: Sequence[LeaveRequest] = ()
+    to_decide: Sequence[LeaveRequest] = ()  # the first of them, at least those shown
     balance: Balance | None = None
+    waiting: int | None = None  # how many wait in all (None: as many as ``to_decide``)
 
 
 def build_home(summary: HomeSummary, *, today: date, notice: str | None = None) -> dict[str, Any]:
@@ -45,8 +46,9 @@ def build_home(summary: HomeSummary, *, today: date, notice: str | None = None) 
     blocks: Blocks = [section(f"ℹ️ {notice}")] if notice else []
     blocks += [header("Your leave"), *_tools(summary.balance), *_mine(summary.mine, today)]
     if summary.to_decide:
-        blocks += [{"type": "divider"}, header(f"Waiting for you ({len(summary.to_decide)})")]
-        blocks += _to_decide(summary.to_decide)
+        waiting = summary.waiting if summary.waiting is not None else len(summary.to_decide)
+        blocks += [{"type": "divider"}, header(f"Waiting for you ({waiting})")]
+        blocks += _to_decide(summary.to_decide, waiting)
     blocks.append(context("`/leave tomorrow pm` · `/leave who` · `/leave who next week` · `/leave help`"))
     return {"type": "home", "blocks": blocks}
 
@@ -103,7 +105,7 @@ def _cancel_button(request: LeaveRequest) -> dict[str, Any]:
     }
 
 
-def _to_decide(requests: Sequence[LeaveRequest]) -> Blocks:
+def _to_decide(requests: Sequence[LeaveRequest], waiting: int) -> Blocks:
     blocks: Blocks = []
     for request in requests[:TO_DECIDE_SHOWN]:
         kind = f" · {escape(request.leave_type_name)}" if request.leave_type_name else ""
@@ -119,8 +121,6 @@ def _to_decide(requests: Sequence[LeaveRequest]) -> Blocks:
                 ],
             }
         )
-    if len(requests) > TO_DECIDE_SHOWN:
-        blocks.append(
-            context(f"…and {len(requests) - TO_DECIDE_SHOWN} more: they will show here as you decide.")
-        )
+    if waiting > TO_DECIDE_SHOWN:
+        blocks.append(context(f"…and {waiting - TO_DECIDE_SHOWN} more: they will show here as you decide."))
     return blocks

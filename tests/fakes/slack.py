@@ -149,6 +149,7 @@ class FakeSlack(Loopback):
         self._lock = threading.RLock()
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._revoked = False
+        self._down = False
         self._seq = itertools.count(1)
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -199,6 +200,11 @@ class FakeSlack(Loopback):
         """Make every later Web API call answer ``token_revoked``."""
         with self._lock:
             self._revoked = True
+
+    def outage(self, down: bool = True) -> None:
+        """While ``down``, every Web API call and response_url post answers 503 and does nothing (an outage)."""
+        with self._lock:
+            self._down = down
 
     def fail_next(
         self,
@@ -261,6 +267,8 @@ class FakeSlack(Loopback):
     # -- request routing (runs on server threads) ------------------------------------------------
 
     def _route(self, path: str, args: dict[str, Any], authorization: str | None) -> _Reply:
+        if self._down:
+            return _Reply(503, "upstream connect error")
         if path.startswith("/hooks/"):
             return self._hook(path.removeprefix("/"), args)
         if not path.startswith("/api/"):
