@@ -9,6 +9,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import logs
 from bot.config import Settings
 from bot.listeners import DELIVERY, ListenerDeps, actions, commands, events, report_error, views
 
@@ -53,6 +54,7 @@ def create_app(deps: ListenerDeps, *, slack: AsyncWebClient, socket_mode: bool =
             return BoltResponse(status=200, body="")
         if key:
             context[DELIVERY] = key
+        logs.remember(slack=key, user=context.user_id)
         return await next()  # type: ignore[no-any-return]
 
     for listeners in (commands, actions, views, events):

@@ -12,9 +12,10 @@ import sys
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from importlib.metadata import version
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import admin, logs
 from bot.config import ConfigError, Settings, load_config, mask_url, unknown_variables
 from bot.errors import StartupRefused, UserError, explain, friendly
 from bot.parsing import ParseError, day_first, parse_request, today_in
@@ -28,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; exit 2 for configuration errors (and a refused start), 1 for anything else that failed."""
     args = _parser().parse_args(argv)
     debug = args.debug or _log_level() == "DEBUG"
-    _configure_logging(debug=debug, serving=args.run in (serve, socket))
+    serving = args.run in (serve, socket)
+    logs.configure(_level(debug, serving, "INFO"), tracebacks=debug)
     try:
         for name, close in unknown_variables():
             print(
@@ -36,11 +38,17 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         settings = load_config(require=args.requires, provider=args.provider)
+        logs.configure(_level(debug, serving, settings.log_level), settings.log_format, tracebacks=debug)
         return asyncio.run(args.run(settings, args)) or 0
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
         return _failed(exc, debug=debug)
+
+
+def _level(debug: bool, serving: bool, configured: str) -> str:
+    """LOG_LEVEL while serving; only errors for a one-off command (it says itself what happened); all with debug."""
+    return "DEBUG" if debug else configured if serving else "ERROR"
 
 
 def _failed(exc: Exception, *, debug: bool) -> int:
@@ -65,38 +73,6 @@ def _log_level() -> str:
     return str(os.environ.get("LOG_LEVEL") or dotenv_values(".env").get("LOG_LEVEL") or "").upper()
 
 
-class _NoTracebacks(logging.Formatter):
-    """Log lines without their tracebacks: those are for --debug (or LOG_LEVEL=DEBUG)."""
-
-    def formatException(self, ei: Any) -> str:
-        return ""
-
-    def formatStack(self, stack_info: str) -> str:
-        return ""
-
-    def format(self, record: logging.LogRecord) -> str:
-        record.exc_text = ""
-        return super().format(record).rstrip("\n")
-
-
-def _configure_logging(*, debug: bool, serving: bool) -> None:
-    """INFO while serving, only errors for a one-off command (it says itself what happened); all with debug."""
-    level = logging.DEBUG if debug else logging.INFO if serving else logging.ERROR
-    formatter = (logging.Formatter if debug else _NoTracebacks)(
-        "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    handler = logging.StreamHandler()
-    handler.setFormatter(formatter)
-    logging.basicConfig(level=level, handlers=[handler])
-    # Alembic logs its plugin set-up on import and its context on every start: noise around our one-line errors.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # httpx logs every request's full URL at INFO, and some HR APIs take keys in the query string
-    # (TimeTap's session signature): those lines must never reach an operator's log.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # slack_sdk says at INFO that it retries a connection: the one line of a failure says it better.
-    logging.getLogger("slack_sdk").setLevel(logging.DEBUG if debug else logging.WARNING)
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leavebot", description="Leave requests from Slack, booked in your HR system."
@@ -104,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of a failure (as LOG_LEVEL=DEBUG does)"
     )
+    parser.add_argument("--version", action="version", version=f"leavebot {version('leavebot')}")
     parser.set_defaults(requires=(), provider=True)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -167,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
         help="en-GB (default) reads 24/12 as day/month; en-US reads 12/24 as month/day",
     )
     parse.add_argument("--json", action="store_true", help="print JSON")
+    admin.register(command)
     return parser
 
 
@@ -202,7 +180,8 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
             server,
             host="0.0.0.0",
             port=settings.port,
-            log_level="info",
+            log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn's records go through bot.logs: one format, one stream
             timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
         )
         await uvicorn.Server(config).serve()
@@ -268,10 +247,11 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
 
     engine = create_engine(settings.database_url)
     try:
-        await upgrade(engine)
+        applied = await upgrade(engine)
     finally:
         await engine.dispose()
-    print("database is up to date")
+    span = f"{applied[0]}…{applied[-1]}" if len(applied) > 1 else "".join(applied)
+    print(f"applied {span}" if applied else "database is up to date")
 
 
 async def request_leave(settings: Settings, args: argparse.Namespace) -> None:

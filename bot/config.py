@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,6 +79,16 @@ class Settings(BaseSettings):
     sync_interval: timedelta = Field(
         default=timedelta(minutes=5), ge=timedelta(seconds=1), le=timedelta(days=1)
     )
+    # The log's threshold and shape (bot/logs.py): text lines, or one JSON object per line.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any, info: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
     @field_validator("sync_interval", mode="before")
     @classmethod

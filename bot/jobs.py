@@ -7,7 +7,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
 from bot.services.calendar import DigestPlan
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 Resume = Callable[[AsyncWebClient], Awaitable[int]]  # ``ListenerDeps.resume_abandoned``
 
 TICK = 5.0  # seconds between checks: a queued provider call is retried within this of being due
+OUTAGE_WAIT = 60.0  # the longest wait between tries while the database is down
 LATE_LIMIT = timedelta(hours=3)  # an instance started long after DIGEST_TIME doesn't post a stale digest
 DELIVERY_MEMORY = timedelta(hours=1)  # Slack's retries come within minutes
 
@@ -53,20 +56,50 @@ async def tick(
 
 async def run_forever(services: Services, settings: Settings, *, resume: Resume | None = None) -> None:
     """Tick until cancelled; a failed tick is logged and the next one tries again."""
-    while True:
-        try:
-            await tick(services, settings, now(), resume=resume)
-        except Exception:  # the loop must outlive any one failure; the claim makes the retry safe
-            log.exception("background job failed; retrying in %.0f s", TICK)
-        await asyncio.sleep(TICK)
+    await forever("background job", lambda: tick(services, settings, now(), resume=resume))
 
 
 async def sync_forever(services: Services) -> None:
     """Keep the absence mirror in step (a pass when one is due), apart from the job loop: a long pass over a
     slow HR system must not hold up the retries and reminders."""
+    await forever("sync pass", lambda: services.sync.run_due(now()))
+
+
+async def forever(what: str, step: Callable[[], Awaitable[object]], *, every: float = TICK) -> None:
+    """Run ``step`` every ``every`` seconds until cancelled. While the database is down: one warning when
+    the outage starts, one when it ends, and tries backing off to OUTAGE_WAIT, not a traceback each time."""
+    down_since: datetime | None = None
+    wait = every
     while True:
         try:
-            await services.sync.run_due(now())
-        except Exception:  # the lease makes the next pass safe
-            log.exception("sync pass failed; retrying in %.0f s", TICK)
-        await asyncio.sleep(TICK)
+            await step()
+        except Exception as exc:  # the loop must outlive any one failure; the claim makes a retry safe
+            if not _database_down(exc):
+                log.exception("%s failed; retrying in %.0f s", what, every)
+            elif down_since is None:
+                down_since = now()
+                log.warning(
+                    "%s: the database is not answering (%s); retrying with backoff", what, _short(exc)
+                )
+            if down_since is not None:
+                wait = min(wait * 2, max(OUTAGE_WAIT, every))
+        else:
+            if down_since is not None:
+                log.warning(
+                    "%s: the database is back after %.0f s", what, (now() - down_since).total_seconds()
+                )
+            down_since, wait = None, every
+        await asyncio.sleep(wait)
+
+
+def _database_down(exc: BaseException) -> bool:
+    """True for the database unreachable: a driver error, or a socket refused (not Slack's or an HR system's)."""
+    return isinstance(exc, DBAPIError) or (
+        isinstance(exc, OSError) and not isinstance(exc, aiohttp.ClientError)
+    )
+
+
+def _short(exc: BaseException) -> str:
+    """The first line of the driver's own error, without the SQL statement SQLAlchemy appends."""
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).splitlines() or [type(cause).__name__])[0][:200]

@@ -14,6 +14,7 @@ from jsonschema import Draft7Validator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST_PATH = REPO_ROOT / "manifest.yml"
+SOCKET_MANIFEST_PATH = REPO_ROOT / "manifest.socket.yml"  # the same app for `leavebot socket`
 # Shared, read-only copy of slackapi/manifest-schema next to the repository (never copied into it).
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "slack-manifest-schema"
 SCHEMA_V1_PATH = SCHEMA_DIR / "manifest.schema.1.0.0.json"
@@ -24,8 +25,8 @@ SCHEMA_V1_PATH = SCHEMA_DIR / "manifest.schema.1.0.0.json"
 EXPECTED_BOT_SCOPES = {"commands", "chat:write", "users:read", "users:read.email"}
 
 
-def _load_manifest() -> dict[str, Any]:
-    with MANIFEST_PATH.open(encoding="utf-8") as fh:
+def _load_manifest(path: Path = MANIFEST_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     assert isinstance(data, dict), "manifest.yml must be a YAML mapping"
     return data
@@ -158,3 +159,30 @@ def test_leavebot_check_expects_the_manifests_bot_scopes(manifest: dict[str, Any
     from bot.check import BOT_SCOPES
 
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
+
+
+def _without_urls(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest with every request URL removed and Socket Mode on."""
+    bare = copy.deepcopy(manifest)
+    for command in bare["features"]["slash_commands"]:
+        command.pop("url", None)
+    bare["settings"]["event_subscriptions"].pop("request_url", None)
+    bare["settings"]["interactivity"].pop("request_url", None)
+    bare["settings"]["socket_mode_enabled"] = True
+    return bare
+
+
+def test_socket_manifest_is_valid_against_slack_schema_v1(validator: Draft7Validator) -> None:
+    """manifest.socket.yml validates against Slack's manifest schema v1 and needs no request URL."""
+    socket = _load_manifest(SOCKET_MANIFEST_PATH)
+
+    assert _schema_errors(validator, socket) == []
+    assert _cross_field_errors(socket) == []
+
+
+def test_socket_manifest_is_the_same_app_without_request_urls(manifest: dict[str, Any]) -> None:
+    """manifest.socket.yml differs from manifest.yml only by Socket Mode on and no request URLs (same scopes)."""
+    socket = _load_manifest(SOCKET_MANIFEST_PATH)
+
+    assert socket == _without_urls(manifest)
+    assert "https://" not in SOCKET_MANIFEST_PATH.read_text(encoding="utf-8").split("display_information:")[1]

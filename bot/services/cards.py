@@ -140,11 +140,12 @@ class Cards:
         return views.times_elsewhere(request.span, booked_in, await people.zone_of(viewer))
 
     async def tell_requester(self, request: LeaveRequest) -> None:
-        """DM the requester how their request ended."""
-        if self.deps.slack is not None and request.requester_slack_id:
-            await self.deps.slack.chat_postMessage(
-                channel=request.requester_slack_id, text=views.requester_outcome(request)
-            )
+        """DM the requester how their request ended (found by e-mail for a request made from the shell)."""
+        if self.deps.slack is None:
+            return
+        slack_id = request.requester_slack_id or await self.deps.people.slack_id_for(request.requester)
+        if slack_id:
+            await self.deps.slack.chat_postMessage(channel=slack_id, text=views.requester_outcome(request))
 
     async def tell_approvers_cancelled(self, request: LeaveRequest) -> None:
         """DM every approver who got a card that the requester withdrew the leave (the card shows it too)."""

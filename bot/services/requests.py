@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from bot import logs
 from bot.domain import LIVE, JobKind, RequestState
 from bot.errors import NotAnApprover, UserError, friendly, passing
 from bot.services.cards import Cards
@@ -171,6 +172,7 @@ class Requests:
         self, *, request_id: int, slack_user_id: str, decision: Decision, reason: str = ""
     ) -> Decided:
         """Approve or decline once, however many clicks arrive; then update every card and tell the requester."""
+        logs.remember(request=request_id)
         request = await self.authorise(request_id=request_id, slack_user_id=slack_user_id)
         kind = JobKind.APPROVE if decision is Decision.APPROVE else JobKind.DECLINE
         job = OutboxJob(kind=kind, actor=slack_user_id, reason=reason, revert_to=RequestState.PENDING)
@@ -194,16 +196,26 @@ class Requests:
             return await self.deps.request(request.id)
         return request
 
-    async def cancel(self, *, request_id: int, slack_user_id: str, replaced_by: str = "") -> Decided:
+    async def cancel(
+        self,
+        *,
+        request_id: int,
+        slack_user_id: str,
+        replaced_by: str = "",
+        email: str | None = None,
+        approvers_may: bool = False,
+    ) -> Decided:
         """Withdraw one's own pending or approved leave, once; then update every card and Home.
 
         ``acted`` is False when the request was no longer pending or approved (the request says why).
         With ``replaced_by`` (the dates of the request replacing it) only pending leave is withdrawn,
-        and its cards say what replaced it instead of each approver getting a DM.
+        and its cards say what replaced it instead of each approver getting a DM. ``email`` also
+        names the requester (a request made from the shell has no Slack id); with ``approvers_may``
+        (the admin CLI) an approver of the request may cancel it too.
         """
+        logs.remember(request=request_id)
         request = await self.deps.request(request_id)
-        if request.requester_slack_id != slack_user_id:
-            raise UserError("You can only cancel your own leave.")
+        await self._may_cancel(request, slack_user_id, email=email, approvers_may=approvers_may)
         was = request.status
         allowed = (RequestState.PENDING,) if replaced_by else LIVE
         # The same in-flight state as a decision: an approver's click (or a provider event) waits for it.
@@ -226,6 +238,21 @@ class Requests:
             return Decided(await self._resumed(await self.deps.request(request_id)), acted=False)
         done = await self.outbox.run(job)
         return Decided(await self.deps.request(request_id), acted=True, queued=not done)
+
+    async def _may_cancel(
+        self, request: LeaveRequest, slack_user_id: str, *, email: str | None, approvers_may: bool
+    ) -> None:
+        """UserError unless the user is the requester or, when ``approvers_may``, one of its approvers."""
+        by_email = bool(email) and (request.requester_email or "").lower() == (email or "").lower()
+        if request.requester_slack_id == slack_user_id or by_email:
+            return
+        if not approvers_may:
+            raise UserError("You can only cancel your own leave.")
+        approvers = {
+            card.approver_slack_id for card in await self.deps.store.cards(request_id=request.id or 0)
+        }
+        if slack_user_id not in approvers:
+            raise NotAnApprover("Only the requester or an approver of this request can cancel it.")
 
     async def draft_to_change(self, *, request_id: int, slack_user_id: str) -> Draft:
         """One's own pending request as a draft, to pre-fill the Change modal; UserError otherwise."""

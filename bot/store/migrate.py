@@ -27,16 +27,28 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database to ``revision``; DatabaseUnusable when it can't be reached or opened."""
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> list[str]:
+    """Bring the database to ``revision``; the revisions this applied, oldest first (none: it was there).
+    DatabaseUnusable when it can't be reached or opened."""
     _openable(engine)
     try:
         async with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+            return await connection.run_sync(lambda sync: _upgrade(sync, revision))
     except Exception as exc:
         raise unusable(engine, exc) from exc
+
+
+def _upgrade(connection: Connection, revision: str) -> list[str]:
+    config = alembic_config(connection)
+    before = MigrationContext.configure(connection).get_current_revision()
+    command.upgrade(config, revision)
+    after = MigrationContext.configure(connection).get_current_revision()
+    if after == before:
+        return []
+    applied = ScriptDirectory.from_config(config).iterate_revisions(after, before)
+    return [script.revision for script in reversed(list(applied))]
 
 
 async def pending_migrations(engine: AsyncEngine) -> list[str]:

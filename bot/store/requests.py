@@ -93,6 +93,18 @@ class RequestRows(StoreBase):
         async with self.session() as session:
             return list((await session.exec(query)).all())
 
+    async def requests(
+        self, *, statuses: Sequence[str] = (), email: str | None = None, limit: int = 200
+    ) -> list[LeaveRequest]:
+        """Requests, newest first: only those in ``statuses`` (any when empty), of the requester ``email``."""
+        query = select(LeaveRequest).order_by(col(LeaveRequest.id).desc()).limit(limit)
+        if statuses:
+            query = query.where(col(LeaveRequest.status).in_(list(statuses)))
+        if email:
+            query = query.where(func.lower(col(LeaveRequest.requester_email)) == email.lower())
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
+
     async def pending_for_approver(
         self, *, slack_user_id: str, limit: int | None = None
     ) -> list[LeaveRequest]:
