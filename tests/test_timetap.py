@@ -13,7 +13,6 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ import pytest
 from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
-from conftest import Bot
 from fakes.slack import FakeSlack
 from fakes.timetap import (
     ALICE,
@@ -38,8 +36,10 @@ from fakes.timetap import (
     VACATION,
     FakeTimeTap,
 )
+from helpers.bots import ProviderBot, has_dm
+from helpers.bots import submitted as submit
+from helpers.cards import buttons
 from remote_bot import provider_bot, until
-from test_e2e import button_value, buttons, preview_value
 from test_home import click_in_home
 
 from bot.config import ConfigError, load_provider_config, load_settings
@@ -447,11 +447,7 @@ def test_settings_come_from_timetap_variables(monkeypatch: pytest.MonkeyPatch, t
 # -- end to end over real HTTP -------------------------------------------------------------------------
 
 
-@dataclass
-class TimeTapBot(Bot):
-    """The app on the TimeTap provider, and its fake."""
-
-    fake: FakeTimeTap
+TimeTapBot = ProviderBot[FakeTimeTap]
 
 
 @pytest.fixture
@@ -463,24 +459,8 @@ async def tp(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[TimeTapBot]:
 
 
 async def submitted(tp: TimeTapBot) -> LeaveRequest:
-    """Alice types a request for DAY afternoon and presses Submit; returns it once its approval card is out."""
-    preview = await tp.command(f"{DAY.isoformat()} pm for the dentist")
-    await tp.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
-    [card] = await tp.slack.wait_for("chat.postMessage")
-    request = await tp.service.deps.store.request(
-        request_id=int(button_value(card.args["blocks"], ids.APPROVE))
-    )
-    assert request is not None
-    return request
-
-
-def dms_to(tp: TimeTapBot, user: str) -> list[str]:
-    """Texts of the messages the bot sent to a user's DM."""
-    return [c.args["text"] for c in tp.slack.calls_to("chat.postMessage") if c.args["channel"] == user]
-
-
-async def _has_dm(tp: TimeTapBot, user: str, words: str) -> bool:
-    return any(words in t for t in dms_to(tp, user))
+    """Alice types a request and presses Submit; returns it once its approval card is out."""
+    return await submit(tp, f"{DAY.isoformat()} pm for the dentist")
 
 
 async def test_approved_request_is_booked_in_timetap_only_then(tp: TimeTapBot) -> None:
@@ -502,7 +482,7 @@ async def test_approved_request_is_booked_in_timetap_only_then(tp: TimeTapBot) -
         DAY.isoformat(),
     )
     assert (record["startTime"], record["endTime"], record["active"]) == ("1300", "1700", True)
-    await until(lambda: _has_dm(tp, U_ALICE, "was approved"))
+    await until(lambda: has_dm(tp, U_ALICE, "was approved"))
     row = await tp.service.deps.store.request(request_id=request.id or 0)
     assert row is not None and (row.status, row.booking_id) == ("approved", str(record["timeOffId"]))
 
@@ -517,7 +497,7 @@ async def test_declined_request_never_reaches_timetap(tp: TimeTapBot) -> None:
         ids.DECLINE_MODAL, reason, user=U_BOB, private_metadata=opened.args["view"]["private_metadata"]
     )
     await tp.slack.wait_for("chat.update")
-    await until(lambda: _has_dm(tp, U_ALICE, "> Release week"))
+    await until(lambda: has_dm(tp, U_ALICE, "> Release week"))
     writes = [c for c in tp.fake.calls if c.method in ("POST", "PUT", "DELETE")]
     assert writes == [] and tp.fake.time_off == {}
 
@@ -526,7 +506,7 @@ async def test_cancel_after_approval_deletes_the_time_off(tp: TimeTapBot) -> Non
     """Alice cancels approved leave from her Home: TimeTap's time off is deleted (kept inactive) and leaves the listing."""
     request = await submitted(tp)
     await tp.click(ids.APPROVE, str(request.id), user=U_BOB)
-    await until(lambda: _has_dm(tp, U_ALICE, "was approved"))
+    await until(lambda: has_dm(tp, U_ALICE, "was approved"))
     await click_in_home(tp, ids.HOME_CANCEL, str(request.id), user=U_ALICE)
     [record] = tp.fake.time_off.values()
     await until(lambda: _deleted(tp, record))
