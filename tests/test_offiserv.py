@@ -397,18 +397,3 @@ async def test_approve_books_the_leave_in_offiserv_and_tells_alice(osb: OffiServ
     await until(lambda: has_dm(osb, U_ALICE, "approved"))
     row = await osb.service.deps.store.request(request_id=request.id or 0)
     assert row is not None and row.status == "approved" and row.booking_id == held["uri"]
-
-
-async def test_decline_never_reaches_offiserv(osb: OffiServBot) -> None:
-    """Bob declines with a reason: Alice hears it, and nothing is ever sent to OffiServ."""
-    request = await requested(osb)
-    await osb.click(ids.DECLINE, str(request.id), user=U_BOB)
-    [opened] = await osb.slack.wait_for("views.open")
-    reason = {ids.DECLINE_REASON: {ids.DECLINE_REASON: {"type": "plain_text_input", "value": "Release week"}}}
-    await osb.submit_view(
-        ids.DECLINE_MODAL, reason, user=U_BOB, private_metadata=opened.args["view"]["private_metadata"]
-    )
-    await osb.slack.wait_for("chat.update")
-    await until(lambda: has_dm(osb, U_ALICE, "> Release week"))
-    assert leave_posts_to(osb.fake) == [] and [c for c in osb.fake.calls if c.method == "PUT"] == []
-    assert osb.fake.leaves == {}

@@ -487,21 +487,6 @@ async def test_approved_request_is_booked_in_timetap_only_then(tp: TimeTapBot) -
     assert row is not None and (row.status, row.booking_id) == ("approved", str(record["timeOffId"]))
 
 
-async def test_declined_request_never_reaches_timetap(tp: TimeTapBot) -> None:
-    """Bob declines with a reason: Alice is told with it, and TimeTap never hears of the request."""
-    request = await submitted(tp)
-    await tp.click(ids.DECLINE, str(request.id), user=U_BOB)
-    [opened] = await tp.slack.wait_for("views.open")
-    reason = {ids.DECLINE_REASON: {ids.DECLINE_REASON: {"type": "plain_text_input", "value": "Release week"}}}
-    await tp.submit_view(
-        ids.DECLINE_MODAL, reason, user=U_BOB, private_metadata=opened.args["view"]["private_metadata"]
-    )
-    await tp.slack.wait_for("chat.update")
-    await until(lambda: has_dm(tp, U_ALICE, "> Release week"))
-    writes = [c for c in tp.fake.calls if c.method in ("POST", "PUT", "DELETE")]
-    assert writes == [] and tp.fake.time_off == {}
-
-
 async def test_cancel_after_approval_deletes_the_time_off(tp: TimeTapBot) -> None:
     """Alice cancels approved leave from her Home: TimeTap's time off is deleted (kept inactive) and leaves the listing."""
     request = await submitted(tp)

@@ -538,21 +538,6 @@ async def test_approve_books_the_leave_in_whosoff_and_tells_alice(wo: WhosOffBot
     assert len([t for t in dms_to(wo, U_ALICE) if "approved" in t]) == 1
 
 
-async def test_decline_never_reaches_whosoff(wo: WhosOffBot) -> None:
-    """Bob declines with a reason: Alice is told, and nothing but the first validation was ever sent to WhosOff."""
-    request = await submitted(wo)
-    await wo.click(ids.DECLINE, str(request.id), user=U_BOB)
-    [opened] = await wo.slack.wait_for("views.open")
-    reason = {ids.DECLINE_REASON: {ids.DECLINE_REASON: {"type": "plain_text_input", "value": "Release week"}}}
-    await wo.submit_view(
-        ids.DECLINE_MODAL, reason, user=U_BOB, private_metadata=opened.args["view"]["private_metadata"]
-    )
-    await wo.slack.wait_for("chat.update")
-    await until(lambda: has_dm(wo, U_ALICE, "> Release week"))
-    leave_calls = [p for p in paths(wo.fake) if p.startswith("/v4/leave/")]
-    assert leave_calls == ["/v4/leave/validate"] and wo.fake.leaves == {}
-
-
 async def test_refusal_at_request_time_reaches_the_requester_in_words(wo: WhosOffBot) -> None:
     """Mallory has no allowance: she hears WhosOff's '004a No allowances set' at once, and no approver is asked."""
     preview = await wo.command(DAY.isoformat(), user=U_MALLORY)
