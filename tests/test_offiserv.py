@@ -7,7 +7,6 @@ The contract every provider passes is in test_contract.py; this file holds the r
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,15 +16,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
 from fakes.offiserv import EMAIL, OVERLAP, PASSWORD, FakeOffiServ, whole_days
 from fakes.slack import FakeSlack
-from helpers.bots import ProviderBot, has_dm
+from helpers.bots import ProviderBot
 from helpers.bots import submitted as submit
-from helpers.cards import buttons
-from remote_bot import provider_bot, until
+from remote_bot import provider_bot
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.store.tables import LeaveRequest
@@ -378,22 +375,3 @@ async def test_request_waits_in_leavebot_and_goes_to_the_chain(osb: OffiServBot)
     await osb.click(ids.APPROVE, str(request.id), user=U_CAROL, hook="carol")
     [refusal] = await osb.slack.wait_for("hooks/carol")
     assert "Only an approver" in refusal.args["text"] and leave_posts_to(osb.fake) == []
-
-
-async def test_approve_books_the_leave_in_offiserv_and_tells_alice(osb: OffiServBot) -> None:
-    """Bob approves: OffiServ then holds Alice's accepted afternoon, his card loses its buttons, Alice is told."""
-    request = await requested(osb)
-    await osb.click(ids.APPROVE, str(request.id), user=U_BOB)
-    [update] = await osb.slack.wait_for("chat.update")
-    assert buttons(update.args["blocks"]) == [] and f"Approved by <@{U_BOB}>" in json.dumps(
-        update.args["blocks"]
-    )
-    [held] = osb.fake.leaves_of("alice")
-    assert (held["state"], held["reason"]) == ("ACCEPTED", "the dentist")
-    assert (held["start"], held["end"]) == (
-        local(MONDAY, 12).astimezone(UTC),
-        local(TUESDAY, 0).astimezone(UTC),
-    )
-    await until(lambda: has_dm(osb, U_ALICE, "approved"))
-    row = await osb.service.deps.store.request(request_id=request.id or 0)
-    assert row is not None and row.status == "approved" and row.booking_id == held["uri"]

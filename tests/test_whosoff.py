@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
 from conftest import MALLORY as U_MALLORY
@@ -39,10 +38,10 @@ from fakes.whosoff import (
     FakeWhosOff,
     secret_for,
 )
-from helpers.bots import ProviderBot, dms_to, has_dm
+from helpers.bots import ProviderBot
 from helpers.bots import submitted as submit
-from helpers.cards import buttons, preview_value
-from remote_bot import provider_bot, until
+from helpers.cards import preview_value
+from remote_bot import provider_bot
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.errors import friendly
@@ -519,23 +518,6 @@ async def test_request_is_validated_not_booked_and_goes_to_the_approver_only(wo:
     await wo.click(ids.APPROVE, str(request.id), user=U_CAROL, hook="carol")
     [refusal] = await wo.slack.wait_for("hooks/carol")
     assert "Only an approver" in refusal.args["text"] and wo.fake.leaves == {}
-
-
-async def test_approve_books_the_leave_in_whosoff_and_tells_alice(wo: WhosOffBot) -> None:
-    """Bob approves: WhosOff holds Alice's afternoon approved, his card loses its buttons, Alice is told once."""
-    request = await submitted(wo)
-    await wo.click(ids.APPROVE, str(request.id), user=U_BOB)
-    [update] = await wo.slack.wait_for("chat.update")
-    assert buttons(update.args["blocks"]) == [] and f"Approved by <@{U_BOB}>" in json.dumps(
-        update.args["blocks"]
-    )
-    [leave] = wo.fake.leaves.values()
-    assert (leave["user_id"], leave["status_id"], leave["note"]) == (ALICE, APPROVED, "the dentist")
-    assert (str(leave["start"]), str(leave["end"])) == (f"{DAY} 12:00:00", f"{NEXT} 00:00:00")
-    await until(lambda: has_dm(wo, U_ALICE, "was approved"))
-    row = await wo.service.deps.store.request(request_id=request.id or 0)
-    assert row is not None and row.status == "approved" and row.booking_id == str(leave["leave_id"])
-    assert len([t for t in dms_to(wo, U_ALICE) if "approved" in t]) == 1
 
 
 async def test_refusal_at_request_time_reaches_the_requester_in_words(wo: WhosOffBot) -> None:
