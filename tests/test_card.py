@@ -13,8 +13,8 @@ import pytest
 from conftest import ALICE, BOB, MALLORY, Bot
 from fakes.slack import FakeSlack
 from fakes.timetastic import DAVE, FakeTimetastic
+from helpers.cards import approval_cards, button_value, preview_value, submitted_request
 from remote_bot import provider_bot
-from test_e2e import approval_cards, button_value, preview_value, submitted_request
 from test_timetastic import connect
 
 from bot.domain import CardContext, Colleague, Team

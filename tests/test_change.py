@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from conftest import ALICE, BOB, CAROL, MALLORY, Bot
-from test_e2e import DAY, approval_cards, button_value, buttons, eventually, submitted_request
+from helpers.cards import approval_cards, button_value, buttons, submitted_request
+from test_e2e import DAY, eventually
 
 from bot.views import ids
 from bot.views.ids import MINE_CHANGE

@@ -15,8 +15,9 @@ import pytest
 import slack_requests as sr
 import time_machine
 from conftest import ALICE, BOB, CAROL, Bot
+from helpers.cards import approval_cards, preview_value, submitted_request
 from sqlmodel import col, select
-from test_e2e import DAY, approval_cards, preview_value, submitted_request
+from test_e2e import DAY
 
 from bot.domain import RequestState
 from bot.listeners import GAVE_UP
@@ -166,7 +167,7 @@ async def test_slack_failing_during_a_decision_loses_no_card_and_no_message(bot:
     bot.service.outbox.policy = RetryPolicy(first=timedelta(0), tries=5)
     request_id = await submitted_request(bot)
     await bot.drain()
-    bot.slack.fail_next(method, error="internal_error", status=500, times=2)
+    bot.slack.fail_next(2, status=500, path=method)
     await bot.click(ids.APPROVE, str(request_id), user=BOB)
     await bot.drain()
     while await bot.service.outbox.retry_due():

@@ -12,7 +12,7 @@ from typing import Any
 
 import time_machine
 from conftest import ALICE, APPROVERS, BOB, CAROL, MALLORY, Bot
-from test_e2e import approval_cards, button_value, submitted_request
+from helpers.cards import approval_cards, button_value, submitted_request
 
 from bot.views import ids
 from providers.local import LocalProvider

@@ -498,7 +498,7 @@ async def test_a_thread_that_fails_half_way_is_withdrawn_and_posted_whole_once(
         async def flaky(**kwargs: Any) -> Any:
             if kwargs.get("thread_ts") and not failed:
                 failed.append(True)
-                slack.fail_next("chat.postMessage", error="internal_error", status=200)
+                slack.error_next("chat.postMessage", "internal_error")
             return await post(**kwargs)
 
         monkeypatch.setattr(bot.service.deps.slack, "chat_postMessage", flaky)

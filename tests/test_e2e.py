@@ -11,6 +11,7 @@ from typing import Any
 
 import slack_requests as sr
 from conftest import ALICE, BOB, CAROL, MALLORY, Bot
+from helpers.cards import button_value, buttons, preview_value, submitted_request
 
 from bot.jobs import tick
 from bot.services.digest import post_digest
@@ -19,43 +20,6 @@ from providers.errors import ProviderAuthError
 from providers.models import Draft, Status
 
 DAY = date.today() + timedelta(days=30)
-
-
-def button_value(blocks: list[dict[str, Any]], action_id: str) -> str:
-    """The value of the button with ``action_id`` in some blocks."""
-    for block in blocks:
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return str(element["value"])
-    raise AssertionError(f"no {action_id} button in {blocks}")
-
-
-def preview_value(response_json: dict[str, Any]) -> str:
-    """The Submit button's value in a slash command's ack body."""
-    return button_value(response_json["blocks"], ids.SUBMIT)
-
-
-def buttons(blocks: list[dict[str, Any]]) -> list[str]:
-    """Action ids of every button in some blocks."""
-    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-
-
-def approval_cards(bot: Bot) -> list[Any]:
-    """Every approval card posted so far."""
-    posts = bot.slack.calls_to("chat.postMessage")
-    return [c for c in posts if ids.APPROVE in buttons(c.args.get("blocks") or [])]
-
-
-async def submitted_request(bot: Bot, text: str = f"{DAY.isoformat()} pm for the dentist") -> int:
-    """Alice types a request and presses Submit; returns the request id once both new cards are out."""
-    before = len(approval_cards(bot))
-    preview = await bot.command(text)
-    await bot.click(ids.SUBMIT, preview_value(preview.json()), user=ALICE, hook="submit")
-    for _ in range(250):
-        if len(cards := approval_cards(bot)) >= before + 2:
-            return int(button_value(cards[-1].args["blocks"], ids.APPROVE))
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"no approval cards; Slack saw {[c.method for c in bot.slack.calls]}")
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -337,7 +301,7 @@ async def test_digest_is_posted_once_per_channel_per_day(bot: Bot) -> None:
 
 async def test_failed_digest_post_is_retried_not_lost(bot: Bot) -> None:
     """A digest whose post failed gives its claim back, so the next run posts it."""
-    bot.slack.fail_next("chat.postMessage", error="internal_error", status=200)
+    bot.slack.error_next("chat.postMessage", "internal_error")
     today = date.today()
     try:
         await post_digest(bot.service.deps, channels=["C0DIGEST"], day=today)
@@ -368,7 +332,7 @@ async def test_refused_credentials_tell_the_user_and_the_operator(bot: Bot, capl
 
 async def test_cards_reach_approvers_despite_a_slack_rate_limit(bot: Bot) -> None:
     """A 429 with Retry-After from Slack on an approval card is waited out and retried."""
-    bot.slack.fail_next("chat.postMessage", retry_after=0)
+    bot.slack.fail_next(status=429, retry_after=0, path="chat.postMessage")
     await submitted_request(bot)
     await eventually(lambda: [len(bot.slack.messages_in(f"D{user}")) for user in (BOB, CAROL)] == [1, 1])
 

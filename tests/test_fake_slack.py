@@ -115,7 +115,7 @@ async def test_auth_test_identifies_the_bot(client: AsyncWebClient) -> None:
 
 async def test_ratelimited_post_succeeds_on_retry(fake: FakeSlack, client: AsyncWebClient) -> None:
     """A 429 with Retry-After is retried by the SDK's rate-limit handler and the fake saw both calls."""
-    fake.fail_next("chat.postMessage", retry_after=0)
+    fake.fail_next(status=429, retry_after=0, path="chat.postMessage")
     # AsyncWebClient only runs async retry handlers; the sync RateLimitErrorRetryHandler has no async hooks.
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
 
@@ -127,7 +127,7 @@ async def test_ratelimited_post_succeeds_on_retry(fake: FakeSlack, client: Async
 
 async def test_ratelimit_without_retry_handler_surfaces(fake: FakeSlack, client: AsyncWebClient) -> None:
     """Without a retry handler the 429 surfaces as SlackApiError ratelimited with its Retry-After."""
-    fake.fail_next("chat.postMessage", retry_after=7)
+    fake.fail_next(status=429, retry_after=7, path="chat.postMessage")
 
     with pytest.raises(SlackApiError) as err:
         await client.chat_postMessage(channel="C0001", text="hi")
@@ -138,9 +138,9 @@ async def test_ratelimit_without_retry_handler_surfaces(fake: FakeSlack, client:
 
 
 async def test_logical_fault_answers_200_error_once(fake: FakeSlack, client: AsyncWebClient) -> None:
-    """fail_next with status 200 injects a logical error for exactly `times` calls."""
+    """error_next injects a logical error (HTTP 200) for exactly `times` calls."""
     posted = await client.chat_postMessage(channel="C0001", text="a")
-    fake.fail_next("chat.update", error="message_not_found", status=200)
+    fake.error_next("chat.update", "message_not_found")
 
     with pytest.raises(SlackApiError) as err:
         await client.chat_update(channel="C0001", ts=posted["ts"], text="b")

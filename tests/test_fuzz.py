@@ -21,9 +21,9 @@ from urllib.parse import parse_qsl, quote, urlencode
 import pytest
 import slack_requests as sr
 from conftest import ALICE, FIGURES, MALLORY, Bot
+from helpers.cards import submitted_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_e2e import submitted_request
 
 from bot.views import ids
 

@@ -21,7 +21,8 @@ import pytest
 import slack_requests as sr
 from conftest import ALICE, APPROVERS, BOB, CAROL, FIGURES, SECRET
 from fakes.slack import FakeSlack
-from test_e2e import DAY, button_value, preview_value
+from helpers.cards import button_value, preview_value
+from test_e2e import DAY
 
 from bot.store import Store, create_engine
 from bot.views import ids

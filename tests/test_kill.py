@@ -26,8 +26,9 @@ import pytest
 import slack_requests as sr
 from conftest import ALICE, APPROVERS, BOB, CAROL, FIGURES, SECRET
 from fakes.slack import FakeSlack
+from helpers.cards import button_value, preview_value
 from sqlalchemy import text
-from test_e2e import DAY, button_value, preview_value
+from test_e2e import DAY
 from test_instances import free_port, healthy
 
 from bot.store import create_engine

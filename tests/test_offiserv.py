@@ -7,10 +7,8 @@ The contract every provider passes is in test_contract.py; this file holds the r
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,14 +16,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
-from conftest import Bot
 from fakes.offiserv import EMAIL, OVERLAP, PASSWORD, FakeOffiServ, whole_days
 from fakes.slack import FakeSlack
-from remote_bot import provider_bot, until
-from test_e2e import button_value, buttons, preview_value
+from helpers.bots import ProviderBot
+from helpers.bots import submitted as submit
+from remote_bot import provider_bot
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.store.tables import LeaveRequest
@@ -353,11 +350,7 @@ def test_settings_come_from_offiserv_variables(monkeypatch: pytest.MonkeyPatch, 
 # -- end to end over real HTTP, approval kept by leavebot --------------------------------------------
 
 
-@dataclass
-class OffiServBot(Bot):
-    """The app on the OffiServ provider, and its fake."""
-
-    fake: FakeOffiServ
+OffiServBot = ProviderBot[FakeOffiServ]
 
 
 @pytest.fixture
@@ -369,20 +362,8 @@ async def osb(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[OffiServBot]:
 
 
 async def requested(osb: OffiServBot) -> LeaveRequest:
-    """Alice asks for Monday afternoon and presses Submit; returns the request once its card is out."""
-    preview = await osb.command(f"{MONDAY.isoformat()} pm for the dentist")
-    await osb.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
-    [card] = await osb.slack.wait_for("chat.postMessage")
-    request = await osb.service.deps.store.request(
-        request_id=int(button_value(card.args["blocks"], ids.APPROVE))
-    )
-    assert request is not None
-    return request
-
-
-def dms_to(osb: OffiServBot, user: str) -> list[str]:
-    """Texts of the messages the bot sent to a user's DM."""
-    return [c.args["text"] for c in osb.slack.calls_to("chat.postMessage") if c.args["channel"] == user]
+    """Alice types a request and presses Submit; returns it once its approval card is out."""
+    return await submit(osb, f"{MONDAY.isoformat()} pm for the dentist")
 
 
 async def test_request_waits_in_leavebot_and_goes_to_the_chain(osb: OffiServBot) -> None:
@@ -394,41 +375,3 @@ async def test_request_waits_in_leavebot_and_goes_to_the_chain(osb: OffiServBot)
     await osb.click(ids.APPROVE, str(request.id), user=U_CAROL, hook="carol")
     [refusal] = await osb.slack.wait_for("hooks/carol")
     assert "Only an approver" in refusal.args["text"] and leave_posts_to(osb.fake) == []
-
-
-async def test_approve_books_the_leave_in_offiserv_and_tells_alice(osb: OffiServBot) -> None:
-    """Bob approves: OffiServ then holds Alice's accepted afternoon, his card loses its buttons, Alice is told."""
-    request = await requested(osb)
-    await osb.click(ids.APPROVE, str(request.id), user=U_BOB)
-    [update] = await osb.slack.wait_for("chat.update")
-    assert buttons(update.args["blocks"]) == [] and f"Approved by <@{U_BOB}>" in json.dumps(
-        update.args["blocks"]
-    )
-    [held] = osb.fake.leaves_of("alice")
-    assert (held["state"], held["reason"]) == ("ACCEPTED", "the dentist")
-    assert (held["start"], held["end"]) == (
-        local(MONDAY, 12).astimezone(UTC),
-        local(TUESDAY, 0).astimezone(UTC),
-    )
-    await until(lambda: _has_dm(osb, U_ALICE, "approved"))
-    row = await osb.service.deps.store.request(request_id=request.id or 0)
-    assert row is not None and row.status == "approved" and row.booking_id == held["uri"]
-
-
-async def test_decline_never_reaches_offiserv(osb: OffiServBot) -> None:
-    """Bob declines with a reason: Alice hears it, and nothing is ever sent to OffiServ."""
-    request = await requested(osb)
-    await osb.click(ids.DECLINE, str(request.id), user=U_BOB)
-    [opened] = await osb.slack.wait_for("views.open")
-    reason = {ids.DECLINE_REASON: {ids.DECLINE_REASON: {"type": "plain_text_input", "value": "Release week"}}}
-    await osb.submit_view(
-        ids.DECLINE_MODAL, reason, user=U_BOB, private_metadata=opened.args["view"]["private_metadata"]
-    )
-    await osb.slack.wait_for("chat.update")
-    await until(lambda: _has_dm(osb, U_ALICE, "> Release week"))
-    assert leave_posts_to(osb.fake) == [] and [c for c in osb.fake.calls if c.method == "PUT"] == []
-    assert osb.fake.leaves == {}
-
-
-async def _has_dm(osb: OffiServBot, user: str, words: str) -> bool:
-    return any(words in t for t in dms_to(osb, user))

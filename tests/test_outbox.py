@@ -17,9 +17,10 @@ import httpx
 import pytest
 from conftest import ALICE, BOB, CAROL, FIGURES, Bot
 from fakes.timetastic import TOKEN, FakeTimetastic
+from helpers.cards import approval_cards, preview_value
 from remote_bot import provider_bot
 from sqlalchemy import update
-from test_e2e import DAY, approval_cards, preview_value
+from test_e2e import DAY
 
 from bot.domain import PROVIDER_CALLS, JobResult
 from bot.services.outbox import RetryPolicy
@@ -232,7 +233,7 @@ async def until_carded(bot: Bot) -> None:
 async def test_timetastic_answering_503_twice_books_once(tt: tuple[Bot, FakeTimetastic]) -> None:
     """Timetastic down for two calls: the submission is queued, then booked once when it answers again."""
     bot, fake = tt
-    fake.fail_next(2, status=503, call="POST /holidays")
+    fake.fail_next(2, status=503, method="POST", path="/holidays")
     await press_submit(bot, "down")
     assert "saved" in await answer(bot, "down")
     await work_off(bot.service)
@@ -245,7 +246,7 @@ async def test_timetastic_answering_503_twice_books_once(tt: tuple[Bot, FakeTime
 async def test_a_timeout_after_timetastic_booked_is_not_booked_twice(tt: tuple[Bot, FakeTimetastic]) -> None:
     """Timetastic books but answers too late: the retry finds that booking and adopts it instead of booking again."""
     bot, fake = tt
-    fake.stall_next(1, seconds=1.0, call="POST /holidays")
+    fake.stall_next(1, seconds=1.0, method="POST", path="/holidays")
     await press_submit(bot, "slow")
     assert "saved" in await answer(bot, "slow")
     await work_off(bot.service)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from conftest import ALICE, BOB, CAROL, Bot
+from helpers.cards import approval_cards
 from remote_bot import until
 from test_card import WEDNESDAY, card_text
-from test_e2e import approval_cards
 from test_who import ask
 
 from bot.config import Settings

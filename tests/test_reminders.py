@@ -18,7 +18,8 @@ import pytest
 import time_machine
 from conftest import ALICE, APPROVERS, BOB, CAROL, MALLORY, Bot
 from fakes.timetastic import TOKEN, FakeTimetastic
-from test_e2e import approval_cards, button_value, eventually, submitted_request
+from helpers.cards import approval_cards, button_value, submitted_request
+from test_e2e import eventually
 
 from bot.app import slack_client
 from bot.jobs import tick

@@ -14,7 +14,8 @@ import httpx
 import pytest
 import slack_requests as sr
 from conftest import ALICE, BOB, MALLORY, SECRET, Bot
-from test_e2e import DAY, approval_cards, preview_value, submitted_request
+from helpers.cards import approval_cards, preview_value, submitted_request
+from test_e2e import DAY
 
 from bot.views import ids
 from providers.models import Status

@@ -19,8 +19,8 @@ from conftest import CAROL as U_CAROL
 from fakes.slack import FakeSlack
 from fakes.timetastic import BOB, DAVE, FakeTimetastic
 from fakes.wheniwork import DENIED, FakeWhenIWork
+from helpers.cards import buttons
 from remote_bot import provider_bot
-from test_e2e import buttons
 from test_timetastic import DAY, TimetasticBot, connect, dms_to, submitted
 from test_wheniwork import WhenIWorkBot
 from test_wheniwork import connect as wiw_connect

@@ -40,8 +40,8 @@ from fakes.timetastic import (
     WEBHOOK_SECRET,
     FakeTimetastic,
 )
+from helpers.cards import button_value, buttons, preview_value
 from remote_bot import provider_bot, until
-from test_e2e import button_value, buttons, preview_value
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.services.digest import post_digest
@@ -789,7 +789,7 @@ def test_a_request_from_a_shell_while_timetastic_is_down_is_queued(
     fake: FakeTimetastic, tmp_path: Path
 ) -> None:
     """`leavebot request` while Timetastic answers 503 says the request is queued, not failed or booked."""
-    fake.fail_next(1, status=503, call="POST /holidays")
+    fake.fail_next(1, status=503, method="POST", path="/holidays")
     env = {
         "LEAVEBOT_PROVIDER": "timetastic",
         "TIMETASTIC_BASE_URL": fake.url,

@@ -39,8 +39,8 @@ from fakes.wheniwork import (
     VACATION,
     FakeWhenIWork,
 )
+from helpers.cards import button_value, buttons, preview_value
 from remote_bot import provider_bot, until
-from test_e2e import button_value, buttons, preview_value
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.store.tables import LeaveRequest
@@ -496,7 +496,7 @@ async def test_the_error_table_becomes_typed_errors_in_plain_words(
 ) -> None:
     """Each documented code raises its typed error, with When I Work's own ``error`` text after ours."""
     await provider.absences(DAY, DAY)  # signed in, the account's zone read
-    fake.fail_next(status, "Bad dates.")
+    fake.fail_next(status=status, message="Bad dates.")
     with pytest.raises(error) as caught:
         await provider.absences(DAY, DAY)
     assert words in caught.value.message and type(caught.value) is error
@@ -507,7 +507,7 @@ async def test_an_empty_400_still_says_what_happened(
 ) -> None:
     """The documented empty text/plain 400 becomes a plain refusal."""
     await provider.absences(DAY, DAY)
-    fake.fail_next(400)
+    fake.fail_next(status=400)
     with pytest.raises(ProviderRejected, match=r"^When I Work could not accept the request$"):
         await provider.absences(DAY, DAY)
 

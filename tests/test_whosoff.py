@@ -11,18 +11,15 @@ import hashlib
 import json
 import os
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
 from conftest import MALLORY as U_MALLORY
-from conftest import Bot
 from fakes.slack import FakeSlack
 from fakes.whosoff import (
     ALICE,
@@ -41,8 +38,10 @@ from fakes.whosoff import (
     FakeWhosOff,
     secret_for,
 )
-from remote_bot import provider_bot, until
-from test_e2e import button_value, buttons, preview_value
+from helpers.bots import ProviderBot
+from helpers.bots import submitted as submit
+from helpers.cards import preview_value
+from remote_bot import provider_bot
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.errors import friendly
@@ -493,11 +492,7 @@ def test_settings_come_from_whosoff_variables(monkeypatch: pytest.MonkeyPatch, t
 # -- end to end over real HTTP, the approval kept by the bot ----------------------------------------------
 
 
-@dataclass
-class WhosOffBot(Bot):
-    """The app on the WhosOff provider, and its fake."""
-
-    fake: FakeWhosOff
+WhosOffBot = ProviderBot[FakeWhosOff]
 
 
 @pytest.fixture
@@ -509,19 +504,7 @@ async def wo(tmp_path: Path, slack: FakeSlack, fake: FakeWhosOff) -> AsyncIterat
 
 async def submitted(wo: WhosOffBot, text: str = f"{DAY.isoformat()} pm for the dentist") -> LeaveRequest:
     """Alice types a request and presses Submit; returns it once its approval card is out."""
-    preview = await wo.command(text)
-    await wo.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
-    [card] = await wo.slack.wait_for("chat.postMessage")
-    request = await wo.service.deps.store.request(
-        request_id=int(button_value(card.args["blocks"], ids.APPROVE))
-    )
-    assert request is not None
-    return request
-
-
-def dms_to(wo: WhosOffBot, user: str) -> list[str]:
-    """Texts of the messages the bot sent to a user's DM."""
-    return [c.args["text"] for c in wo.slack.calls_to("chat.postMessage") if c.args["channel"] == user]
+    return await submit(wo, text)
 
 
 async def test_request_is_validated_not_booked_and_goes_to_the_approver_only(wo: WhosOffBot) -> None:
@@ -537,38 +520,6 @@ async def test_request_is_validated_not_booked_and_goes_to_the_approver_only(wo:
     assert "Only an approver" in refusal.args["text"] and wo.fake.leaves == {}
 
 
-async def test_approve_books_the_leave_in_whosoff_and_tells_alice(wo: WhosOffBot) -> None:
-    """Bob approves: WhosOff holds Alice's afternoon approved, his card loses its buttons, Alice is told once."""
-    request = await submitted(wo)
-    await wo.click(ids.APPROVE, str(request.id), user=U_BOB)
-    [update] = await wo.slack.wait_for("chat.update")
-    assert buttons(update.args["blocks"]) == [] and f"Approved by <@{U_BOB}>" in json.dumps(
-        update.args["blocks"]
-    )
-    [leave] = wo.fake.leaves.values()
-    assert (leave["user_id"], leave["status_id"], leave["note"]) == (ALICE, APPROVED, "the dentist")
-    assert (str(leave["start"]), str(leave["end"])) == (f"{DAY} 12:00:00", f"{NEXT} 00:00:00")
-    await until(lambda: _has_dm(wo, U_ALICE, "was approved"))
-    row = await wo.service.deps.store.request(request_id=request.id or 0)
-    assert row is not None and row.status == "approved" and row.booking_id == str(leave["leave_id"])
-    assert len([t for t in dms_to(wo, U_ALICE) if "approved" in t]) == 1
-
-
-async def test_decline_never_reaches_whosoff(wo: WhosOffBot) -> None:
-    """Bob declines with a reason: Alice is told, and nothing but the first validation was ever sent to WhosOff."""
-    request = await submitted(wo)
-    await wo.click(ids.DECLINE, str(request.id), user=U_BOB)
-    [opened] = await wo.slack.wait_for("views.open")
-    reason = {ids.DECLINE_REASON: {ids.DECLINE_REASON: {"type": "plain_text_input", "value": "Release week"}}}
-    await wo.submit_view(
-        ids.DECLINE_MODAL, reason, user=U_BOB, private_metadata=opened.args["view"]["private_metadata"]
-    )
-    await wo.slack.wait_for("chat.update")
-    await until(lambda: _has_dm(wo, U_ALICE, "> Release week"))
-    leave_calls = [p for p in paths(wo.fake) if p.startswith("/v4/leave/")]
-    assert leave_calls == ["/v4/leave/validate"] and wo.fake.leaves == {}
-
-
 async def test_refusal_at_request_time_reaches_the_requester_in_words(wo: WhosOffBot) -> None:
     """Mallory has no allowance: she hears WhosOff's '004a No allowances set' at once, and no approver is asked."""
     preview = await wo.command(DAY.isoformat(), user=U_MALLORY)
@@ -576,7 +527,3 @@ async def test_refusal_at_request_time_reaches_the_requester_in_words(wo: WhosOf
     [told] = await wo.slack.wait_for("hooks/refused")
     assert f"{NO_ALLOWANCE[1]} (WhosOff 004a)" in told.args["text"]
     assert wo.slack.calls_to("chat.postMessage") == [] and wo.fake.leaves == {}
-
-
-async def _has_dm(wo: WhosOffBot, user: str, words: str) -> bool:
-    return any(words in t for t in dms_to(wo, user))

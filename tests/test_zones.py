@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from conftest import ALICE, BOB, CAROL, USERS, Bot
-from test_e2e import preview_value
+from helpers.cards import preview_value
 
 from bot.views import ids
 from bot.views.requests import times_elsewhere

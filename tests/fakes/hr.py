@@ -22,13 +22,11 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, SecretStr
 
-from fakes.loopback import Loopback, LoopbackServer
+from fakes.loopback import Incoming, Loopback, Reply
 from providers.base import HttpProvider, LeaveProvider, RateLimit, RateLimiter
 from providers.models import (
     Absence,
@@ -71,43 +69,13 @@ class Call:
     query: dict[str, str]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackServer
-
-    def do_GET(self) -> None:
-        """Serve a GET."""
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._handle("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def _handle(self, method: str) -> None:
-        url = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        status, body, headers = self.server.fake._route(
-            method, url.path, query, raw, self.headers.get("Authorization")
-        )
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 class FakeHR(Loopback):
     """Loopback stand-in for a remote HR API: people, absences by date, public holidays."""
 
-    handler = _Handler
+    json_type = "application/json"
 
     def __init__(self, *, latency: float = 0.0, rate_limit: int | None = 5) -> None:
+        super().__init__()
         self.latency = latency
         self.rate_limit = rate_limit
         self.people: dict[str, dict[str, Any]] = {}
@@ -170,19 +138,24 @@ class FakeHR(Loopback):
 
     # -- routing (server threads) ----------------------------------------------------------------
 
-    def _route(
-        self, method: str, path: str, query: dict[str, str], raw: bytes, authorization: str | None
-    ) -> tuple[int, Any, dict[str, str]]:
+    def _record(self, incoming: Incoming) -> None:
         with self._lock:
-            self.calls.append(Call(method, path, query))
-            if authorization != f"Bearer {TOKEN}":
-                return 401, {"error": "bad token"}, {}
+            self.calls.append(Call(incoming.method, incoming.path, incoming.query))
+
+    def _fault_body(self, status: int, message: str) -> Any:
+        return {"error": message or "unavailable"}
+
+    def _answer(self, incoming: Incoming) -> Reply:
+        with self._lock:
+            if incoming.headers.get("Authorization") != f"Bearer {TOKEN}":
+                return Reply(401, {"error": "bad token"})
             if self._limited():
                 self.throttled += 1
-                return 429, {"error": "slow down"}, {"Retry-After": "1"}
+                return Reply(429, {"error": "slow down"}, {"Retry-After": "1"})
         time.sleep(self.latency)  # outside the lock: calls overlap as on a real server
+        parts, body = incoming.path.strip("/").split("/"), json.loads(incoming.raw or b"null")
         with self._lock:
-            return self._dispatch(method, path.strip("/").split("/"), query, json.loads(raw or b"null"))
+            return Reply(*self._dispatch(incoming.method, parts, incoming.query, body))
 
     def _limited(self) -> bool:
         moment = time.monotonic()

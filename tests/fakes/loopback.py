@@ -1,10 +1,71 @@
-"""What every fake shares: a real HTTP server on 127.0.0.1, on a free port, in a daemon thread."""
+"""What every fake shares: a real HTTP server on 127.0.0.1, on a free port, in a daemon thread, and one
+set of transport faults (``fail_next``, ``stall_next``, ``drop_next``) applied before the fake's own routing.
+
+A fake subclasses ``Loopback`` and writes two hooks, both run on server threads:
+``_record(incoming)`` keeps the call where its tests look (every call is recorded, faulted or not), and
+``_answer(incoming)`` does the work and returns a ``Reply``. ``_fault_body`` shapes the body of an
+injected failure as the real API would.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One request as the server read it."""
+
+    method: str
+    path: str  # without the query
+    target: str  # the path with its query, as sent
+    query: dict[str, str]
+    raw: bytes
+    headers: Message
+
+    def json(self, empty: Any = None) -> Any:
+        """The body as JSON, ``empty`` when there is none, the text as sent when it is not JSON."""
+        if not self.raw:
+            return empty
+        try:
+            return json.loads(self.raw)
+        except ValueError:
+            return self.raw.decode(errors="replace")
+
+    def lower_headers(self) -> dict[str, str]:
+        """The headers, names in lower case."""
+        return {k.lower(): v for k, v in self.headers.items()}
+
+
+@dataclass
+class Reply:
+    """What a fake answers: a ``str`` body is sent as text, ``bytes`` as given, ``None`` as nothing, else JSON."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Fault:
+    kind: Literal["fail", "stall", "drop"]
+    times: int
+    path: str
+    method: str
+    status: int = 503
+    retry_after: int | str | None = None
+    message: str = ""
+    seconds: float = 0.0
+
+    def matches(self, incoming: Incoming) -> bool:
+        return self.path in incoming.path and self.method in ("", incoming.method)
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -18,12 +79,132 @@ class LoopbackServer(ThreadingHTTPServer):
         self.fake = fake
 
 
-class Loopback:
-    """A fake served over real HTTP: subclasses set ``handler``; ``with Fake() as fake:`` starts and stops it."""
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """Reads a request, lets the fake answer it (faults first), and sends the reply or drops the connection."""
 
-    handler: ClassVar[type[BaseHTTPRequestHandler]]
+    server: LoopbackServer
+
+    def do_GET(self) -> None:
+        """Serve a GET."""
+        self._handle()
+
+    def do_POST(self) -> None:
+        """Serve a POST."""
+        self._handle()
+
+    def do_PUT(self) -> None:
+        """Serve a PUT."""
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        """Serve a DELETE."""
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+    def _handle(self) -> None:
+        url = urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        fake: Loopback = self.server.fake
+        reply = fake._serve(Incoming(self.command, url.path, self.path, query, raw, self.headers))
+        if reply is None:
+            self.close_connection = True  # the work is done; the answer never comes
+            return
+        if isinstance(reply.body, bytes):
+            payload, content_type = reply.body, fake.json_type
+        elif isinstance(reply.body, str):
+            payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
+        elif reply.body is None:
+            payload, content_type = b"", fake.json_type
+        else:
+            payload, content_type = json.dumps(reply.body).encode(), fake.json_type
+        self.send_response(reply.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class Loopback:
+    """A fake served over real HTTP: ``with Fake() as fake:`` starts and stops it."""
+
+    handler: ClassVar[type[BaseHTTPRequestHandler]] = LoopbackHandler
+    json_type: ClassVar[str] = "application/json; charset=utf-8"
+    records_faults: ClassVar[bool] = True  # False: a call answered by fail_next is not kept in ``calls``
     _server: LoopbackServer | None = None
     _thread: threading.Thread | None = None
+
+    def __init__(self) -> None:
+        self._faults: list[_Fault] = []
+        self._fault_lock = threading.Lock()
+
+    # -- faults ----------------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        times: int = 1,
+        *,
+        status: int = 503,
+        retry_after: int | str | None = None,
+        path: str = "",
+        method: str = "",
+        message: str = "",
+    ) -> None:
+        """Answer the next ``times`` calls whose path contains ``path`` (and of ``method``, when given) with
+        ``status``, undone, with Retry-After when given; ``message`` goes where the real API puts its error text."""
+        self._add_fault(_Fault("fail", times, path, method, status, retry_after, message))
+
+    def stall_next(self, times: int = 1, *, seconds: float, path: str = "", method: str = "") -> None:
+        """Do the next ``times`` matching calls, then wait ``seconds`` before answering: a timeout after the work."""
+        self._add_fault(_Fault("stall", times, path, method, seconds=seconds))
+
+    def drop_next(self, times: int = 1, *, path: str = "", method: str = "") -> None:
+        """Do the next ``times`` matching calls, then close the connection without answering."""
+        self._add_fault(_Fault("drop", times, path, method))
+
+    def _add_fault(self, fault: _Fault) -> None:
+        with self._fault_lock:
+            self._faults.append(fault)
+
+    def _take_fault(self, incoming: Incoming) -> _Fault | None:
+        with self._fault_lock:
+            fault = next((f for f in self._faults if f.matches(incoming)), None)
+            if fault is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+            return fault
+
+    def _serve(self, incoming: Incoming) -> Reply | None:
+        """Record the call, then apply a fault or answer it (None: drop the connection)."""
+        fault = self._take_fault(incoming)
+        if self.records_faults or fault is None or fault.kind != "fail":
+            self._record(incoming)
+        if fault is not None and fault.kind == "fail":
+            retry = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+            return Reply(fault.status, self._fault_body(fault.status, fault.message), retry)
+        reply = self._answer(incoming)
+        if fault is not None and fault.kind == "stall":
+            time.sleep(fault.seconds)
+        return None if fault is not None and fault.kind == "drop" else reply
+
+    # -- the fake's own hooks --------------------------------------------------------------------
+
+    def _record(self, incoming: Incoming) -> None:
+        """Keep the call for the tests to read."""
+
+    def _answer(self, incoming: Incoming) -> Reply:
+        raise NotImplementedError
+
+    def _fault_body(self, status: int, message: str) -> Any:
+        """The body of an injected failure; plain text unless the fake's API shapes its errors."""
+        return message or "Service Unavailable"
+
+    # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> Self:
         """Bind 127.0.0.1 on a free port and serve in a daemon thread."""

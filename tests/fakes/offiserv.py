@@ -20,16 +20,14 @@ page; ``throttle_next`` answers 429 with ``Retry-After``. It runs in a daemon th
 from __future__ import annotations
 
 import itertools
-import json
 import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fakes.loopback import Loopback, LoopbackServer
+from fakes.loopback import Incoming, Loopback, Reply
 
 EMAIL = "dave@example.com"  # the account leavebot signs in with: HR, sees everyone's leave
 PASSWORD = "correct horse battery staple"
@@ -48,13 +46,6 @@ class Call:
     path: str  # with its query string, as sent
     body: Any
     cookie: str | None  # the session cookie's value, if sent
-
-
-@dataclass
-class _Reply:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,43 +90,11 @@ def default_users() -> dict[str, FakeUser]:
     return {u.key: u for u in users}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackServer
-
-    def do_GET(self) -> None:
-        """Serve a GET."""
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        """Serve a PUT."""
-        self._handle("PUT")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def _handle(self, method: str) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        reply = self.server.fake._route(method, self.path, raw, self.headers.get("Cookie", ""))
-        payload = json.dumps(reply.body).encode() if reply.body is not None else b""
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 class FakeOffiServ(Loopback):
     """Loopback stand-in for OffiServ that records every call."""
 
-    handler = _Handler
-
     def __init__(self) -> None:
+        super().__init__()
         self.email, self.password = EMAIL, PASSWORD
         self.users = default_users()
         self.timezone = "Europe/Warsaw"
@@ -198,63 +157,74 @@ class FakeOffiServ(Loopback):
 
     # -- routing (server threads) -------------------------------------------------------------------
 
-    def _route(self, method: str, target: str, raw: bytes, cookie_header: str) -> _Reply:
+    @staticmethod
+    def _cookie(incoming: Incoming) -> str | None:
+        header = incoming.headers.get("Cookie", "")
+        return dict(part.strip().split("=", 1) for part in header.split(";") if "=" in part).get(COOKIE)
+
+    def _record(self, incoming: Incoming) -> None:
         with self._lock:
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = raw.decode(errors="replace")
-            cookies = dict(part.strip().split("=", 1) for part in cookie_header.split(";") if "=" in part)
-            cookie = cookies.get(COOKIE)
-            self.calls.append(Call(method, target, body, cookie))
+            self.calls.append(Call(incoming.method, incoming.target, incoming.json(), self._cookie(incoming)))
+
+    def _fault_body(self, status: int, message: str) -> Any:
+        return {"message": message or "Service unavailable"}
+
+    def _answer(self, incoming: Incoming) -> Reply:
+        method, target, body, cookie = (
+            incoming.method,
+            incoming.target,
+            incoming.json(),
+            self._cookie(incoming),
+        )
+        with self._lock:
             if self._throttle:
                 self._throttle -= 1
-                return _Reply(429, {"message": "Too many requests"}, {"Retry-After": self._retry_after})
+                return Reply(429, {"message": "Too many requests"}, {"Retry-After": self._retry_after})
             if (method, target) == ("POST", "/data/login"):
                 return self._login(body)
             if cookie not in self._sessions:
                 if self.expired_answer == 302:
-                    return _Reply(302, None, {"Location": f"/login?next={target}"})
-                return _Reply(401, {"message": "Not signed in"})
+                    return Reply(302, None, {"Location": f"/login?next={target}"})
+                return Reply(401, {"message": "Not signed in"})
             return self._dispatch(method, target, body)
 
-    def _login(self, body: Any) -> _Reply:
+    def _login(self, body: Any) -> Reply:
         given = body if isinstance(body, dict) else {}
         if (str(given.get("email", "")).lower(), given.get("password")) != (self.email, self.password):
-            return _Reply(401, {"message": "Wrong e-mail or password"})
+            return Reply(401, {"message": "Wrong e-mail or password"})
         session = secrets.token_urlsafe(16)
         self._sessions.add(session)
         headers = {"Set-Cookie": f"{COOKIE}={session}; Path=/; HttpOnly"}
         if self.login_answer == 302:
-            return _Reply(302, None, headers | {"Location": "/"})
-        return _Reply(200, {"uri": self._issue(self.link("dave", "user"))}, headers)
+            return Reply(302, None, headers | {"Location": "/"})
+        return Reply(200, {"uri": self._issue(self.link("dave", "user"))}, headers)
 
-    def _dispatch(self, method: str, target: str, body: Any) -> _Reply:
+    def _dispatch(self, method: str, target: str, body: Any) -> Reply:
         if (method, target) == ("GET", "/data/users/me"):
-            return _Reply(200, self._user_json(self.users["dave"]))
+            return Reply(200, self._user_json(self.users["dave"]))
         if (method, target) == ("GET", "/data/companies/my"):
-            return _Reply(200, self._company_json())
+            return Reply(200, self._company_json())
         if target not in self.issued:  # the client built a path instead of following a link
-            return _Reply(404, {"message": f"No resource at {target}"})
+            return Reply(404, {"message": f"No resource at {target}"})
         if target == self._company_uri():
-            return _Reply(200, self._company_json())
+            return Reply(200, self._company_json())
         if target == f"{self._company_uri()}/people":
-            return _Reply(200, [self._user_json(u) for u in self.users.values()])
+            return Reply(200, [self._user_json(u) for u in self.users.values()])
         if target.startswith("/data/lv/"):
             return self._leave(method, target.removeprefix("/data/lv/"), body)
         for key in self.users:
             for what in ("user", "leaves", "approval", "chain", "limits"):
                 if target == self.link(key, what):
                     return self._user_resource(method, key, what, body)
-        return _Reply(404, {"message": f"No resource at {target}"})
+        return Reply(404, {"message": f"No resource at {target}"})
 
-    def _user_resource(self, method: str, key: str, what: str, body: Any) -> _Reply:
+    def _user_resource(self, method: str, key: str, what: str, body: Any) -> Reply:
         user = self.users[key]
         match method, what:
             case "GET", "user":
-                return _Reply(200, self._user_json(user))
+                return Reply(200, self._user_json(user))
             case "GET", "leaves":
-                return _Reply(200, [self._leave_json(leave) for leave in self.leaves_of(key)])
+                return Reply(200, [self._leave_json(leave) for leave in self.leaves_of(key)])
             case "POST", "leaves":
                 return self._create(key, body if isinstance(body, dict) else {})
             case "GET", "approval":
@@ -263,12 +233,12 @@ class FakeOffiServ(Loopback):
                     for leave in self.leaves.values()
                     if leave["state"] == "NEW" and key in self.users[leave["user"]].chain
                 ]
-                return _Reply(200, [self._leave_json(leave) for leave in waiting])
+                return Reply(200, [self._leave_json(leave) for leave in waiting])
             case "GET", "chain":
-                return _Reply(200, [self._brief(self.users[k]) for k in user.chain])
+                return Reply(200, [self._brief(self.users[k]) for k in user.chain])
             case "GET", "limits":
-                return _Reply(200, user.limits)
-        return _Reply(405, {"message": "Method not allowed"})
+                return Reply(200, user.limits)
+        return Reply(405, {"message": "Method not allowed"})
 
     # -- JSON -----------------------------------------------------------------------------------
 
@@ -344,22 +314,22 @@ class FakeOffiServ(Loopback):
         zone = ZoneInfo(self.timezone)  # one without an offset is the organisation's local time
         return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
-    def _create(self, key: str, body: dict[str, Any]) -> _Reply:
+    def _create(self, key: str, body: dict[str, Any]) -> Reply:
         start, end = self._moment(body.get("start")), self._moment(body.get("end"))
         kind, state = body.get("leaveType"), body.get("state", "NEW")
         if start is None or end is None or end <= start:
-            return _Reply(400, {"message": "start and end must be date-times, end after start"})
+            return Reply(400, {"message": "start and end must be date-times, end after start"})
         if kind not in {limit["leaveType"] for limit in self.users[key].limits}:
-            return _Reply(400, {"message": f"Unknown leave type {kind!r}"})
+            return Reply(400, {"message": f"Unknown leave type {kind!r}"})
         if state not in LIVE:
-            return _Reply(400, {"message": f"A new leave request cannot be {state!r}"})
+            return Reply(400, {"message": f"A new leave request cannot be {state!r}"})
         if any(
             leave["state"] in LIVE and leave["start"] < end and leave["end"] > start
             for leave in self.leaves_of(key)
         ):
-            return _Reply(409, {"message": OVERLAP})
+            return Reply(409, {"message": OVERLAP})
         leave = self._store_leave(key, start, end, str(kind), str(body.get("reason") or ""), str(state))
-        return _Reply(201, self._leave_json(leave), {"Location": leave["uri"]})
+        return Reply(201, self._leave_json(leave), {"Location": leave["uri"]})
 
     def _store_leave(
         self, key: str, start: datetime, end: datetime, kind: str, reason: str, state: str
@@ -378,19 +348,19 @@ class FakeOffiServ(Loopback):
         self.leaves[token] = leave
         return leave
 
-    def _leave(self, method: str, token: str, body: Any) -> _Reply:
+    def _leave(self, method: str, token: str, body: Any) -> Reply:
         leave = self.leaves.get(token)
         if leave is None:
-            return _Reply(404, {"message": "No such leave request"})
+            return Reply(404, {"message": "No such leave request"})
         if method == "GET":
-            return _Reply(200, self._leave_json(leave))
+            return Reply(200, self._leave_json(leave))
         if method == "PUT":
             state = body.get("state") if isinstance(body, dict) else None
             if state not in STATES:
-                return _Reply(400, {"message": f"Unknown state {state!r}"})
+                return Reply(400, {"message": f"Unknown state {state!r}"})
             leave["state"] = state
-            return _Reply(200, self._leave_json(leave))
-        return _Reply(405, {"message": "Method not allowed"})
+            return Reply(200, self._leave_json(leave))
+        return Reply(405, {"message": "Method not allowed"})
 
 
 def local_midnight(day: date, zone: str = "Europe/Warsaw") -> datetime:

@@ -15,14 +15,13 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from fakes.loopback import Loopback, LoopbackServer
+from fakes.loopback import Incoming, Loopback, Reply
 
 TEAM_ID = "T0001"
 TEAM_NAME = "Acme"
@@ -48,20 +47,6 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
-
-
-@dataclass(frozen=True)
-class _Fault:
-    error: str
-    status: int
-    retry_after: int
-
-
-@dataclass
-class _Reply:
-    status: int = 200
-    body: dict[str, Any] | str = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class SlackError(Exception):
@@ -102,48 +87,11 @@ def _tz_offset(tz: str) -> int:
     return int(offset.total_seconds()) if offset else 0
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackServer
-
-    def do_GET(self) -> None:
-        """Serve a GET (slack_sdk uses GET for users.info / users.lookupByEmail)."""
-        self._handle()
-
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._handle()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def _handle(self) -> None:
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = _parse_body(self.rfile.read(length), self.headers.get("Content-Type", ""))
-        args = _decode_json_fields({**dict(parse_qsl(url.query, keep_blank_values=True)), **body})
-        reply = self.server.fake._route(url.path, args, self.headers.get("Authorization"))
-        self._send(reply)
-
-    def _send(self, reply: _Reply) -> None:
-        if isinstance(reply.body, str):
-            payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
-        else:
-            payload, content_type = json.dumps(reply.body).encode(), "application/json; charset=utf-8"
-        self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 class FakeSlack(Loopback):
     """Loopback stand-in for Slack's Web API that records every call."""
 
-    handler = _Handler
-
     def __init__(self, token: str = "xoxb-test", *, app_token: str = APP_TOKEN) -> None:
+        super().__init__()
         self.token = token
         self.app_token = app_token
         self.scopes: tuple[str, ...] = GRANTED_SCOPES
@@ -154,7 +102,7 @@ class FakeSlack(Loopback):
         self.views: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
-        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._errors: dict[str, deque[str]] = defaultdict(deque)
         self._revoked = False
         self._down = False
         self._seq = itertools.count(1)
@@ -215,18 +163,11 @@ class FakeSlack(Loopback):
         with self._lock:
             self._down = down
 
-    def fail_next(
-        self,
-        method: str,
-        *,
-        error: str = "ratelimited",
-        status: int = 429,
-        retry_after: int = 1,
-        times: int = 1,
-    ) -> None:
-        """Answer the next ``times`` calls to ``method`` with ``error`` (HTTP ``status``)."""
+    def error_next(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls to ``method`` with the API error ``{"ok": false, "error": error}``
+        (HTTP 200, as Slack answers them); ``fail_next`` is the transport-level fault."""
         with self._lock:
-            self._faults[method].extend([_Fault(error, status, retry_after)] * times)
+            self._errors[method].extend([error] * times)
 
     def response_url(self, name: str = "r1") -> str:
         """A response_url whose POSTs are recorded as method ``hooks/<name>``."""
@@ -275,22 +216,42 @@ class FakeSlack(Loopback):
 
     # -- request routing (runs on server threads) ------------------------------------------------
 
-    def _route(self, path: str, args: dict[str, Any], authorization: str | None) -> _Reply:
-        if self._down:
-            return _Reply(503, "upstream connect error")
-        if path.startswith("/hooks/"):
-            return self._hook(path.removeprefix("/"), args)
-        if not path.startswith("/api/"):
-            return _Reply(404, "not found")
-        token = self._token(args, authorization)
-        with self._lock:
-            self.calls.append(Call(path.removeprefix("/api/"), args, token))
-            return self._answer(path.removeprefix("/api/"), args, token)
+    @staticmethod
+    def _args(incoming: Incoming) -> dict[str, Any]:
+        body = _parse_body(incoming.raw, incoming.headers.get("Content-Type", ""))
+        return _decode_json_fields({**incoming.query, **body})
 
-    def _hook(self, method: str, args: dict[str, Any]) -> _Reply:
+    def _serve(self, incoming: Incoming) -> Reply | None:
+        # A call is seen in ``calls`` only once its work is done, as before the shared base (tests read the
+        # bot's stored results as soon as they see the call).
         with self._lock:
-            self.calls.append(Call(method, args, None))
-        return _Reply(200, "ok")
+            return super()._serve(incoming)
+
+    def _record(self, incoming: Incoming) -> None:
+        if self._down:
+            return
+        with self._lock:
+            if incoming.path.startswith("/hooks/"):
+                self.calls.append(Call(incoming.path.removeprefix("/"), self._args(incoming), None))
+            elif incoming.path.startswith("/api/"):
+                args = self._args(incoming)
+                token = self._token(args, incoming.headers.get("Authorization"))
+                self.calls.append(Call(incoming.path.removeprefix("/api/"), args, token))
+
+    def _answer(self, incoming: Incoming) -> Reply:
+        if self._down:
+            return Reply(503, "upstream connect error")
+        if incoming.path.startswith("/hooks/"):
+            return Reply(200, "ok")
+        if not incoming.path.startswith("/api/"):
+            return Reply(404, "not found")
+        args = self._args(incoming)
+        token = self._token(args, incoming.headers.get("Authorization"))
+        with self._lock:
+            return self._call(incoming.path.removeprefix("/api/"), args, token)
+
+    def _fault_body(self, status: int, message: str) -> Any:
+        return {"ok": False, "error": message or ("ratelimited" if status == 429 else "internal_error")}
 
     @staticmethod
     def _token(args: dict[str, Any], authorization: str | None) -> str | None:
@@ -300,26 +261,26 @@ class FakeSlack(Loopback):
             return authorization.removeprefix("Bearer ")
         return body_token
 
-    def _answer(self, method: str, args: dict[str, Any], token: str | None) -> _Reply:
+    def _call(self, method: str, args: dict[str, Any], token: str | None) -> Reply:
         if method == "apps.connections.open":
             return self._connections_open(token)
         try:
             self._check_auth(token)
         except SlackError as err:
-            return _Reply(200, {"ok": False, "error": err.error})
+            return Reply(200, {"ok": False, "error": err.error})
         # Like Slack, an answer to an authenticated call names the token's scopes.
         granted = {"x-oauth-scopes": ",".join(self.scopes)}
         try:
-            if fault := self._take_fault(method):
-                return self._fault_reply(fault)
+            if queue := self._errors.get(method):
+                raise SlackError(queue.popleft())
             handler = self._methods.get(method)
             if handler is None:
                 raise SlackError("unknown_method")
-            return _Reply(200, {"ok": True, **handler(args)}, granted)
+            return Reply(200, {"ok": True, **handler(args)}, granted)
         except SlackError as err:
-            return _Reply(200, {"ok": False, "error": err.error, **err.extra}, granted)
+            return Reply(200, {"ok": False, "error": err.error, **err.extra}, granted)
 
-    def _connections_open(self, token: str | None) -> _Reply:
+    def _connections_open(self, token: str | None) -> Reply:
         """Socket Mode's apps.connections.open: only the app-level token may call it."""
         if not token:
             error = "not_authed"
@@ -328,8 +289,8 @@ class FakeSlack(Loopback):
         elif token != self.app_token:
             error = "invalid_auth"
         else:
-            return _Reply(200, {"ok": True, "url": f"{self.root.replace('http', 'ws', 1)}/link/?ticket=t"})
-        return _Reply(200, {"ok": False, "error": error})
+            return Reply(200, {"ok": True, "url": f"{self.root.replace('http', 'ws', 1)}/link/?ticket=t"})
+        return Reply(200, {"ok": False, "error": error})
 
     def _check_auth(self, token: str | None) -> None:
         if not token:
@@ -338,15 +299,6 @@ class FakeSlack(Loopback):
             raise SlackError("invalid_auth")
         if self._revoked:
             raise SlackError("token_revoked")
-
-    def _take_fault(self, method: str) -> _Fault | None:
-        queue = self._faults.get(method)
-        return queue.popleft() if queue else None
-
-    @staticmethod
-    def _fault_reply(fault: _Fault) -> _Reply:
-        headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
-        return _Reply(fault.status, {"ok": False, "error": fault.error}, headers)
 
     def _next_ts(self) -> str:
         micros = next(self._seq) * 100

@@ -24,11 +24,9 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from fakes.loopback import Loopback, LoopbackServer
+from fakes.loopback import Incoming, Loopback, Reply
 
 API_KEY = "43111"  # in practice the business id
 PRIVATE_KEY = "c0ffee-private-key-0b2d"
@@ -88,53 +86,16 @@ def _military(value: Any) -> int | None:
     return int(text)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackServer
-
-    def do_GET(self) -> None:
-        """Serve a GET."""
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        """Serve a PUT."""
-        self._handle("PUT")
-
-    def do_DELETE(self) -> None:
-        """Serve a DELETE."""
-        self._handle("DELETE")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def _handle(self, method: str) -> None:
-        url = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, body, headers = self.server.fake._route(
-            method, url.path, dict(parse_qsl(url.query, keep_blank_values=True)), raw, self.headers
-        )
-        payload = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-Reply = tuple[int, Any, dict[str, str]]
+Answer = tuple[int, Any, dict[str, str]]
 
 
 class FakeTimeTap(Loopback):
     """Loopback stand-in for TimeTap's API that records every call."""
 
-    handler = _Handler
+    json_type = "application/json"
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Call] = []
         self.staff = default_staff()
         self.reasons = default_reasons()
@@ -206,11 +167,28 @@ class FakeTimeTap(Loopback):
 
     # -- routing (server threads) -----------------------------------------------------------------
 
-    def _route(self, method: str, path: str, query: dict[str, str], raw: bytes, headers: Any) -> Reply:
-        body = json.loads(raw) if raw else None
-        authorization = headers.get("Authorization")
+    def _record(self, incoming: Incoming) -> None:
+        call = Call(
+            incoming.method,
+            incoming.path.removeprefix("/test"),
+            incoming.query,
+            incoming.json(),
+            incoming.headers.get("Authorization"),
+        )
         with self._lock:
-            self.calls.append(Call(method, path.removeprefix("/test"), query, body, authorization))
+            self.calls.append(call)
+
+    def _fault_body(self, status: int, message: str) -> Any:
+        return {"message": message or "Service unavailable"}
+
+    def _answer(self, incoming: Incoming) -> Reply:
+        return Reply(*self._route(incoming))
+
+    def _route(self, incoming: Incoming) -> Answer:
+        method, path, query = incoming.method, incoming.path, incoming.query
+        body = json.loads(incoming.raw) if incoming.raw else None
+        authorization = incoming.headers.get("Authorization")
+        with self._lock:
             if self._throttle:
                 self._throttle -= 1
                 return 429, {"message": "Too many requests"}, {"Retry-After": self._retry_after}
@@ -222,7 +200,7 @@ class FakeTimeTap(Loopback):
                 return self.expired_status, {"message": "Session token is not valid"}, {}
             return self._dispatch(method, path.strip("/").split("/"), query, body)
 
-    def _session(self, query: dict[str, str]) -> Reply:
+    def _session(self, query: dict[str, str]) -> Answer:
         signed = query.get("apiKey") == API_KEY and query.get("signature") == SIGNATURE
         if not signed or not query.get("timestamp", "").isdigit():
             return 401, {"message": "Invalid signature"}, {}
@@ -230,7 +208,7 @@ class FakeTimeTap(Loopback):
         self.tokens.add(token)
         return 200, {"sessionToken": token}, {}
 
-    def _dispatch(self, method: str, parts: list[str], query: dict[str, str], body: Any) -> Reply:
+    def _dispatch(self, method: str, parts: list[str], query: dict[str, str], body: Any) -> Answer:
         match method, parts:
             case "GET", ["staff"]:
                 return 200, self.staff, {}
@@ -303,7 +281,7 @@ class FakeTimeTap(Loopback):
             "createdUser": "api",
         }
 
-    def _create(self, body: dict[str, Any]) -> Reply:
+    def _create(self, body: dict[str, Any]) -> Answer:
         required = ("appliesTo", "assignedTo", "businessId", "staffId", "startDate", "endDate")
         missing = [k for k in (*required, "startTime", "endTime", "reason", "repeats") if k not in body]
         if missing:
@@ -342,13 +320,13 @@ class FakeTimeTap(Loopback):
         # The document's sample answer repeats startTime as the status; so does the fake.
         return 200, [self._json(r) | {"status": str(r["startTime"])} for r in created], {}
 
-    def _read(self, time_off_id: str, render: Any) -> Reply:
+    def _read(self, time_off_id: str, render: Any) -> Answer:
         record = self.time_off.get(int(time_off_id)) if time_off_id.isdigit() else None
         if record is None:
             return 404, {"message": f"Time off {time_off_id} not found"}, {}
         return 200, render(record), {}
 
-    def _update(self, time_off_id: str, body: dict[str, Any]) -> Reply:
+    def _update(self, time_off_id: str, body: dict[str, Any]) -> Answer:
         def change(record: dict[str, Any]) -> dict[str, Any]:
             for field in ("startDate", "endDate", "startTime", "endTime", "status", "description"):
                 if field in body:
@@ -357,7 +335,7 @@ class FakeTimeTap(Loopback):
 
         return self._read(time_off_id, change)
 
-    def _delete(self, time_off_id: str) -> Reply:
+    def _delete(self, time_off_id: str) -> Answer:
         def soft(record: dict[str, Any]) -> dict[str, Any]:
             record["active"] = (
                 False  # "removes a timeOff object from view by setting its active property to false"
@@ -390,7 +368,7 @@ class FakeTimeTap(Loopback):
             "endTime": record["endTime"],
         }
 
-    def _paged(self, query: dict[str, str]) -> Reply:
+    def _paged(self, query: dict[str, str]) -> Answer:
         number, size = query.get("pageNumber", ""), query.get("pageSize", "")
         if not (number.isdigit() and size.isdigit()) or int(number) < 1 or int(size) < 1:
             return 400, {"message": "pageNumber and pageSize are required"}, {}

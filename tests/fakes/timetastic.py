@@ -21,15 +21,14 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 
-from fakes.loopback import Loopback, LoopbackServer
+from fakes.loopback import Incoming, Loopback, Reply
 
 TOKEN = "tt-test-token"
 WEBHOOK_SECRET = "800dce29-fc6b-420b-8654-0f0170a9c572"
@@ -62,22 +61,6 @@ class Call:
     query: dict[str, str]
     body: Any
     authorization: str | None
-
-
-@dataclass(frozen=True)
-class _Fault:
-    """One injected failure: an error status instead of the work, or the work with a late answer."""
-
-    call: str  # the calls it applies to: "METHOD /path" prefix ("" = any)
-    status: int = 0
-    stall: float = 0.0
-
-
-@dataclass
-class _Reply:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _user(
@@ -147,56 +130,13 @@ def _stamp(moment: datetime, *, offset: bool) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackServer
-
-    def do_GET(self) -> None:
-        """Serve a GET."""
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._handle("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def _handle(self, method: str) -> None:
-        url = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        fault = self.server.fake._next_fault(f"{method} {url.path.removeprefix('/api')}")
-        if fault is not None and fault.status:
-            reply = _Reply(fault.status, "Service Unavailable")
-        else:
-            reply = self.server.fake._route(
-                method,
-                url.path,
-                dict(parse_qsl(url.query, keep_blank_values=True)),
-                raw,
-                self.headers.get("Content-Type", ""),
-                self.headers.get("Authorization"),
-            )
-        if fault is not None and fault.stall:
-            time.sleep(fault.stall)  # done, but the answer comes too late: the client timed out
-        if isinstance(reply.body, str):
-            payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
-        else:
-            payload, content_type = json.dumps(reply.body).encode(), "application/json; charset=utf-8"
-        self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 class FakeTimetastic(Loopback):
     """Loopback stand-in for Timetastic's API that records every call."""
 
-    handler = _Handler
+    records_faults = False  # its tests count the calls that reached Timetastic's work
 
     def __init__(self, token: str = TOKEN, *, rate_limit: int | None = RATE_LIMIT) -> None:
+        super().__init__()
         self.token = token
         self.rate_limit = rate_limit
         self.retry_after = "1"
@@ -231,7 +171,6 @@ class FakeTimetastic(Loopback):
         self._event_ids = itertools.count(90)
         self._window: dict[str | None, deque[float]] = {}
         self._throttle = 0
-        self._faults: deque[_Fault] = deque()
         self._last_update = datetime.now(UTC)
         self._senders: list[threading.Thread] = []
 
@@ -260,22 +199,6 @@ class FakeTimetastic(Loopback):
             self.users.append(
                 _user(user_id, first, last, email, kwargs.pop("department", ENGINEERING), **kwargs)
             )
-
-    def fail_next(self, times: int = 1, *, status: int = 503, call: str = "") -> None:
-        """Answer the next ``times`` calls (starting with ``call``, e.g. "POST /holidays") ``status``, undone."""
-        with self._lock:
-            self._faults.extend(_Fault(call, status=status) for _ in range(times))
-
-    def stall_next(self, times: int = 1, *, seconds: float = 2.0, call: str = "") -> None:
-        """Do the next ``times`` calls (starting with ``call``) but answer after ``seconds``: a timeout after the work."""
-        with self._lock:
-            self._faults.extend(_Fault(call, stall=seconds) for _ in range(times))
-
-    def _next_fault(self, call: str) -> _Fault | None:
-        with self._lock:
-            if self._faults and call.startswith(self._faults[0].call):
-                return self._faults.popleft()
-            return None
 
     def throttle_next(self, times: int = 1, *, retry_after: str = "1") -> None:
         """Answer the next ``times`` calls 429, with this Retry-After."""
@@ -382,45 +305,43 @@ class FakeTimetastic(Loopback):
 
     # -- routing (server threads) -----------------------------------------------------------------
 
-    def _route(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, str],
-        raw: bytes,
-        content_type: str,
-        authorization: str | None,
-    ) -> _Reply:
-        body: Any = None
-        if raw:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = raw.decode(errors="replace")
+    def _record(self, incoming: Incoming) -> None:
         with self._lock:
-            self.calls.append(Call(method, path.removeprefix("/api"), query, body, authorization))
+            self.calls.append(
+                Call(
+                    incoming.method,
+                    incoming.path.removeprefix("/api"),
+                    incoming.query,
+                    incoming.json(),
+                    incoming.headers.get("Authorization"),
+                )
+            )
+
+    def _answer(self, incoming: Incoming) -> Reply:
+        path, authorization = incoming.path, incoming.headers.get("Authorization")
+        with self._lock:
             if authorization != f"Bearer {self.token}":
                 if self.unauthorized_status == 401:
-                    return _Reply(401, {"message": "Authorization has been denied for this request."})
-                return _Reply(302, "", {"Location": f"{LOGIN_URL}?ReturnUrl={path}"})
+                    return Reply(401, {"message": "Authorization has been denied for this request."})
+                return Reply(302, "", {"Location": f"{LOGIN_URL}?ReturnUrl={path}"})
             if (limited := self._rate_limited(authorization)) is not None:
                 return limited
-            if method == "POST" and raw and "application/json" not in content_type:
-                return _Reply(415, {"message": "The request entity's media type is not supported."})
-            reply = self._dispatch(
-                method, path.removeprefix("/api"), {k.lower(): v for k, v in query.items()}, body
-            )
+            content_type = incoming.headers.get("Content-Type", "")
+            if incoming.method == "POST" and incoming.raw and "application/json" not in content_type:
+                return Reply(415, {"message": "The request entity's media type is not supported."})
+            query = {k.lower(): v for k, v in incoming.query.items()}
+            reply = self._dispatch(incoming.method, path.removeprefix("/api"), query, incoming.json())
             reply.headers |= self._usage_headers(authorization)
             return reply
 
-    def _rate_limited(self, key: str | None) -> _Reply | None:
+    def _rate_limited(self, key: str | None) -> Reply | None:
         moment = time.monotonic()
         window = self._window.setdefault(key, deque())
         while window and moment - window[0] >= 1.0:
             window.popleft()
         if self._throttle or (self.rate_limit is not None and len(window) >= self.rate_limit):
             self._throttle = max(0, self._throttle - 1)
-            return _Reply(429, QUOTA_MESSAGE, {"Retry-After": self.retry_after})
+            return Reply(429, QUOTA_MESSAGE, {"Retry-After": self.retry_after})
         window.append(moment)
         return None
 
@@ -434,58 +355,56 @@ class FakeTimetastic(Loopback):
             "X-Rate-Limit-Reset": reset,
         }
 
-    def _dispatch(self, method: str, path: str, query: dict[str, str], body: Any) -> _Reply:
+    def _dispatch(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
         parts = path.strip("/").split("/")
         match method, parts:
             case "GET", ["users"]:
-                return _Reply(200, [u for u in self.users if not u["isArchived"]])
+                return Reply(200, [u for u in self.users if not u["isArchived"]])
             case "GET", ["users", user_id]:
                 return self._user_detail(user_id)
             case "GET", ["departments"]:
-                return _Reply(200, self.departments)
+                return Reply(200, self.departments)
             case "GET", ["leavetypes"]:
-                return _Reply(200, self.leave_types)
+                return Reply(200, self.leave_types)
             case "GET", ["publicholidays"]:
                 year = query.get("year")
-                return _Reply(
-                    200, [h for h in self.public_holidays if not year or h["date"].startswith(year)]
-                )
+                return Reply(200, [h for h in self.public_holidays if not year or h["date"].startswith(year)])
             case "GET", ["holidays"]:
                 return self._list(query)
             case "GET", ["holidays", holiday_id]:
                 holiday = self.holidays.get(int(holiday_id)) if holiday_id.isdigit() else None
-                return _Reply(200, self._holiday_json(holiday)) if holiday else _Reply(404, "")
+                return Reply(200, self._holiday_json(holiday)) if holiday else Reply(404, "")
             case "POST", ["holidays"]:
                 return self._book(body if isinstance(body, dict) else {})
             case "POST", ["holidays", holiday_id]:
                 return self._action(holiday_id, query, body)
-        return _Reply(404, {"message": f"No HTTP resource was found that matches {path}"})
+        return Reply(404, {"message": f"No HTTP resource was found that matches {path}"})
 
-    def _user_detail(self, user_id: str) -> _Reply:
+    def _user_detail(self, user_id: str) -> Reply:
         user = next((u for u in self.users if str(u["id"]) == user_id), None)
         if user is None:
-            return _Reply(404, "")
+            return Reply(404, "")
         year = date.today().year
         allowance = {"year": year, "allowance": 25, "remaining": user["allowanceRemaining"], "used": -4.5}
-        return _Reply(200, {"workingDays": [], "allowances": [allowance], **user})
+        return Reply(200, {"workingDays": [], "allowances": [allowance], **user})
 
     # -- holidays: create ----------------------------------------------------------------------
 
-    def _book(self, body: dict[str, Any]) -> _Reply:
+    def _book(self, body: dict[str, Any]) -> Reply:
         missing = [
             k
             for k in ("from", "to", "fromTime", "toTime", "leaveTypeId", "userOrDepartmentId", "bookFor")
             if k not in body
         ]
         if missing:
-            return _Reply(400, {"message": f"Missing {', '.join(missing)}"})
+            return Reply(400, {"message": f"Missing {', '.join(missing)}"})
         user = next((u for u in self.users if u["id"] == body["userOrDepartmentId"]), None)
         leave_type = next((t for t in self.leave_types if t["id"] == body["leaveTypeId"]), None)
         if user is None or leave_type is None or body["bookFor"] != 0:
             return self._refused("The user or leave type could not be found.")
         start, end = date.fromisoformat(body["from"]), date.fromisoformat(body["to"])
         times = self._times(str(body["fromTime"]), str(body["toTime"]), start, end, user, leave_type)
-        if isinstance(times, _Reply):
+        if isinstance(times, Reply):
             return times
         if self.locked_dates & {start + timedelta(days=i) for i in range((end - start).days + 1)}:
             return self._refused("Some of these dates are locked.", overrideLockedDateRequired=True)
@@ -510,7 +429,7 @@ class FakeTimetastic(Loopback):
         )
         approver = self.user(user["approverId"] or user["deptManagerId"] or CAROL)
         said = f"Request sent to {approver['firstname']} {approver['surname']}" if approval else "Booked!"
-        return _Reply(200, self._result(True, said, holidayId=holiday["id"], autoApproved=not approval))
+        return Reply(200, self._result(True, said, holidayId=holiday["id"], autoApproved=not approval))
 
     def _times(
         self,
@@ -520,7 +439,7 @@ class FakeTimetastic(Loopback):
         end: date,
         user: dict[str, Any],
         leave_type: dict[str, Any],
-    ) -> tuple[str, str] | _Reply:
+    ) -> tuple[str, str] | Reply:
         """The start and end types for fromTime / toTime, or the refusal."""
         if end < start:
             return self._refused("The end date must be after the start date.")
@@ -537,7 +456,7 @@ class FakeTimetastic(Loopback):
                 )
             return "Hours", "Hours"
         if {from_time, to_time} - {"AM", "PM"}:
-            return _Reply(400, {"message": "fromTime and toTime must be AM, PM or a number of minutes"})
+            return Reply(400, {"message": "fromTime and toTime must be AM, PM or a number of minutes"})
         if start == end and (from_time, to_time) == ("PM", "AM"):
             return self._refused("The booking ends before it starts.")
         return ("Morning" if from_time == "AM" else "Afternoon"), (
@@ -580,8 +499,8 @@ class FakeTimetastic(Loopback):
             "overrideLockedDateRequired": False,
         } | flags
 
-    def _refused(self, response: str, **flags: Any) -> _Reply:
-        return _Reply(200, self._result(False, response, **flags))
+    def _refused(self, response: str, **flags: Any) -> Reply:
+        return Reply(200, self._result(False, response, **flags))
 
     def _touch(self) -> datetime:
         # Strictly increasing, so every change has its own updatedAt.
@@ -652,7 +571,7 @@ class FakeTimetastic(Loopback):
             "leaveType": leave_type["name"],
         }
 
-    def _list(self, query: dict[str, str]) -> _Reply:
+    def _list(self, query: dict[str, str]) -> Reply:
         mask = int(query.get("status") or 3)
         found = [h for h in self.holidays.values() if STATUS_BITS[h["status"]] & mask]
         # Taken as written: "only include holidays that start after this date" / "that end up to this date".
@@ -666,7 +585,7 @@ class FakeTimetastic(Loopback):
         page = int(query.get("pagenumber") or 1)
         pages = max(1, math.ceil(len(found) / PAGE_SIZE))
         shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        return _Reply(
+        return Reply(
             200,
             {
                 "holidays": [self._holiday_json(h) for h in shown],
@@ -682,14 +601,14 @@ class FakeTimetastic(Loopback):
 
     # -- holidays: act -------------------------------------------------------------------------
 
-    def _action(self, holiday_id: str, query: dict[str, str], body: Any) -> _Reply:
+    def _action(self, holiday_id: str, query: dict[str, str], body: Any) -> Reply:
         action = ACTIONS.get(query.get("holidayupdateaction", "").lower())
         if not holiday_id.isdigit() or action is None:
             # Clients report a plain-text 400, not the JSON result, for an id or action that is not valid.
-            return _Reply(400, "The request is invalid.")
+            return Reply(400, "The request is invalid.")
         reason = body.get("reason", "") if isinstance(body, dict) else ""
         result = self._act(int(holiday_id), action, self.admin_id, reason or "")
-        return _Reply(
+        return Reply(
             200, {"approvalResult": result, "message": "Successful" if result == "Success" else result}
         )
 

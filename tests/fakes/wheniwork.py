@@ -23,15 +23,13 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-from fakes.loopback import Loopback, LoopbackServer
+from fakes.loopback import Incoming, Loopback, Reply
 
 API_KEY = "wiw-developer-key"
 USERNAME = "leavebot@example.com"  # the account leavebot signs in as: Dave, an admin
@@ -60,15 +58,8 @@ class Call:
     headers: dict[str, str]
 
 
-@dataclass
-class _Reply:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def _error(status: int, message: str, code: int) -> _Reply:
-    return _Reply(status, {"error": message, "code": code})
+def _error(status: int, message: str, code: int) -> Reply:
+    return Reply(status, {"error": message, "code": code})
 
 
 def _user(user_id: int, first: str, last: str, email: str, role: int, locations: list[int]) -> dict[str, Any]:
@@ -111,52 +102,13 @@ def _read_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackServer
-
-    def do_GET(self) -> None:
-        """Serve a GET."""
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        """Serve a PUT."""
-        self._handle("PUT")
-
-    def do_DELETE(self) -> None:
-        """Serve a DELETE."""
-        self._handle("DELETE")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def _handle(self, method: str) -> None:
-        url = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        reply = self.server.fake._route(method, url.path, dict(parse_qsl(url.query)), raw, headers)
-        if isinstance(reply.body, str):
-            payload, content_type = reply.body.encode(), "text/plain; charset=utf-8"
-        else:
-            payload, content_type = json.dumps(reply.body).encode(), "application/json"
-        self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 class FakeWhenIWork(Loopback):
     """Loopback stand-in for When I Work's API (and its newer login service) that records every call."""
 
-    handler = _Handler
+    json_type = "application/json"
 
     def __init__(self) -> None:
+        super().__init__()
         self.api_key = API_KEY
         self.username = USERNAME
         self.password = PASSWORD
@@ -183,7 +135,6 @@ class FakeWhenIWork(Loopback):
         self._throttle = 0
         self._throttle_status = 429
         self._retry_after = "1"
-        self._failure: _Reply | None = None
         self._lock = threading.RLock()
         self._ids = itertools.count(9001)
         self._token_ids = itertools.count(1)
@@ -211,11 +162,6 @@ class FakeWhenIWork(Loopback):
         """Answer the next ``times`` calls with a rate limit: 429, or the newer API's 403."""
         with self._lock:
             self._throttle, self._retry_after, self._throttle_status = times, retry_after, status
-
-    def fail_next(self, status: int, message: str = "") -> None:
-        """Answer the next call (after the token check) with this status and ``{"error", "code"}`` body."""
-        with self._lock:
-            self._failure = _error(status, message, status) if message else _Reply(status, "")
 
     def calls_to(self, method: str, path: str) -> list[Call]:
         """Recorded calls of one method to one path (``/2/requests``), oldest first."""
@@ -247,18 +193,36 @@ class FakeWhenIWork(Loopback):
 
     # -- routing (server threads) ----------------------------------------------------------------
 
-    def _route(
-        self, method: str, path: str, query: dict[str, str], raw: bytes, headers: dict[str, str]
-    ) -> _Reply:
+    @staticmethod
+    def _body(incoming: Incoming) -> tuple[Any, bool]:
         try:
-            body = json.loads(raw) if raw else None
+            return (json.loads(incoming.raw) if incoming.raw else None), True
         except ValueError:
+            return None, False
+
+    def _record(self, incoming: Incoming) -> None:
+        body, parsed = self._body(incoming)
+        if not parsed:
+            return
+        wanted = ("w-key", "w-token", "authorization", "w-userid")
+        kept = {k: v for k, v in incoming.lower_headers().items() if k in wanted}
+        with self._lock:
+            self.calls.append(Call(incoming.method, incoming.path, incoming.query, body, kept))
+
+    def _fault_body(self, status: int, message: str) -> Any:
+        return {"error": message, "code": status} if message else ""
+
+    def _answer(self, incoming: Incoming) -> Reply:
+        method, path, query, headers = (
+            incoming.method,
+            incoming.path,
+            incoming.query,
+            incoming.lower_headers(),
+        )
+        body, parsed = self._body(incoming)
+        if not parsed:
             return _error(400, "The request body must be JSON.", 1001)
         with self._lock:
-            kept = {
-                k: v for k, v in headers.items() if k in ("w-key", "w-token", "authorization", "w-userid")
-            }
-            self.calls.append(Call(method, path, query, body, kept))
             if path == "/login-service/login" and method == "POST":
                 return self._person_login(headers, body)
             if path == "/2/login" and method == "POST":
@@ -270,12 +234,9 @@ class FakeWhenIWork(Loopback):
             if self._throttle:
                 self._throttle -= 1
                 return self._slow_down()
-            if self._failure is not None:
-                failure, self._failure = self._failure, None
-                return failure
             return self._dispatch(method, path.removeprefix("/2"), query, body)
 
-    def _legacy_login(self, headers: dict[str, str], body: Any) -> _Reply:
+    def _legacy_login(self, headers: dict[str, str], body: Any) -> Reply:
         body = body if isinstance(body, dict) else {}
         if (headers.get("w-key") or body.get("key")) != self.api_key:
             return _error(401, "Your API key is wrong or you're in the wrong place.", 1100)
@@ -283,7 +244,7 @@ class FakeWhenIWork(Loopback):
             return _error(401, "Incorrect username or password.", 1101)
         token = self._new_token("legacy")
         dave = self._user(DAVE)
-        return _Reply(
+        return Reply(
             200,
             {
                 "login": {"id": 90, "email": self.username, "token": token},
@@ -292,14 +253,14 @@ class FakeWhenIWork(Loopback):
             },
         )
 
-    def _person_login(self, headers: dict[str, str], body: Any) -> _Reply:
+    def _person_login(self, headers: dict[str, str], body: Any) -> Reply:
         body = body if isinstance(body, dict) else {}
         if headers.get("w-key") != self.api_key:
             return _error(401, "Invalid developer key.", 1100)
         if (body.get("email"), body.get("password")) != (self.username, self.password):
             return _error(401, "Incorrect email or password.", 1101)
         token = self._new_token("eyJhbGciOiJSUzI1NiIs")
-        return _Reply(200, {"person": {"id": "90", "email": self.username}, "token": token})
+        return Reply(200, {"person": {"id": "90", "email": self.username}, "token": token})
 
     def _new_token(self, prefix: str) -> str:
         self.logins += 1
@@ -307,7 +268,7 @@ class FakeWhenIWork(Loopback):
         self.tokens.add(token)
         return token
 
-    def _refused(self, headers: dict[str, str], query: dict[str, str]) -> _Reply | None:
+    def _refused(self, headers: dict[str, str], query: dict[str, str]) -> Reply | None:
         bearer = headers.get("authorization", "")
         token = headers.get("w-token") or query.get("W-Token") or bearer.removeprefix("Bearer ")
         if token not in self.tokens:
@@ -317,27 +278,27 @@ class FakeWhenIWork(Loopback):
             return _error(403, "You do not have access to that workplace.", 1112)
         return None
 
-    def _slow_down(self) -> _Reply:
+    def _slow_down(self) -> Reply:
         reply = _error(self._throttle_status, "Too many requests: rate limit exceeded.", 1429)
         reply.headers["Retry-After"] = self._retry_after
         return reply
 
-    def _dispatch(self, method: str, path: str, query: dict[str, str], body: Any) -> _Reply:
+    def _dispatch(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
         parts = path.strip("/").split("/")
         match method, parts:
             case "GET", ["login"]:
-                return _Reply(200, {"users": [self._user(w) for w in self.workplaces], "accounts": []})
+                return Reply(200, {"users": [self._user(w) for w in self.workplaces], "accounts": []})
             case "GET", ["account"]:
-                return _Reply(200, {"account": self._account()})
+                return Reply(200, {"account": self._account()})
             case "GET", ["users"]:
-                return _Reply(200, {"users": self._search(query)})
+                return Reply(200, {"users": self._search(query)})
             case "GET", ["users", user_id]:
                 found = next((u for u in self.users if str(u["id"]) == user_id), None)
-                return _Reply(200, {"user": found}) if found else _error(404, "User not found.", 1404)
+                return Reply(200, {"user": found}) if found else _error(404, "User not found.", 1404)
             case "GET", ["requesttypes"]:
                 if self.request_types is None:
                     return _error(404, "Not found.", 1404)
-                return _Reply(200, {"request-types": self.request_types})
+                return Reply(200, {"request-types": self.request_types})
             case "GET", ["requests"]:
                 return self._list(query)
             case "GET", ["requests", request_id]:
@@ -352,7 +313,7 @@ class FakeWhenIWork(Loopback):
             case "POST", ["messages"]:
                 return self._message(body if isinstance(body, dict) else {})
             case "GET", ["messages"]:
-                return _Reply(200, {"messages": self.messages_on(int(query.get("request_id") or 0))})
+                return Reply(200, {"messages": self.messages_on(int(query.get("request_id") or 0))})
         return _error(404, f"No route {method} {path}", 1004)
 
     # -- people ----------------------------------------------------------------------------------
@@ -405,8 +366,8 @@ class FakeWhenIWork(Loopback):
             "updated_at": self._stamp(request["updated_at"]),
         }
 
-    def _envelope(self, request: dict[str, Any]) -> _Reply:
-        return _Reply(
+    def _envelope(self, request: dict[str, Any]) -> Reply:
+        return Reply(
             200,
             {
                 "request": self._json(request),
@@ -445,7 +406,7 @@ class FakeWhenIWork(Loopback):
         self.requests[request["id"]] = request
         return request
 
-    def _create(self, body: dict[str, Any]) -> _Reply:
+    def _create(self, body: dict[str, Any]) -> Reply:
         missing = [k for k in ("user_id", "start_time", "end_time") if k not in body]
         if missing:
             return _error(400, f"Missing {', '.join(missing)}.", 1201)
@@ -468,9 +429,9 @@ class FakeWhenIWork(Loopback):
         if status not in (PENDING, ACCEPTED):
             return _error(400, "A new request is pending or accepted.", 1205)
         request = self._new_request(body["user_id"], start, end, status, type_id, kind, creator=DAVE)
-        return _Reply(201, {"request": self._json(request)})
+        return Reply(201, {"request": self._json(request)})
 
-    def _update(self, request_id: str, body: dict[str, Any]) -> _Reply:
+    def _update(self, request_id: str, body: dict[str, Any]) -> Reply:
         request = self._find(request_id)
         if request is None:
             return _error(404, "Request not found.", 1404)
@@ -482,22 +443,22 @@ class FakeWhenIWork(Loopback):
             return _error(400, f"This request is {NAMES[current]} and cannot be made {NAMES[target]}.", 1207)
         request["user_status"] = target
         request["updated_at"] = datetime.now(self.zone)
-        return _Reply(200, {"request": self._json(request)})
+        return Reply(200, {"request": self._json(request)})
 
-    def _delete(self, request_id: str) -> _Reply:
+    def _delete(self, request_id: str) -> Reply:
         request = self._find(request_id)
         if request is None:
             return _error(404, "Request not found.", 1404)
         if request["user_status"] != CANCELED:
             return _error(500, "The request must be canceled before it can be deleted", 1208)
         del self.requests[request["id"]]
-        return _Reply(200, {"success": True})
+        return Reply(200, {"success": True})
 
-    def _list(self, query: dict[str, str]) -> _Reply:
+    def _list(self, query: dict[str, str]) -> Reply:
         try:
             first, last = date.fromisoformat(query["start"]), date.fromisoformat(query["end"])
         except (KeyError, ValueError):
-            return _Reply(400, "")  # documented: bad or missing dates answer an empty text/plain 400
+            return Reply(400, "")  # documented: bad or missing dates answer an empty text/plain 400
         begin = datetime.combine(first, time(0), tzinfo=self.zone)
         finish = datetime.combine(last + timedelta(days=1), time(0), tzinfo=self.zone)
         found = [r for r in self.requests.values() if r["start"] < finish and r["end"] > begin]
@@ -508,7 +469,7 @@ class FakeWhenIWork(Loopback):
         limit = min(int(query.get("limit") or 5), MAX_LIMIT)
         shown = found[page * limit : (page + 1) * limit]
         people = sorted({r["user_id"] for r in shown})
-        return _Reply(
+        return Reply(
             200,
             {
                 "requests": [self._json(r) for r in shown],
@@ -520,7 +481,7 @@ class FakeWhenIWork(Loopback):
             },
         )
 
-    def _message(self, body: dict[str, Any]) -> _Reply:
+    def _message(self, body: dict[str, Any]) -> Reply:
         request = self._find(str(body.get("request_id", "")))
         if request is None:
             return _error(404, "Request not found.", 1404)
@@ -533,4 +494,4 @@ class FakeWhenIWork(Loopback):
             "content": str(body.get("content") or ""),
         }
         self.messages.append(message)
-        return _Reply(201, {"message": message})
+        return Reply(201, {"message": message})

@@ -25,11 +25,9 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import urlsplit
 
-from fakes.loopback import Loopback, LoopbackServer
+from fakes.loopback import Incoming, Loopback, Reply
 
 APP_ID = "MN500Q8lk5jp0rEm"
 CLIENT_SECRET = "QtOSeNmh3DY6AuMO"
@@ -169,44 +167,11 @@ def secret_for(nonce: str, client_secret: str = CLIENT_SECRET) -> str:
     return hashlib.sha512((nonce + client_secret).encode()).hexdigest()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackServer
-
-    def do_GET(self) -> None:
-        """Serve a GET."""
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._handle("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def _handle(self, method: str) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        fake = self.server.fake
-        reply = fake._route(method, urlsplit(self.path).path, raw, headers)
-        errors = [{"Code": c, "Message": m} for c, m in reply.errors or []]
-        payload = json.dumps({"Data": [] if reply.data is None else reply.data, "Errors": errors}).encode()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        if fake.gzip and "gzip" in headers.get("accept-encoding", "").lower():
-            payload = gzip.compress(payload)
-            if fake.gzip_header:
-                self.send_header("Content-Encoding", fake.gzip_header)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 class FakeWhosOff(Loopback):
     """Loopback stand-in for WhosOff's v4 API that records every call."""
 
-    handler = _Handler
-
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Call] = []
         self.users = default_users()
         self.allowances = default_allowances()
@@ -276,13 +241,39 @@ class FakeWhosOff(Loopback):
 
     # -- routing (server threads) -----------------------------------------------------------------
 
-    def _route(self, method: str, path: str, raw: bytes, headers: dict[str, str]) -> _Reply:
+    @staticmethod
+    def _body(incoming: Incoming) -> tuple[Any, bool]:
         try:
-            body = json.loads(raw) if raw else {}
+            return (json.loads(incoming.raw) if incoming.raw else {}), True
         except ValueError:
+            return None, False
+
+    def _record(self, incoming: Incoming) -> None:
+        body, parsed = self._body(incoming)
+        if parsed:
+            with self._lock:
+                self.calls.append(Call(incoming.method, incoming.path, body, incoming.lower_headers()))
+
+    def _fault_body(self, status: int, message: str) -> Any:
+        return {"Data": [], "Errors": [{"Code": "000", "Message": message or "Service unavailable"}]}
+
+    def _answer(self, incoming: Incoming) -> Reply:
+        headers = incoming.lower_headers()
+        reply = self._route(incoming.method, incoming.path, incoming, headers)
+        errors = [{"Code": c, "Message": m} for c, m in reply.errors or []]
+        payload = json.dumps({"Data": [] if reply.data is None else reply.data, "Errors": errors}).encode()
+        extra = {}
+        if self.gzip and "gzip" in headers.get("accept-encoding", "").lower():
+            payload = gzip.compress(payload)
+            if self.gzip_header:
+                extra["Content-Encoding"] = self.gzip_header
+        return Reply(reply.status, payload, extra)
+
+    def _route(self, method: str, path: str, incoming: Incoming, headers: dict[str, str]) -> _Reply:
+        body, parsed = self._body(incoming)
+        if not parsed:
             return _Reply(400, errors=[("000", "Request body is not valid JSON")])
         with self._lock:
-            self.calls.append(Call(method, path, body, headers))
             if path in self.missing_routes:
                 return _Reply(404, errors=[ENDPOINT_NOT_VALID])
             match method, path:
