@@ -145,12 +145,12 @@ class SlashCommand(Model):
 
 class Event(Model):
     type: Text
-    user: SlackId | None = None
+    user: Any = None  # an id where leavebot reads it; other events (user_change) carry an object here
 
     @model_validator(mode="after")
     def _user_where_read(self) -> Event:
-        if self.type == "app_home_opened" and self.user is None:
-            raise ValueError("app_home_opened without a user")
+        if self.type == "app_home_opened" and not (isinstance(self.user, str) and 0 < len(self.user) <= 64):
+            raise ValueError("app_home_opened without a user id")
         return self
 
 
