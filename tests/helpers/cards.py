@@ -39,10 +39,12 @@ def approval_cards(bot: Bot) -> list[Any]:
 
 
 async def submitted_request(bot: Bot, text: str = f"{DAY.isoformat()} pm for the dentist") -> int:
-    """Alice types a request and presses Submit; returns the request id once both new cards are out."""
+    """Alice types a request and presses Submit; returns the request id once both new cards are out (and
+    the Submit's work is over: where each card is, is stored)."""
     before = len(approval_cards(bot))
     preview = await bot.command(text)
     await bot.click(ids.SUBMIT, preview_value(preview.json()), user=ALICE, hook="submit")
+    await bot.drain()
     for _ in range(250):
         if len(cards := approval_cards(bot)) >= before + 2:
             return int(button_value(cards[-1].args["blocks"], ids.APPROVE))
