@@ -21,7 +21,7 @@ from fakes.offiserv import FakeOffiServ
 from fakes.slack import FakeSlack
 from fakes.timetap import FakeTimeTap
 from fakes.whosoff import FakeWhosOff
-from helpers.bots import ProviderBot, dms_to, has_dm, submitted
+from helpers.bots import ProviderBot, decline_in_the_modal, dms_to, has_dm, submitted
 from helpers.cards import buttons
 from remote_bot import provider_bot, until
 
@@ -149,11 +149,7 @@ async def test_decline_never_reaches_the_provider(kept: tuple[ProviderBot[Any], 
     bot, provider = kept
     request = await submitted(bot, provider.text)
     await bot.click(ids.DECLINE, str(request.id), user=U_BOB)
-    [opened] = await bot.slack.wait_for("views.open")
-    reason = {ids.DECLINE_REASON: {ids.DECLINE_REASON: {"type": "plain_text_input", "value": "Release week"}}}
-    await bot.submit_view(
-        ids.DECLINE_MODAL, reason, user=U_BOB, private_metadata=opened.args["view"]["private_metadata"]
-    )
+    await decline_in_the_modal(bot, "Release week", user=U_BOB)
     await bot.slack.wait_for("chat.update")
     await until(lambda: has_dm(bot, U_ALICE, "> Release week"))
     provider.untouched(bot.fake)

@@ -40,7 +40,9 @@ from fakes.timetastic import (
     WEBHOOK_SECRET,
     FakeTimetastic,
 )
-from helpers.cards import button_value, buttons, preview_value
+from helpers.bots import decline_in_the_modal, dms_to, has_dm
+from helpers.bots import submitted as submitted_as_alice
+from helpers.cards import buttons, preview_value
 from remote_bot import provider_bot, until
 
 from bot.config import ConfigError, load_provider_config, load_settings
@@ -524,14 +526,7 @@ async def tt(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[TimetasticBot]:
 
 async def submitted(tt: TimetasticBot, text: str = f"{DAY.isoformat()} pm for the dentist") -> LeaveRequest:
     """Alice types a request and presses Submit; returns it once its approval card is out."""
-    preview = await tt.command(text)
-    await tt.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
-    [card] = await tt.slack.wait_for("chat.postMessage")
-    request = await tt.service.deps.store.request(
-        request_id=int(button_value(card.args["blocks"], ids.APPROVE))
-    )
-    assert request is not None
-    return request
+    return await submitted_as_alice(tt, text)
 
 
 async def echoes_applied(tt: TimetasticBot) -> None:
@@ -542,11 +537,6 @@ async def echoes_applied(tt: TimetasticBot) -> None:
 
 async def _delivered(tt: TimetasticBot) -> bool:
     return len(tt.fake.deliveries) >= len(tt.fake.events)
-
-
-def dms_to(tt: TimetasticBot, user: str) -> list[str]:
-    """Texts of the messages the bot sent to a user's DM."""
-    return [c.args["text"] for c in tt.slack.calls_to("chat.postMessage") if c.args["channel"] == user]
 
 
 async def test_request_goes_to_the_approver_timetastic_names_only(tt: TimetasticBot) -> None:
@@ -570,7 +560,7 @@ async def test_approve_in_slack_approves_in_timetastic_and_tells_alice_once(tt: 
         update.args["blocks"]
     )
     assert tt.fake.holidays[int(request.booking_id or 0)]["status"] == "Approved"
-    await until(lambda: _has_dm(tt, U_ALICE, "approved"))
+    await until(lambda: has_dm(tt, U_ALICE, "approved"))
     await echoes_applied(tt)
     assert [e["eventType"] for e in tt.fake.events] == ["AbsenceRequested", "AbsenceApproved"]
     assert len([t for t in dms_to(tt, U_ALICE) if "approved" in t]) == 1
@@ -581,19 +571,11 @@ async def test_decline_in_slack_sends_the_reason_to_timetastic(tt: TimetasticBot
     """Bob declines with a reason in the modal: Timetastic holds it declined with that reason; Alice is told."""
     request = await submitted(tt)
     await tt.click(ids.DECLINE, str(request.id), user=U_BOB)
-    [opened] = await tt.slack.wait_for("views.open")
-    reason = {ids.DECLINE_REASON: {ids.DECLINE_REASON: {"type": "plain_text_input", "value": "Release week"}}}
-    await tt.submit_view(
-        ids.DECLINE_MODAL, reason, user=U_BOB, private_metadata=opened.args["view"]["private_metadata"]
-    )
+    await decline_in_the_modal(tt, "Release week", user=U_BOB)
     await tt.slack.wait_for("chat.update")
     holiday = tt.fake.holidays[int(request.booking_id or 0)]
     assert (holiday["status"], holiday["declineReason"]) == ("Declined", "Release week")
-    await until(lambda: _has_dm(tt, U_ALICE, "> Release week"))
-
-
-async def _has_dm(tt: TimetasticBot, user: str, words: str) -> bool:
-    return any(words in t for t in dms_to(tt, user))
+    await until(lambda: has_dm(tt, U_ALICE, "> Release week"))
 
 
 async def test_decision_inside_timetastic_reaches_slack_by_webhook(tt: TimetasticBot) -> None:
@@ -603,7 +585,7 @@ async def test_decision_inside_timetastic_reaches_slack_by_webhook(tt: Timetasti
     [update] = await tt.slack.wait_for("chat.update")
     assert buttons(update.args["blocks"]) == []
     assert f"Declined by <@{U_BOB}>: Team offsite" in json.dumps(update.args["blocks"])
-    await until(lambda: _has_dm(tt, U_ALICE, "declined"))
+    await until(lambda: has_dm(tt, U_ALICE, "declined"))
     await echoes_applied(tt)
     assert [t for t in dms_to(tt, U_ALICE) if "declined" in t] == [
         f"❌ Your leave for {request.span.describe()} was declined by <@{U_BOB}>.\n> Team offsite"
@@ -688,7 +670,7 @@ async def test_click_after_a_decision_inside_timetastic_shows_its_state(tt: Time
     await tt.click(ids.APPROVE, str(request.id), user=U_BOB)
     [update] = await tt.slack.wait_for("chat.update")
     assert update.args["blocks"][1]["elements"][0]["text"] == "✅ Approved"  # nobody in Slack to name
-    await until(lambda: _has_dm(tt, U_ALICE, "was approved."))
+    await until(lambda: has_dm(tt, U_ALICE, "was approved."))
     log = await tt.service.deps.store.audit_log(request_id=request.id or 0)
     assert [e.action for e in log] == ["submitted", "already decided in the HR system"]
 

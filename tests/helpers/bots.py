@@ -33,6 +33,15 @@ async def submitted(bot: Bot, text: str) -> LeaveRequest:
     return request
 
 
+async def decline_in_the_modal(bot: Bot, reason: str, *, user: str) -> None:
+    """Type ``reason`` into the decline modal a Decline click opened, and submit it."""
+    [opened] = await bot.slack.wait_for("views.open")
+    values = {ids.DECLINE_REASON: {ids.DECLINE_REASON: {"type": "plain_text_input", "value": reason}}}
+    await bot.submit_view(
+        ids.DECLINE_MODAL, values, user=user, private_metadata=opened.args["view"]["private_metadata"]
+    )
+
+
 def dms_to(bot: Bot, user: str) -> list[str]:
     """Texts of the messages the bot sent to a user's DM."""
     return [c.args["text"] for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == user]
