@@ -61,14 +61,8 @@ class TextFormatter(logging.Formatter):
         """The record as a line (and its traceback, when kept)."""
         if self.tracebacks:
             return super().format(record)
-        return self.formatMessage(_as_line(record, self))
-
-
-def _as_line(record: logging.LogRecord, formatter: logging.Formatter) -> logging.LogRecord:
-    record.message = record.getMessage()
-    if formatter.usesTime():
-        record.asctime = formatter.formatTime(record, formatter.datefmt)
-    return record
+        bare = {**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None}
+        return super().format(logging.makeLogRecord(bare))
 
 
 class JsonFormatter(logging.Formatter):
