@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +35,16 @@ def remember(**values: str | int | None) -> None:
     """Add ``values`` (those not None) to the context of the lines logged from here on in this task."""
     known = {k: str(v) for k, v in values.items() if v is not None}
     context.set({**context.get(), **known})
+
+
+@contextmanager
+def about(**values: str | int | None) -> Iterator[None]:
+    """Add ``values`` (those not None) to the context of the lines logged inside the block only."""
+    token = context.set({**context.get(), **{k: str(v) for k, v in values.items() if v is not None}})
+    try:
+        yield
+    finally:
+        context.reset(token)
 
 
 def configure(level: str = "INFO", fmt: str = "text", *, tracebacks: bool = True) -> None:

@@ -81,7 +81,8 @@ async def test_a_database_outage_is_logged_when_it_starts_and_when_it_ends(
 @pytest.mark.parametrize("name", ["timetastic", "whosoff"])
 def test_json_log_of_a_flow_names_each_provider_call_and_its_duration(name: str, tmp_path: Path) -> None:
     """Booking and listing against an HR system's fake with LOG_FORMAT=json: every line is JSON, each
-    HTTP call to the HR system is a line with its name and duration, and no secret is in any line."""
+    HTTP call to the HR system is a line with its name and duration (and the leave request it works
+    for, once there is one), and no secret is in any line."""
     case = CASES[name]
     with case.fake() as fake:
         env = {
@@ -100,7 +101,8 @@ def test_json_log_of_a_flow_names_each_provider_call_and_its_duration(name: str,
     assert {line["provider"] for line in calls} == {name}, calls
     assert all(line["call"].split(" ")[0] in {"GET", "POST", "PUT", "DELETE"} for line in calls), calls
     assert all(isinstance(line["duration_ms"], float) and line["status"] == "200" for line in calls), calls
-    assert any(line["call"].startswith("POST ") for line in calls), calls  # the booking (or its check)
+    booking = [line for line in calls if line["call"].startswith("POST ") and "request" in line]
+    assert booking and {line["request"] for line in booking} == {"1"}, calls  # the booking (or its check)
     assert len(calls) >= 3, calls
     assert not any(line["logger"] == "aiosqlite" for line in lines)  # its DEBUG lines hold stored payloads
     out = "".join(done.stdout + done.stderr for done in (booked, listed))

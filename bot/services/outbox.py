@@ -21,6 +21,7 @@ from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
 
+from bot import logs
 from bot.domain import PROVIDER_CALLS, JobKind, JobResult
 from bot.errors import UserError, passing, slack_token_refused
 from bot.store import Store
@@ -131,6 +132,10 @@ class Outbox:
                 log.exception("outbox job %s (%s of request %s) failed", job.id, job.kind, job.request_id)
 
     async def _try(self, job: OutboxJob, *, inline: bool) -> bool:
+        with logs.about(request=job.request_id):  # the loop's lines name the request they work for
+            return await self._try_job(job, inline=inline)
+
+    async def _try_job(self, job: OutboxJob, *, inline: bool) -> bool:
         assert job.id is not None
         handler = self.handlers[JobKind(job.kind)]
         attempts = job.attempts + 1
