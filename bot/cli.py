@@ -124,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     sync = command("sync", sync_absences, "bring the absence mirror in step with the HR system now")
     sync.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
     sync.add_argument("--near", action="store_true", help="only the next two weeks (a near pass)")
-    who = command("who", whos_off, "list who is off on a day (default today), without Slack")
+    who = command("who", whos_off, "list who is off on a day or days (default today), without Slack")
     who.add_argument(
         "day", nargs="*", help="a day or days as `/leave who` takes them: YYYY-MM-DD, tomorrow, next week"
     )
