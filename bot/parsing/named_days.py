@@ -64,7 +64,80 @@ ALIASES = {
     "maghi": "makar sankranti",
     "dhulandi": "holi",
     "phagwah": "holi",
+    "id": "eid",  # `id ul-adha`, `eid ul fitr`
+    "ul": "al",
+    "jayanti": "birthday",  # a jayanti is a birth anniversary: `rabindra jayanti`, `guru ravidas jayanti`
+    "ravidas": "ravi das",
+    "ravidass": "ravi das",
+    "rama": "ram",
+    "ratha": "rath",
+    "rakhi": "raksha bandhan",
+    "yugadi": "ugadi",
+    "samvatsaradi": "ugadi",
+    "sukhladi": "sukladi",
 }
+# Other names of a whole holiday, in key() form (after ALIASES and DROPPED): `bakrid`, `feast of the sacrifice`.
+PHRASES = {
+    **dict.fromkeys(
+        (
+            "bakrid",
+            "bakr eid",
+            "bakra eid",
+            "eid adha",
+            "sacrifice",
+            "kurban bayram",
+            "kurban bayrami",
+            "qurban bayram",
+            "kurban",
+        ),
+        "eid al adha",
+    ),
+    **dict.fromkeys(
+        ("eid fitr", "ramazan bayram", "ramazan bayrami", "seker bayram", "seker bayrami"), "eid al fitr"
+    ),
+    **dict.fromkeys(
+        (
+            "mawlid",
+            "mawlid al nabawi",
+            "mawlid al nabi",
+            "mawlid an nabi",
+            "mawlid nabi",
+            "milad al nabi",
+            "milad un nabi",
+            "mawlid al sharif",
+        ),
+        "prophet birthday",
+    ),
+    **dict.fromkeys(
+        ("amun jadid", "hijri new year", "arabic new year", "al hijra", "hijra"), "islamic new year"
+    ),
+    **dict.fromkeys(
+        ("covenant thursday", "good and holy thursday", "holy and good thursday"), "maundy thursday"
+    ),
+    **dict.fromkeys(("holy friday", "good and holy friday", "holy and good friday"), "good friday"),
+    **dict.fromkeys(("lunar new year", "chinese lunar new year"), "chinese new year"),
+    **dict.fromkeys(
+        ("rabindra birthday", "rabindranath birthday", "tagore birthday"), "guru rabindranath birthday"
+    ),
+    "ravi das birthday": "guru ravi das birthday",
+    **dict.fromkeys(
+        ("valmiki birthday", "pargat diwas", "valmiki pargat diwas"), "maharishi valmiki birthday"
+    ),
+    **dict.fromkeys(
+        (
+            "mahavir birthday",
+            "mahaveer birthday",
+            "mahavir janma kalyanak",
+            "mahaveer janma kalyanak",
+            "mahavira janma kalyanak",
+        ),
+        "mahavira birthday",
+    ),
+    **dict.fromkeys(("karva chauth", "karwa chauth", "karva chouth", "karwa chouth"), "karaka chaturthi"),
+    **dict.fromkeys(("jamshedi navroz", "parsi navroz", "pateti"), "parsi new year"),
+}
+# Words a name may start with that key() drops: `feast of the sacrifice`.
+LEADING = frozenset({"feast"})
 DROPPED = {"day", "the", "of", "jr", "s", "observed", "estimated", "sunday", "solemnity", "feast"}
 # Festivals of several days: how many days from the first one the calendar names.
 SPAN_DAYS = {"rosh hashanah": 2, "pesach": 8, "shavuot": 2, "sukkot": 8, "hanukkah": 8}
@@ -78,7 +151,8 @@ def key(text: str) -> str:
     words = WORD.findall(text.lower().replace("'s", "").replace("’s", "").replace("'", "").replace("’", ""))
     spelled = " ".join(ALIASES.get(word, word) for word in words).split()
     kept = [word for word in spelled if word not in DROPPED]
-    return " ".join(kept) or " ".join(spelled)
+    found = " ".join(kept) or " ".join(spelled)
+    return PHRASES.get(found, found)
 
 
 def known(name_key: str, country: str | None) -> bool:
@@ -89,7 +163,8 @@ def known(name_key: str, country: str | None) -> bool:
 @functools.cache
 def first_words(country: str | None) -> frozenset[str]:
     """The first word of every name the parser knows (a fast test before trying a name)."""
-    return frozenset(k.split()[0] for source in _sources(country) for k in _names(source) if k)
+    names = (k for source in _sources(country) for k in _names(source))
+    return frozenset(k.split()[0] for k in (*names, *PHRASES) if k) | LEADING
 
 
 def days_of(name_key: str, year: int, country: str | None) -> list[date]:
