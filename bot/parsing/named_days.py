@@ -75,6 +75,8 @@ ALIASES = {
     "yugadi": "ugadi",
     "samvatsaradi": "ugadi",
     "sukhladi": "sukladi",
+    "govind": "gobind",
+    "dooj": "duj",
 }
 # Other names of a whole holiday, in key() form (after ALIASES and DROPPED): `bakrid`, `feast of the sacrifice`.
 PHRASES = {
@@ -134,6 +136,8 @@ PHRASES = {
         "mahavira birthday",
     ),
     **dict.fromkeys(("karva chauth", "karwa chauth", "karva chouth", "karwa chouth"), "karaka chaturthi"),
+    **dict.fromkeys(("chhath", "chhath puja", "dala puja", "surya shashti"), "pratihar shashthi"),
+    **dict.fromkeys(("chhoti holi", "choti holi", "kamudu pyre"), "holika dahan"),
     **dict.fromkeys(("jamshedi navroz", "parsi navroz", "pateti"), "parsi new year"),
 }
 # Words a name may start with that key() drops: `feast of the sacrifice`.
