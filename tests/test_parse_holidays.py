@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.parsing import parse_request
+from bot.parsing import ParseError, parse_request
 
 TODAY = date(2026, 11, 23)  # a Monday
 
@@ -84,3 +84,27 @@ def test_an_other_name_does_not_take_a_word_of_its_own() -> None:
     """`sacrifice` alone is the Eid; a reason after it stays a reason."""
     draft = parse_request("feast of the sacrifice 2027 for family", today=TODAY, country="US")
     assert draft.reason == "family"
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "asked"),
+    [
+        ("koningsdag", "Koningsdag is a holiday in .*Netherlands", "27 Apr"),
+        ("King's Day 2027", "King's Day is a holiday in", "27 Apr 2027"),
+        ("anzac day", "ANZAC Day is a holiday in Australia", "25 Apr"),
+        ("waitangi day", "Waitangi Day is a holiday in New Zealand", "6 Feb"),
+    ],
+)
+def test_a_holiday_only_another_country_keeps_is_refused_by_name(text: str, named: str, asked: str) -> None:
+    """Not guessed, not "I couldn't understand": the answer names the holiday, where it is kept, and its date."""
+    with pytest.raises(ParseError, match=rf"{named}.*not in the US calendar.*`/leave {asked}`"):
+        parse_request(text, today=TODAY, country="US")
+
+
+def test_a_holiday_of_the_companys_own_country_is_its_day() -> None:
+    assert days("koningsdag", country="NL") == (date(2027, 4, 27), date(2027, 4, 27))
+
+
+def test_a_refused_holiday_with_a_year_is_answered_with_that_years_date() -> None:
+    with pytest.raises(ParseError, match=r"`/leave 26 Apr 2014`"):
+        parse_request("koningsdag 2014", today=TODAY, country="US")  # 27 April 2014 was a Sunday

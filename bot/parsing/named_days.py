@@ -313,3 +313,55 @@ def _add_names(table: dict[date, tuple[set[str], set[str]]], found: Any) -> None
             exact, loose = table.setdefault(day, (set(), set()))
             exact.add(key(name))
             loose.add(key(re.sub(r"\s*\(.*?\)", "", name)))
+
+
+def elsewhere(text: str, country: str | None, today: date) -> str | None:
+    """The answer for a holiday ``text`` names that only other countries keep (`koningsdag` for a US company)."""
+    words = text.split()
+    for first in range(len(words)):
+        for last in range(min(len(words), first + MAX_WORDS), first, -1):
+            name_key = key(" ".join(words[first:last]))
+            found = [place for place in _elsewhere().get(name_key, ()) if place[0] != country]
+            if not found:
+                continue
+            code, name = found[0][0], found[0][2]
+            years = [int(word) for word in words if word.isdigit() and len(word) == 4]  # `koningsdag 2018`
+            days = [
+                day
+                for year in years[:1] or (today.year, today.year + 1)
+                for day in days_of(name_key, year, code)
+                if years or day >= today
+            ]
+            places = ", ".join(country_name for _, country_name, _ in found[:3]) + (
+                " and more" if found[3:] else ""
+            )
+            ours = f"the {country} calendar" if country else "the calendars I read"
+            written = f"{days[0].day} {days[0]:%b}" + (f" {days[0].year}" if years else "")
+            asked = f"`/leave {written}`" if days else "e.g. `/leave dec 24`"
+            return f"{name} is a holiday in {places}, not in {ours}. Ask for its date instead: {asked}."
+    return None
+
+
+@functools.cache
+def _elsewhere() -> dict[str, list[tuple[str, str, str]]]:
+    """Name key → (country code, country name, holiday name) of every country's public holidays.
+
+    Read on the first refusal only (about half a second): a name no calendar the parser reads has is answered
+    by name, with where it is kept and its date there.
+    """
+    import holidays
+
+    names: dict[str, list[tuple[str, str, str]]] = {}
+    for code in sorted(holidays.list_supported_countries()):
+        calendar: Any = holidays.country_holidays(code)
+        country_name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(calendar).__mro__[1].__name__)
+        languages = {"en_US", calendar.default_language} & set(calendar.supported_languages or ()) or {None}
+        for language in sorted(languages, key=str):
+            found = holidays.country_holidays(code, years=date.today().year, language=language)
+            for holiday in sorted(set(found.values())):
+                for part in re.split(r"; | / | or ", holiday):
+                    name = re.sub(r"\s*\(.*?\)", "", part)
+                    places = names.setdefault(key(name), [])
+                    if country_name not in (place[1] for place in places):
+                        places.append((code, country_name, name))
+    return names
