@@ -108,3 +108,31 @@ def test_a_holiday_of_the_companys_own_country_is_its_day() -> None:
 def test_a_refused_holiday_with_a_year_is_answered_with_that_years_date() -> None:
     with pytest.raises(ParseError, match=r"`/leave 26 Apr 2014`"):
         parse_request("koningsdag 2014", today=TODAY, country="US")  # 27 April 2014 was a Sunday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tuesday after christmas", date(2026, 12, 29)),
+        ("the first monday after easter", date(2027, 3, 29)),  # Easter 2027 is 28 March
+        ("3rd tue after xmas 2027", date(2028, 1, 11)),
+        ("second friday after thanksgiving", date(2026, 12, 4)),
+        ("fri before christmas", date(2026, 12, 18)),
+        ("the 2nd friday before dec 25", date(2026, 12, 11)),
+        ("monday after 5 march", date(2027, 3, 8)),
+    ],
+)
+def test_a_weekday_after_or_before_a_day(text: str, expected: date) -> None:
+    """`<nth> <weekday> after/before <day>`: counted from the day, the day itself left out."""
+    assert days(text) == (expected, expected)
+
+
+def test_a_weekday_after_a_word_that_is_no_day_keeps_its_meaning() -> None:
+    """`friday after next` is the Friday of the week after next; `fri after lunch` is its afternoon."""
+    assert days("friday after next") == (date(2026, 12, 4), date(2026, 12, 4))
+    assert span_parts("fri after lunch") == ("PM", "PM")
+
+
+def span_parts(text: str) -> tuple[object, object]:
+    draft = parse_request(text, today=TODAY, country="US")
+    return draft.start, draft.end

@@ -535,6 +535,8 @@ class Grammar:
     # -- offsets: `in 3 days`, `a week hence`, `3 fridays from now`, `two days after today`, `next 3 days`
 
     def _offset(self, at: int) -> Found:
+        if (found := self._weekday_beside(at)) is not None:
+            return found
         word = self._word_at(at)
         if word == "in" and self._count_at(at + 1) is not None:
             count, after = self._count_at(at + 1) or (1, at)
@@ -584,6 +586,26 @@ class Grammar:
             shifted = self._shifted(day, -count if link == "before" else count, unit)
             return (Day(at, end, spec=Fixed(shifted)), end) if shifted is not None else None
         return None
+
+    def _weekday_beside(self, at: int) -> Found:
+        """`tuesday after christmas`, `the first monday after easter`, `3rd tue after xmas 2014`, `fri before dec 25`."""
+        start = self._skip(at, "the")
+        n = 1
+        if self._kind_at(start) == "ordinal" and len(self.tokens[start].text) == 1:
+            n, start = int(self.tokens[start].text), start + 1
+        weekday = w.WEEKDAYS.get(self._word_at(start))
+        link = self._word_at(start + 1)
+        if weekday is None or link not in ("after", "before") or n == 0:
+            return None
+        when = self._anchor(start + 2)
+        if when is None:
+            return None
+        day, end = when
+        if link == "after":
+            found = calendar.nth_weekday_after(day, weekday, n)
+        else:
+            found = day - timedelta(days=(day.weekday() - weekday - 1) % 7 + 1 + 7 * (n - 1))
+        return Day(at, end, spec=Fixed(found)), end
 
     def _count_at(self, at: int) -> tuple[float, int] | None:
         if at >= len(self.tokens) or self.tokens[at].kind == "number":

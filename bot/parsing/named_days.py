@@ -316,13 +316,14 @@ def _add_names(table: dict[date, tuple[set[str], set[str]]], found: Any) -> None
 
 
 def elsewhere(text: str, country: str | None, today: date) -> str | None:
-    """The answer for a holiday ``text`` names that only other countries keep (`koningsdag` for a US company)."""
+    """The answer for a holiday that only other countries keep (`koningsdag` for a US company), named in ``text``:
+    the words the grammar did not understand."""
     words = text.split()
     for first in range(len(words)):
         for last in range(min(len(words), first + MAX_WORDS), first, -1):
             name_key = key(" ".join(words[first:last]))
             found = [place for place in _elsewhere().get(name_key, ()) if place[0] != country]
-            if not found:
+            if not found or known(name_key, country):
                 continue
             code, name = found[0][0], found[0][2]
             years = [int(word) for word in words if word.isdigit() and len(word) == 4]  # `koningsdag 2018`
@@ -361,6 +362,8 @@ def _elsewhere() -> dict[str, list[tuple[str, str, str]]]:
             for holiday in sorted(set(found.values())):
                 for part in re.split(r"; | / | or ", holiday):
                     name = re.sub(r"\s*\(.*?\)", "", part)
+                    if not WORD.search(name.lower()):
+                        continue  # a name in a script the parser does not read
                     places = names.setdefault(key(name), [])
                     if country_name not in (place[1] for place in places):
                         places.append((code, country_name, name))

@@ -84,7 +84,7 @@ def _date_in_words(grammar: Grammar, items: list[Item], at: int, *, today: date)
     found = fallback.read(phrase, today=today, day_first=grammar.day_first)
     if found is None:
         unknown = " ".join(i.word for i in items[first:last] if isinstance(i, Unknown))
-        if (answer := named_days.elsewhere(phrase, grammar.country, today)) is not None:
+        if (answer := named_days.elsewhere(unknown, grammar.country, today)) is not None:
             raise ParseError(answer)
         hint = (
             "A reason goes after the dates, e.g. `/leave fri pm for the dentist`."
