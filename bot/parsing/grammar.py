@@ -9,7 +9,7 @@ then decides whether it starts a reason (`fri pm dentist`) or is a date only dat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from bot.parsing import calendar, named_days
@@ -269,8 +269,22 @@ class Grammar:
         ):
             found = rule(at)
             if found is not None:
-                return found
+                return self._weekday_behind(found) if rule in (self._numeric, self._month_day) else found
         return None
+
+    def _weekday_behind(self, found: tuple[Item, int]) -> tuple[Item, int]:
+        """A weekday written after its date (`jul 18, fri`, `24 dec thursday`): checked, as `fri, jul 18` is."""
+        item, end = found
+        at = end + 1 if self._kind_at(end) == "other" and self.tokens[end].text == "," else end
+        weekday = w.WEEKDAYS.get(self._word_at(at))
+        if not isinstance(item, Day) or item.check is not None or weekday is None:
+            return found
+        following = self.tokens[at + 1] if at + 1 < len(self.tokens) else None
+        if following is not None and (
+            following.kind != "word" or following.text in w.NEXT | w.THIS | {"week", "after", "of"}
+        ):
+            return found  # `dec 24 fri 2pm`, `dec 24 fri next week`: the weekday is a day of its own
+        return replace(item, last=at + 1, check=weekday), at + 1
 
     def _relative(self, at: int) -> Found:
         days = w.RELATIVE_DAYS.get(self._word_at(at))
