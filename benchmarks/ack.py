@@ -122,7 +122,7 @@ class Requests:
 
     def _click(self, user: str) -> str:
         draft = Draft(start_date=DAY, end_date=DAY, start="PM", end="PM", reason="the dentist")
-        [_, actions] = views.preview(draft, uuid.uuid4().hex)
+        [_, actions] = views.preview(draft, uuid.uuid4().hex, date.today())
         value = actions["elements"][0]["value"]
         payload = sr.block_action(
             user_id=user, action_id=ids.SUBMIT, value=value, response_url=f"{self.hooks}/click"
@@ -325,12 +325,14 @@ class Bench:
         )
 
     async def drain(self, port: int, report: ServerReport) -> None:
-        """Wait until the server has no more tasks than when idle (its work after the acks is done)."""
+        """Wait until the server's work after the acks is done: nothing busy for leavebot (its background
+        loops are tasks that never end), no more tasks than when idle for the bare apps."""
         deadline = time.monotonic() + self.args.drain_timeout
         quiet = 0
         while time.monotonic() < deadline:
-            tasks = (await get_json(port, "/bench/stats"))["tasks"]
-            quiet = quiet + 1 if tasks <= self.idle_tasks else 0
+            stats = await get_json(port, "/bench/stats")
+            idle = stats["busy"] == 0 if "busy" in stats else stats["tasks"] <= self.idle_tasks
+            quiet = quiet + 1 if idle else 0
             if quiet >= 2:
                 return
             await asyncio.sleep(0.1)

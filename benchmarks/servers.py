@@ -155,7 +155,10 @@ async def leavebot(*, slack_url: str, hr_url: str, remote: bool, workdir: Path) 
             rows = await connection.execute(
                 text("SELECT status, count(*) FROM leave_request GROUP BY status")
             )
-            return {"requests": {status: count for status, count in rows}}
+            requests = {status: count for status, count in rows}
+        # Work after the acks still to do: the backlog, and submissions not yet handed to the provider.
+        busy = len(listeners.backlog.waiting) + len(listeners.backlog.running) + requests.get("submitting", 0)
+        return {"requests": requests, "busy": busy}
 
     async def reset() -> dict[str, Any]:
         # Every cell starts from the same database: no leave yet, people already known.
