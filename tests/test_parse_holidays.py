@@ -136,3 +136,17 @@ def test_a_weekday_after_a_word_that_is_no_day_keeps_its_meaning() -> None:
 def span_parts(text: str) -> tuple[object, object]:
     draft = parse_request(text, today=TODAY, country="US")
     return draft.start, draft.end
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the ides of march", date(2027, 3, 15)),
+        ("ides of mar 2028", date(2028, 3, 15)),
+        ("the ides of october", date(2027, 10, 15)),
+        ("ides of january", date(2027, 1, 13)),
+    ],
+)
+def test_the_ides_of_a_month(text: str, expected: date) -> None:
+    """The 15th of March, May, July and October; the 13th of the other months."""
+    assert days(text) == (expected, expected)

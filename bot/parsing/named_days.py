@@ -9,7 +9,7 @@ over one that only matches without its bracket (`Diwali (South India)`).
 
 Between the two come the days the package names for no country, or not for this one, computed by rule
 (``RULES``): Western and Orthodox Easter's movable days (`mardi gras`, `palm sunday`, `orthodox easter`,
-`lent`), days fixed in the year (`halloween`, `valentine's`, `boss's day`) and those that follow US
+`lent`), days fixed in the year (`halloween`, `valentine's`, `boss's day`, `the ides of march`) and those that follow US
 Thanksgiving (`black friday`, `cyber monday`). Festivals that last several days (`lent`, `passover`,
 `hanukkah`, `rosh hashanah`) are spans (``SPAN_DAYS``), the Jewish ones as kept outside Israel, from the
 first daytime (the evening before belongs to the day: ask for it by its date).
@@ -22,6 +22,8 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+
+from bot.parsing import words as w
 
 RULES = "rules"  # the computed days below, read after the company's country and before CALENDARS
 CALENDARS = ("VA", "EG", "IL", "CN", "IN")  # Islamic days before India's, which lists Eid a day later
@@ -75,6 +77,7 @@ ALIASES = {
     "yugadi": "ugadi",
     "samvatsaradi": "ugadi",
     "sukhladi": "sukladi",
+    **{short: w.MONTH_NAMES[month].lower() for short, month in w.MONTHS.items()},  # `ides of mar`
     "govind": "gobind",
     "dooj": "duj",
 }
@@ -259,6 +262,11 @@ _DAY_RULES: dict[str, tuple[Callable[[int], date], ...]] = {
     "christmas": (_fixed(12, 25),),
     "boxing": (_fixed(12, 26),),
     "new year eve": (_fixed(12, 31),),
+    # the ides: the 15th of March, May, July and October, the 13th of the other months (`the ides of march`)
+    **{
+        f"ides {name}": (_fixed(month, 15 if month in (3, 5, 7, 10) else 13),)
+        for month, name in enumerate((n.lower() for n in w.MONTH_NAMES[1:]), start=1)
+    },
     "black friday": (_after_thanksgiving(1),),
     "cyber monday": (_after_thanksgiving(4),),
 }
