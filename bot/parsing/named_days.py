@@ -9,8 +9,8 @@ over one that only matches without its bracket (`Diwali (South India)`).
 
 Between the two come the days the package names for no country, or not for this one, computed by rule
 (``RULES``): Western and Orthodox Easter's movable days (`mardi gras`, `palm sunday`, `orthodox easter`,
-`lent`), days fixed in the year (`halloween`, `valentine's`, `boss's day`, `the ides of march`) and those that follow US
-Thanksgiving (`black friday`, `cyber monday`). Festivals that last several days (`lent`, `passover`,
+`lent`), days fixed in the year (`halloween`, `valentine's`, `boss's day`, `the ides of march`) and those
+that follow US Thanksgiving (`black friday`, `cyber monday`). Festivals that last several days (`lent`, `passover`,
 `hanukkah`, `rosh hashanah`) are spans (``SPAN_DAYS``), the Jewish ones as kept outside Israel, from the
 first daytime (the evening before belongs to the day: ask for it by its date).
 """
