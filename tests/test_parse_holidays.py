@@ -150,3 +150,35 @@ def span_parts(text: str) -> tuple[object, object]:
 def test_the_ides_of_a_month(text: str, expected: date) -> None:
     """The 15th of March, May, July and October; the 13th of the other months."""
     assert days(text) == (expected, expected)
+
+
+@pytest.mark.parametrize(
+    ("other", "calendar_name"),
+    [
+        ("labour day", "labor day"),
+        ("veteran's day", "veterans day"),
+        ("juneteenth", "juneteenth national independence day"),
+        ("st. patrick's day", "saint patrick's day"),
+        ("st. valentine's day", "valentine's day"),
+    ],
+)
+def test_a_spelling_of_a_us_holiday_is_that_holiday(other: str, calendar_name: str) -> None:
+    assert days(other) == days(calendar_name)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("april fools day", date(2027, 4, 1)),
+        ("april fool's", date(2027, 4, 1)),
+        ("earth day", date(2027, 4, 22)),
+    ],
+)
+def test_international_days_are_fixed_days(text: str, expected: date) -> None:
+    assert days(text) == (expected, expected)
+
+
+def test_a_holiday_of_another_country_without_a_date_this_year_still_answers_by_name() -> None:
+    """Election Day (Northern Mariana Islands) has no date the calendar gives for now: a friendly refusal still."""
+    with pytest.raises(ParseError, match=r"Election Day is a holiday in .*`/leave dec 24`"):
+        parse_request("election day", today=TODAY, country="US")

@@ -511,7 +511,9 @@ class Grammar:
             return None
         end, name = start, ""
         for last in range(start, min(start + named_days.MAX_WORDS, len(self.tokens))):
-            if self._kind_at(last) not in ("word", "dash"):
+            if (
+                self._kind_at(last) not in ("word", "dash") and self.tokens[last].text != "."
+            ):  # `st. patrick's`
                 break
             candidate = named_days.key(self._text(start, last + 1))
             if self._word_at(last) not in ("of", "in", "the") and named_days.known(candidate, self.country):

@@ -80,6 +80,9 @@ ALIASES = {
     **{short: w.MONTH_NAMES[month].lower() for short, month in w.MONTHS.items()},  # `ides of mar`
     "govind": "gobind",
     "dooj": "duj",
+    "labour": "labor",  # the US calendar's spelling; a country that writes `Labour Day` is keyed the same
+    "veteran": "veterans",
+    "fools": "fool",
 }
 # Other names of a whole holiday, in key() form (after ALIASES and DROPPED): `bakrid`, `feast of the sacrifice`.
 PHRASES = {
@@ -125,6 +128,8 @@ PHRASES = {
         ("rabindra birthday", "rabindranath birthday", "tagore birthday"), "guru rabindranath birthday"
     ),
     "ravi das birthday": "guru ravi das birthday",
+    "juneteenth": "juneteenth national independence",
+    "saint valentine": "valentine",
     **dict.fromkeys(
         ("valmiki birthday", "pargat diwas", "valmiki pargat diwas"), "maharishi valmiki birthday"
     ),
@@ -254,6 +259,8 @@ _DAY_RULES: dict[str, tuple[Callable[[int], date], ...]] = {
     ),  # `great fast`: to Lazarus Saturday
     "new year": (_fixed(1, 1),),
     "valentine": (_fixed(2, 14),),
+    "april fool": (_fixed(4, 1),),
+    "earth": (_fixed(4, 22),),
     "saint patrick": (_fixed(3, 17),),
     "halloween": (_fixed(10, 31),),
     "boss": (_fixed(10, 16, weekday_nearest=True),),
@@ -345,7 +352,9 @@ def elsewhere(text: str, country: str | None, today: date) -> str | None:
                 " and more" if found[3:] else ""
             )
             ours = f"the {country} calendar" if country else "the calendars I read"
-            written = f"{days[0].day} {days[0]:%b}" + (f" {days[0].year}" if years else "")
+            written = (
+                f"{days[0].day} {days[0]:%b}" + (f" {days[0].year}" if years else "") if days else "dec 24"
+            )
             asked = f"`/leave {written}`" if days else "e.g. `/leave dec 24`"
             return f"{name} is a holiday in {places}, not in {ours}. Ask for its date instead: {asked}."
     return None
