@@ -260,7 +260,6 @@ _DAY_RULES: dict[str, tuple[Callable[[int], date], ...]] = {
     "new year": (_fixed(1, 1),),
     "valentine": (_fixed(2, 14),),
     "april fool": (_fixed(4, 1),),
-    "earth": (_fixed(4, 22),),
     "saint patrick": (_fixed(3, 17),),
     "halloween": (_fixed(10, 31),),
     "boss": (_fixed(10, 16, weekday_nearest=True),),
