@@ -415,7 +415,7 @@ async def test_a_future_request_has_no_past_warning(bot: Bot) -> None:
 async def test_named_holidays_are_the_digest_countrys(bot: Bot) -> None:
     """DIGEST_COUNTRY decides whose holiday a name is: `memorial day` is a US day, unknown without it."""
     refused = await bot.command("memorial day 2031")
-    assert "memorial" in refused.json()["text"]
+    assert "memorial day is a holiday in" in refused.json()["text"].lower()  # named as the calendars write it
     bot.settings.digest_country = "US"  # as DIGEST_COUNTRY=US in the environment
     preview = await bot.command("memorial day 2031")
     assert "Mon 26 May" in preview.json()["blocks"][0]["text"]["text"]

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKERS = [base / "shared" / "parse-peer" / "check.py" for base in (ROOT.parent, ROOT.parent.parent)]
 CHECKER = next((path for path in CHECKERS if path.is_file()), None)
 # Raise these when the parser gets better; never lower them.
-CORE_UNDERSTOOD = 0.94  # exact + documented difference of meaning
+CORE_UNDERSTOOD = 0.945  # exact + documented difference of meaning
 CORE_WRONG = 0.02
-HOLIDAYS_UNDERSTOOD = 0.49
+HOLIDAYS_UNDERSTOOD = 0.683
 
 
 @pytest.fixture(scope="module")

@@ -215,3 +215,34 @@ def test_one_meridiem_serves_a_time_range_and_bare_hours_are_working_hours(
 ) -> None:
     """am/pm written once reaches both times; hours without one are read within the working day."""
     assert span(text)[2:] == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dec 4, Fri", date(2026, 12, 4)),
+        ("4 december friday", date(2026, 12, 4)),
+        ("dec 3 thursday", date(2026, 12, 3)),
+    ],
+)
+def test_a_weekday_after_its_date_is_that_date(text: str, expected: date) -> None:
+    assert parse_request(text, today=TODAY).start_date == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("jul 18, fri", "Sun 18 Jul 2027 is a Sunday, not a Friday. Try `/leave sun 18 jul`."),
+        ("dec 5 thursday", "Sat 5 Dec 2026 is a Saturday, not a Thursday. Try `/leave sat 5 dec`."),
+    ],
+)
+def test_a_weekday_after_a_date_it_is_not_is_asked_about(text: str, answer: str) -> None:
+    """As for `fri, jul 18`: the answer names the date's own weekday and a request that works."""
+    with pytest.raises(ParseError) as refused:
+        parse_request(text, today=TODAY)
+    assert str(refused.value) == answer
+
+
+@pytest.mark.parametrize(("text", "expected"), [("tomorrows", date(2026, 11, 24)), ("todays", TODAY)])
+def test_a_relative_day_with_a_lost_apostrophe_is_still_that_day(text: str, expected: date) -> None:
+    assert parse_request(text, today=TODAY).start_date == expected

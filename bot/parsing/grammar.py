@@ -9,7 +9,7 @@ then decides whether it starts a reason (`fri pm dentist`) or is a date only dat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from bot.parsing import calendar, named_days
@@ -269,8 +269,22 @@ class Grammar:
         ):
             found = rule(at)
             if found is not None:
-                return found
+                return self._weekday_behind(found) if rule in (self._numeric, self._month_day) else found
         return None
+
+    def _weekday_behind(self, found: tuple[Item, int]) -> tuple[Item, int]:
+        """A weekday written after its date (`jul 18, fri`, `24 dec thursday`): checked, as `fri, jul 18` is."""
+        item, end = found
+        at = end + 1 if self._kind_at(end) == "other" and self.tokens[end].text == "," else end
+        weekday = w.WEEKDAYS.get(self._word_at(at))
+        if not isinstance(item, Day) or item.check is not None or weekday is None:
+            return found
+        following = self.tokens[at + 1] if at + 1 < len(self.tokens) else None
+        if following is not None and (
+            following.kind != "word" or following.text in w.NEXT | w.THIS | {"week", "after", "of"}
+        ):
+            return found  # `dec 24 fri 2pm`, `dec 24 fri next week`: the weekday is a day of its own
+        return replace(item, last=at + 1, check=weekday), at + 1
 
     def _relative(self, at: int) -> Found:
         days = w.RELATIVE_DAYS.get(self._word_at(at))
@@ -497,7 +511,9 @@ class Grammar:
             return None
         end, name = start, ""
         for last in range(start, min(start + named_days.MAX_WORDS, len(self.tokens))):
-            if self._kind_at(last) not in ("word", "dash"):
+            if (
+                self._kind_at(last) not in ("word", "dash") and self.tokens[last].text != "."
+            ):  # `st. patrick's`
                 break
             candidate = named_days.key(self._text(start, last + 1))
             if self._word_at(last) not in ("of", "in", "the") and named_days.known(candidate, self.country):
@@ -535,6 +551,8 @@ class Grammar:
     # -- offsets: `in 3 days`, `a week hence`, `3 fridays from now`, `two days after today`, `next 3 days`
 
     def _offset(self, at: int) -> Found:
+        if (found := self._weekday_beside(at)) is not None:
+            return found
         word = self._word_at(at)
         if word == "in" and self._count_at(at + 1) is not None:
             count, after = self._count_at(at + 1) or (1, at)
@@ -584,6 +602,26 @@ class Grammar:
             shifted = self._shifted(day, -count if link == "before" else count, unit)
             return (Day(at, end, spec=Fixed(shifted)), end) if shifted is not None else None
         return None
+
+    def _weekday_beside(self, at: int) -> Found:
+        """`tuesday after christmas`, `the first monday after easter`, `3rd tue after xmas 2014`, `fri before dec 25`."""
+        start = self._skip(at, "the")
+        n = 1
+        if self._kind_at(start) == "ordinal" and len(self.tokens[start].text) == 1:
+            n, start = int(self.tokens[start].text), start + 1
+        weekday = w.WEEKDAYS.get(self._word_at(start))
+        link = self._word_at(start + 1)
+        if weekday is None or link not in ("after", "before") or n == 0:
+            return None
+        when = self._anchor(start + 2)
+        if when is None:
+            return None
+        day, end = when
+        if link == "after":
+            found = calendar.nth_weekday_after(day, weekday, n)
+        else:
+            found = day - timedelta(days=(day.weekday() - weekday - 1) % 7 + 1 + 7 * (n - 1))
+        return Day(at, end, spec=Fixed(found)), end
 
     def _count_at(self, at: int) -> tuple[float, int] | None:
         if at >= len(self.tokens) or self.tokens[at].kind == "number":

@@ -9,8 +9,8 @@ over one that only matches without its bracket (`Diwali (South India)`).
 
 Between the two come the days the package names for no country, or not for this one, computed by rule
 (``RULES``): Western and Orthodox Easter's movable days (`mardi gras`, `palm sunday`, `orthodox easter`,
-`lent`), days fixed in the year (`halloween`, `valentine's`, `boss's day`) and those that follow US
-Thanksgiving (`black friday`, `cyber monday`). Festivals that last several days (`lent`, `passover`,
+`lent`), days fixed in the year (`halloween`, `valentine's`, `boss's day`, `the ides of march`) and those
+that follow US Thanksgiving (`black friday`, `cyber monday`). Festivals that last several days (`lent`, `passover`,
 `hanukkah`, `rosh hashanah`) are spans (``SPAN_DAYS``), the Jewish ones as kept outside Israel, from the
 first daytime (the evening before belongs to the day: ask for it by its date).
 """
@@ -22,6 +22,8 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+
+from bot.parsing import words as w
 
 RULES = "rules"  # the computed days below, read after the company's country and before CALENDARS
 CALENDARS = ("VA", "EG", "IL", "CN", "IN")  # Islamic days before India's, which lists Eid a day later
@@ -64,7 +66,90 @@ ALIASES = {
     "maghi": "makar sankranti",
     "dhulandi": "holi",
     "phagwah": "holi",
+    "id": "eid",  # `id ul-adha`, `eid ul fitr`
+    "ul": "al",
+    "jayanti": "birthday",  # a jayanti is a birth anniversary: `rabindra jayanti`, `guru ravidas jayanti`
+    "ravidas": "ravi das",
+    "ravidass": "ravi das",
+    "rama": "ram",
+    "ratha": "rath",
+    "rakhi": "raksha bandhan",
+    "yugadi": "ugadi",
+    "samvatsaradi": "ugadi",
+    "sukhladi": "sukladi",
+    **{short: w.MONTH_NAMES[month].lower() for short, month in w.MONTHS.items()},  # `ides of mar`
+    "govind": "gobind",
+    "dooj": "duj",
+    "labour": "labor",  # the US calendar's spelling; a country that writes `Labour Day` is keyed the same
+    "veteran": "veterans",
+    "fools": "fool",
 }
+# Other names of a whole holiday, in key() form (after ALIASES and DROPPED): `bakrid`, `feast of the sacrifice`.
+PHRASES = {
+    **dict.fromkeys(
+        (
+            "bakrid",
+            "bakr eid",
+            "bakra eid",
+            "eid adha",
+            "sacrifice",
+            "kurban bayram",
+            "kurban bayrami",
+            "qurban bayram",
+            "kurban",
+        ),
+        "eid al adha",
+    ),
+    **dict.fromkeys(
+        ("eid fitr", "ramazan bayram", "ramazan bayrami", "seker bayram", "seker bayrami"), "eid al fitr"
+    ),
+    **dict.fromkeys(
+        (
+            "mawlid",
+            "mawlid al nabawi",
+            "mawlid al nabi",
+            "mawlid an nabi",
+            "mawlid nabi",
+            "milad al nabi",
+            "milad un nabi",
+            "mawlid al sharif",
+        ),
+        "prophet birthday",
+    ),
+    **dict.fromkeys(
+        ("amun jadid", "hijri new year", "arabic new year", "al hijra", "hijra"), "islamic new year"
+    ),
+    **dict.fromkeys(
+        ("covenant thursday", "good and holy thursday", "holy and good thursday"), "maundy thursday"
+    ),
+    **dict.fromkeys(("holy friday", "good and holy friday", "holy and good friday"), "good friday"),
+    **dict.fromkeys(("lunar new year", "chinese lunar new year"), "chinese new year"),
+    **dict.fromkeys(
+        ("rabindra birthday", "rabindranath birthday", "tagore birthday"), "guru rabindranath birthday"
+    ),
+    "ravi das birthday": "guru ravi das birthday",
+    "juneteenth": "juneteenth national independence",
+    "saint valentine": "valentine",
+    **dict.fromkeys(
+        ("valmiki birthday", "pargat diwas", "valmiki pargat diwas"), "maharishi valmiki birthday"
+    ),
+    **dict.fromkeys(
+        (
+            "mahavir birthday",
+            "mahaveer birthday",
+            "mahavir janma kalyanak",
+            "mahaveer janma kalyanak",
+            "mahavira janma kalyanak",
+        ),
+        "mahavira birthday",
+    ),
+    **dict.fromkeys(("karva chauth", "karwa chauth", "karva chouth", "karwa chouth"), "karaka chaturthi"),
+    **dict.fromkeys(("chhath", "chhath puja", "dala puja", "surya shashti"), "pratihar shashthi"),
+    **dict.fromkeys(("chhoti holi", "choti holi", "kamudu pyre"), "holika dahan"),
+    **dict.fromkeys(("jamshedi navroz", "parsi navroz", "pateti"), "parsi new year"),
+}
+# Words a name may start with that key() drops: `feast of the sacrifice`.
+LEADING = frozenset({"feast"})
 DROPPED = {"day", "the", "of", "jr", "s", "observed", "estimated", "sunday", "solemnity", "feast"}
 # Festivals of several days: how many days from the first one the calendar names.
 SPAN_DAYS = {"rosh hashanah": 2, "pesach": 8, "shavuot": 2, "sukkot": 8, "hanukkah": 8}
@@ -78,7 +163,8 @@ def key(text: str) -> str:
     words = WORD.findall(text.lower().replace("'s", "").replace("’s", "").replace("'", "").replace("’", ""))
     spelled = " ".join(ALIASES.get(word, word) for word in words).split()
     kept = [word for word in spelled if word not in DROPPED]
-    return " ".join(kept) or " ".join(spelled)
+    found = " ".join(kept) or " ".join(spelled)
+    return PHRASES.get(found, found)
 
 
 def known(name_key: str, country: str | None) -> bool:
@@ -89,7 +175,8 @@ def known(name_key: str, country: str | None) -> bool:
 @functools.cache
 def first_words(country: str | None) -> frozenset[str]:
     """The first word of every name the parser knows (a fast test before trying a name)."""
-    return frozenset(k.split()[0] for source in _sources(country) for k in _names(source) if k)
+    names = (k for source in _sources(country) for k in _names(source))
+    return frozenset(k.split()[0] for k in (*names, *PHRASES) if k) | LEADING
 
 
 def days_of(name_key: str, year: int, country: str | None) -> list[date]:
@@ -172,6 +259,7 @@ _DAY_RULES: dict[str, tuple[Callable[[int], date], ...]] = {
     ),  # `great fast`: to Lazarus Saturday
     "new year": (_fixed(1, 1),),
     "valentine": (_fixed(2, 14),),
+    "april fool": (_fixed(4, 1),),
     "saint patrick": (_fixed(3, 17),),
     "halloween": (_fixed(10, 31),),
     "boss": (_fixed(10, 16, weekday_nearest=True),),
@@ -180,6 +268,11 @@ _DAY_RULES: dict[str, tuple[Callable[[int], date], ...]] = {
     "christmas": (_fixed(12, 25),),
     "boxing": (_fixed(12, 26),),
     "new year eve": (_fixed(12, 31),),
+    # the ides: the 15th of March, May, July and October, the 13th of the other months (`the ides of march`)
+    **{
+        f"ides {name}": (_fixed(month, 15 if month in (3, 5, 7, 10) else 13),)
+        for month, name in enumerate((n.lower() for n in w.MONTH_NAMES[1:]), start=1)
+    },
     "black friday": (_after_thanksgiving(1),),
     "cyber monday": (_after_thanksgiving(4),),
 }
@@ -234,3 +327,60 @@ def _add_names(table: dict[date, tuple[set[str], set[str]]], found: Any) -> None
             exact, loose = table.setdefault(day, (set(), set()))
             exact.add(key(name))
             loose.add(key(re.sub(r"\s*\(.*?\)", "", name)))
+
+
+def elsewhere(text: str, country: str | None, today: date) -> str | None:
+    """The answer for a holiday that only other countries keep (`koningsdag` for a US company), named in ``text``:
+    the words the grammar did not understand."""
+    words = text.split()
+    for first in range(len(words)):
+        for last in range(min(len(words), first + MAX_WORDS), first, -1):
+            name_key = key(" ".join(words[first:last]))
+            found = [place for place in _elsewhere().get(name_key, ()) if place[0] != country]
+            if not found or known(name_key, country):
+                continue
+            code, name = found[0][0], found[0][2]
+            years = [int(word) for word in words if word.isdigit() and len(word) == 4]  # `koningsdag 2018`
+            days = [
+                day
+                for year in years[:1] or (today.year, today.year + 1)
+                for day in days_of(name_key, year, code)
+                if years or day >= today
+            ]
+            places = ", ".join(country_name for _, country_name, _ in found[:3]) + (
+                " and more" if found[3:] else ""
+            )
+            ours = f"the {country} calendar" if country else "the calendars I read"
+            written = (
+                f"{days[0].day} {days[0]:%b}" + (f" {days[0].year}" if years else "") if days else "dec 24"
+            )
+            asked = f"`/leave {written}`" if days else "e.g. `/leave dec 24`"
+            return f"{name} is a holiday in {places}, not in {ours}. Ask for its date instead: {asked}."
+    return None
+
+
+@functools.cache
+def _elsewhere() -> dict[str, list[tuple[str, str, str]]]:
+    """Name key → (country code, country name, holiday name) of every country's public holidays.
+
+    Read on the first refusal only (about half a second): a name no calendar the parser reads has is answered
+    by name, with where it is kept and its date there.
+    """
+    import holidays
+
+    names: dict[str, list[tuple[str, str, str]]] = {}
+    for code in sorted(holidays.list_supported_countries()):
+        calendar: Any = holidays.country_holidays(code)
+        country_name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(calendar).__mro__[1].__name__)
+        languages = {"en_US", calendar.default_language} & set(calendar.supported_languages or ()) or {None}
+        for language in sorted(languages, key=str):
+            found = holidays.country_holidays(code, years=date.today().year, language=language)
+            for holiday in sorted(set(found.values())):
+                for part in re.split(r"; | / | or ", holiday):
+                    name = re.sub(r"\s*\(.*?\)", "", part)
+                    if not WORD.search(name.lower()):
+                        continue  # a name in a script the parser does not read
+                    places = names.setdefault(key(name), [])
+                    if country_name not in (place[1] for place in places):
+                        places.append((code, country_name, name))
+    return names

@@ -10,7 +10,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.parsing import calendar, fallback
+from bot.parsing import calendar, fallback, named_days
 from bot.parsing import words as w
 from bot.parsing.errors import EXAMPLES, ParseError
 from bot.parsing.grammar import (
@@ -84,6 +84,8 @@ def _date_in_words(grammar: Grammar, items: list[Item], at: int, *, today: date)
     found = fallback.read(phrase, today=today, day_first=grammar.day_first)
     if found is None:
         unknown = " ".join(i.word for i in items[first:last] if isinstance(i, Unknown))
+        if (answer := named_days.elsewhere(unknown, grammar.country, today)) is not None:
+            raise ParseError(answer)
         hint = (
             "A reason goes after the dates, e.g. `/leave fri pm for the dentist`."
             if any(isinstance(i, DATE_LIKE) for i in items)

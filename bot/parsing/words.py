@@ -46,6 +46,9 @@ MONTH_NAMES = [
 SHY_MONTHS = {"may", "mar"}
 
 RELATIVE_DAYS = {"today": 0, "now": 0, "tomorrow": 1, "tmrw": 1, "tmr": 1, "tomorow": 1, "yesterday": -1}
+RELATIVE_DAYS |= {
+    f"{word}s": n for word, n in RELATIVE_DAYS.items() if word != "now"
+}  # `tomorrows`, `todays`
 NUMBER_WORDS = {
     "a": 1,
     "an": 1,
