@@ -151,11 +151,11 @@ async def test_retry_after_is_honoured_and_a_long_wait_reported(
 ) -> None:
     """A 429 with a short Retry-After is waited out and repeated; a long one raises ProviderRateLimited."""
     await provider.leave_types()
-    fake.throttle_next(1, retry_after="0")
+    fake.fail_next(1, status=429, retry_after="0")
     before = len(fake.calls)
     assert await provider.leave_types()
     assert len(fake.calls) == before + 3  # me refused, me again, the limits
-    fake.throttle_next(1, retry_after="120")
+    fake.fail_next(1, status=429, retry_after="120")
     with pytest.raises(ProviderRateLimited) as caught:
         await provider.leave_types()
     assert caught.value.retry_after == 120.0

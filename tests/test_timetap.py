@@ -399,14 +399,14 @@ async def test_approvers_come_from_timetap_approvers(provider: TimeTapProvider) 
 
 async def test_a_short_429_is_waited_out(fake: FakeTimeTap, provider: TimeTapProvider) -> None:
     """A 429 with Retry-After 0 is retried and the call succeeds."""
-    fake.throttle_next(1, retry_after="0")
+    fake.fail_next(1, status=429, retry_after="0")
     assert await provider.leave_types()
     assert len(fake.calls_to("GET", "/sessionToken")) == 2
 
 
 async def test_a_long_429_is_reported_with_its_wait(fake: FakeTimeTap, provider: TimeTapProvider) -> None:
     """A 429 asking for two minutes is ProviderRateLimited carrying retry_after, without waiting."""
-    fake.throttle_next(1, retry_after="120")
+    fake.fail_next(1, status=429, retry_after="120")
     with pytest.raises(ProviderRateLimited) as caught:
         await provider.leave_types()
     assert caught.value.retry_after == 120.0

@@ -316,7 +316,7 @@ async def test_client_side_limiter_stays_under_the_limit(
 
 async def test_retry_after_is_honoured(fake: FakeTimetastic, provider: TimetasticProvider) -> None:
     """A 429 with Retry-After: 1 is waited out and the call sent again."""
-    fake.throttle_next(1, retry_after="1")
+    fake.fail_next(1, status=429, retry_after="1")
     started = time.monotonic()
     assert await provider.leave_types()
     assert time.monotonic() - started >= 1.0 and len(fake.calls) == 2
@@ -327,7 +327,7 @@ async def test_long_or_repeated_rate_limits_are_reported(
     fake: FakeTimetastic, provider: TimetasticProvider, times: int, retry_after: str, calls: int
 ) -> None:
     """A wait longer than a Slack user should bear, or a third 429 in a row, raises ProviderRateLimited."""
-    fake.throttle_next(times, retry_after=retry_after)
+    fake.fail_next(times, status=429, retry_after=retry_after)
     with pytest.raises(ProviderRateLimited) as caught:
         await provider.leave_types()
     assert caught.value.retry_after == float(retry_after) and len(fake.calls) == calls

@@ -528,7 +528,7 @@ async def test_a_rate_limit_is_waited_out(
 ) -> None:
     """A 429, or a 403 that says to slow down, is retried after its Retry-After."""
     await provider.absences(DAY, DAY)
-    fake.throttle_next(1, retry_after="0", status=status)
+    fake.fail_next(1, status=status, retry_after="0")
     assert await provider.absences(DAY, DAY) == []
     assert len(fake.calls_to("GET", "/2/requests")) == 3
 
@@ -539,7 +539,7 @@ async def test_a_long_rate_limit_is_reported(
 ) -> None:
     """A wait longer than a Slack user should bear raises ProviderRateLimited with it."""
     await provider.absences(DAY, DAY)
-    fake.throttle_next(1, retry_after="60", status=status)
+    fake.fail_next(1, status=status, retry_after="60")
     with pytest.raises(ProviderRateLimited) as caught:
         await provider.absences(DAY, DAY)
     assert caught.value.retry_after == 60
