@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -43,6 +43,7 @@ from fakes.timetastic import (
 from helpers.bots import decline_in_the_modal, dms_to, has_dm
 from helpers.bots import submitted as submitted_as_alice
 from helpers.cards import buttons, preview_value
+from helpers.kit import ProviderKit
 from remote_bot import provider_bot, until
 
 from bot.config import ConfigError, load_provider_config, load_settings
@@ -57,43 +58,23 @@ from providers.errors import (
     ProviderRateLimited,
     ProviderRejected,
 )
-from providers.models import Balance, HolidayRequest, LeaveType, Status
+from providers.models import Balance, LeaveType, Status
 from providers.timetastic import TimetasticProvider
 
 DAY = date.today() + timedelta(days=30)
 ANNUAL_LEAVE = LeaveType(id="100", name="Annual Leave")
 
 
-def connect(fake: FakeTimetastic, **config: Any) -> TimetasticProvider:
-    """A provider talking to the fake with its token and webhook secret."""
-    settings = TimetasticProvider.Config(
-        api_token=TOKEN, base_url=fake.url, webhook_secret=WEBHOOK_SECRET, **config
-    )
-    return TimetasticProvider(settings, http=httpx.AsyncClient(timeout=10))
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTimetastic]:
-    """A fresh fake Timetastic, rate limited as the real one."""
-    with FakeTimetastic() as server:
-        yield server
-
-
-@pytest.fixture
-async def provider(fake: FakeTimetastic) -> AsyncIterator[TimetasticProvider]:
-    """The provider against the fake."""
-    provider = connect(fake)
-    yield provider
-    await provider.aclose()
-
-
-async def request_for(
-    provider: TimetasticProvider, email: str, start: Any = "AM", end: Any = "PM", **kwargs: Any
-) -> HolidayRequest:
-    """A one-day request on DAY for the person with ``email``."""
-    person = await provider.find_person(email)
-    values = {"start_date": DAY, "end_date": DAY, "leave_type": ANNUAL_LEAVE, "reason": "tests"} | kwargs
-    return HolidayRequest(requester=person, start=start, end=end, **values)
+# The fake's token and webhook secret; the fake is rate limited as the real one.
+KIT = ProviderKit(
+    TimetasticProvider,
+    FakeTimetastic,
+    lambda fake: {"api_token": TOKEN, "base_url": fake.url, "webhook_secret": WEBHOOK_SECRET},
+    DAY,
+    ANNUAL_LEAVE,
+)
+fake, provider = KIT.fixtures()
+connect, request_for = KIT.connect, KIT.request_for
 
 
 # -- credentials -------------------------------------------------------------------------------------
