@@ -40,10 +40,10 @@ class ProviderKit(Generic[P, F]):
     leave_type: LeaveType | None
     reason: str = "tests"
 
-    def connect(self, fake: F, **config: Any) -> P:
-        """A provider talking to ``fake``, with its settings overridden by ``config``."""
+    def connect(self, fake: F, *, http: httpx.AsyncClient | None = None, **config: Any) -> P:
+        """A provider talking to ``fake`` (through ``http`` when given), its settings overridden by ``config``."""
         settings = self.provider.Config(**(self.settings(fake) | config))  # type: ignore[call-arg]
-        return self.provider(settings, http=httpx.AsyncClient(timeout=10))  # type: ignore[call-arg]
+        return self.provider(settings, http=http or httpx.AsyncClient(timeout=10))  # type: ignore[call-arg]
 
     async def request_for(
         self,
