@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Generator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -345,49 +345,55 @@ class HttpProvider(LeaveProvider):
 class SessionProvider(HttpProvider):
     """A provider that signs in for a session (a token or a cookie) which can expire.
 
-    Every call but the sign-in's own carries ``SessionAuth``, which signs in before the first call,
-    renews a session that ``_session_fresh`` says is about to lapse, and when a response says the
-    session expired (``_session_expired``) signs in again once and repeats the call.
-
-    Subclasses implement ``_sign_in`` with ``self._request(..., session=False)``, store what they
-    got, and return it from ``_session_headers`` (a cookie kept by the client needs no headers).
+    Every call but the sign-in's own carries the provider's ``Session``, a ``SessionAuth`` subclass that
+    holds the sign-in request and how to read and apply what it answers.
     """
+
+    Session: ClassVar[type[SessionAuth[Any]]]
 
     def __init__(self, config: BaseModel | None = None, *, http: httpx.AsyncClient | None = None) -> None:
         super().__init__(config, http=http)
-        self._session = SessionAuth(self)
-
-    @abstractmethod
-    async def _sign_in(self) -> None:
-        """Obtain a new session and keep it; raise ProviderAuthError when the credentials are refused."""
-
-    def _session_headers(self) -> dict[str, str]:
-        """Headers that carry the session on every call."""
-        return {}
-
-    def _session_fresh(self) -> bool:
-        """False when the session is known to lapse soon (a token with an expiry date)."""
-        return True
-
-    def _session_expired(self, response: httpx.Response) -> bool:
-        """True when a response says the session is no longer valid."""
-        return response.status_code == 401
+        self._session = self.Session(self)
 
     async def _request(self, method: str, url: str, *, session: bool = True, **kwargs: Any) -> httpx.Response:
         """One call, signed with the session unless it is the sign-in's own (``session=False``)."""
         return await super()._request(method, url, **({"auth": self._session} if session else {}), **kwargs)
 
 
-class SessionAuth(httpx.Auth):
+P = TypeVar("P", bound=SessionProvider)
+
+
+class SessionAuth(httpx.Auth, Generic[P]):
     """A provider's sign-in as an ``httpx.Auth``: sign in once for concurrent callers, never in a loop.
 
-    A session refused right after signing in is reported as ProviderAuthError, not retried.
+    It signs in before the first call, renews a session that ``fresh`` says is about to lapse, and when a
+    response says the session expired (``expired``) signs in again once and repeats the call; a session
+    refused right after signing in is reported as ProviderAuthError, not retried.
+
+    Subclasses implement ``sign_in`` with the provider's ``_json(..., session=False)`` (or ``_request``),
+    keep what they got, and return it from ``headers`` (a cookie kept by the client needs no headers).
     """
 
-    def __init__(self, provider: SessionProvider) -> None:
-        self._provider = provider
+    def __init__(self, provider: P) -> None:
+        self.provider = provider
         self._lock = asyncio.Lock()
         self._generation = 0  # counts sign-ins; 0 = never signed in
+
+    async def sign_in(self) -> None:
+        """Obtain a new session and keep it; raise ProviderAuthError when the credentials are refused."""
+        raise NotImplementedError
+
+    def headers(self) -> dict[str, str]:
+        """Headers that carry the session on every call."""
+        return {}
+
+    def fresh(self) -> bool:
+        """False when the session is known to lapse soon (a token with an expiry date)."""
+        return True
+
+    def expired(self, response: httpx.Response) -> bool:
+        """True when a response says the session is no longer valid."""
+        return response.status_code == 401
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Only the async flow exists: signing in awaits the provider."""
@@ -396,25 +402,25 @@ class SessionAuth(httpx.Auth):
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Sign the request (signing in first when needed); on an expired session, sign in once and repeat."""
-        provider = self._provider
         generation = self._generation
-        if generation == 0 or not provider._session_fresh():
+        if generation == 0 or not self.fresh():
             generation = await self._renew(seen=generation)
         response = yield self._signed(request)
-        await response.aread()  # ``_session_expired`` may read the body (WhosOff's error envelope)
-        if provider._session_expired(response):
+        await response.aread()  # ``expired`` may read the body (WhosOff's error envelope)
+        if self.expired(response):
             await self._renew(seen=generation)
             response = yield self._signed(request)
             await response.aread()
-            if provider._session_expired(response):  # refused straight after signing in: never loop
+            if self.expired(response):  # refused straight after signing in: never loop
+                provider = self.provider
                 hint = provider.auth_hint or "check the credentials"
                 raise ProviderAuthError(
                     f"{provider.display_name} refused a new session ({hint})", provider=provider.name
                 )
 
     def _signed(self, request: httpx.Request) -> httpx.Request:
-        request.headers.update(self._provider._session_headers())
-        client = self._provider._http
+        request.headers.update(self.headers())
+        client = self.provider._http
         if client is not None and client.cookies:  # a cookie session: the jar's cookie, renewed or not
             request.headers.pop("Cookie", None)
             client.cookies.set_cookie_header(request)
@@ -424,7 +430,7 @@ class SessionAuth(httpx.Auth):
         """Sign in, unless another caller already replaced the session ``seen``; the session's generation now."""
         async with self._lock:
             if self._generation == seen:
-                await self._provider._sign_in()
+                await self.sign_in()
                 self._generation += 1
             return self._generation
 

@@ -30,7 +30,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionProvider
+from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionAuth, SessionProvider
 from providers.bot_kept import BotKeptApproval
 from providers.directory import Directory
 from providers.errors import (
@@ -231,6 +231,32 @@ def _leave_body(request: HolidayRequest, leave_type: LeaveType, zone: ZoneInfo) 
     }
 
 
+class _Cookie(SessionAuth["OffiServProvider"]):
+    """OffiServ's session: the cookie its sign-in form sets, kept by the client's cookie jar."""
+
+    async def sign_in(self) -> None:
+        """POST the e-mail and password to the sign-in form; the client's cookie jar keeps the cookie."""
+        provider = self.provider
+        if provider._http is not None:
+            provider._http.cookies.clear()  # never offer the lapsed cookie to the sign-in form
+        body = {"email": provider.config.email, "password": provider.config.password.get_secret_value()}
+        response = await provider._request_unchecked("POST", provider._url(SIGN_IN), json=body)
+        if response.status_code >= 400:
+            provider._check(response)  # 401/403: the credentials, with the hint; 5xx: OffiServ is down
+        # A form sign-in may answer 200 or redirect into the app; a redirect back to the login page refuses.
+        if self.expired(response) or not response.headers.get_list("set-cookie"):
+            raise ProviderAuthError(
+                f"OffiServ did not sign us in ({provider.auth_hint})", provider=provider.name
+            )
+
+    def expired(self, response: httpx.Response) -> bool:
+        """A 401, or a redirect to the sign-in page."""
+        if response.status_code == 401:
+            return True
+        location = response.headers.get("location", "")
+        return response.is_redirect and "login" in urlsplit(location).path.lower()
+
+
 class OffiServProvider(BotKeptApproval, SessionProvider):
     """OffiServ over one account's cookie session; leavebot holds each request until it is approved."""
 
@@ -241,6 +267,7 @@ class OffiServProvider(BotKeptApproval, SessionProvider):
         "check OFFISERV_EMAIL and OFFISERV_PASSWORD: an OffiServ account that can see the team's leave"
     )
     error_fields = ("message", "error")  # OffiServ's error body [assumed]
+    Session = _Cookie
     refresh_after_miss = 10.0  # seconds: an unknown e-mail re-reads the users at most this often
 
     class Config(LeaveProvider.Config):
@@ -276,26 +303,7 @@ class OffiServProvider(BotKeptApproval, SessionProvider):
         self._admins: list[str] = []  # uris of the organisation's admins, read with the people
         self._org_zone = ZoneInfo("UTC")  # the organisation's time zone, read with the people
 
-    # -- session and HTTP ------------------------------------------------------------------------
-
-    async def _sign_in(self) -> None:
-        """POST the e-mail and password to the sign-in form; the client's cookie jar keeps the cookie."""
-        if self._http is not None:
-            self._http.cookies.clear()  # never offer the lapsed cookie to the sign-in form
-        body = {"email": self.config.email, "password": self.config.password.get_secret_value()}
-        response = await self._request_unchecked("POST", self._url(SIGN_IN), json=body)
-        if response.status_code >= 400:
-            self._check(response)  # 401/403: the credentials, with the hint; 5xx: OffiServ is down
-        # A form sign-in may answer 200 or redirect into the app; a redirect back to the login page refuses.
-        if self._session_expired(response) or not response.headers.get_list("set-cookie"):
-            raise ProviderAuthError(f"OffiServ did not sign us in ({self.auth_hint})", provider=self.name)
-
-    def _session_expired(self, response: httpx.Response) -> bool:
-        """A 401, or a redirect to the sign-in page."""
-        if response.status_code == 401:
-            return True
-        location = response.headers.get("location", "")
-        return response.is_redirect and "login" in urlsplit(location).path.lower()
+    # -- HTTP ------------------------------------------------------------------------------------
 
     def _url(self, link: str) -> str:
         """A link OffiServ returned, made absolute; links to another site are not followed (the cookie stays home)."""

@@ -35,7 +35,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_settings import NoDecode
 
 from providers.approver_table import configured, parse_approvers
-from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionProvider
+from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionAuth, SessionProvider
 from providers.bot_kept import BotKeptApproval
 from providers.directory import Directory
 from providers.errors import ProviderError, ProviderNotFound, ProviderRejected
@@ -217,6 +217,31 @@ def _absence(time_off: _TimeOff, person: Person, hours: _Hours) -> Absence:
     )
 
 
+class _SessionToken(SessionAuth["TimeTapProvider"]):
+    """TimeTap's session: a token from GET /sessionToken, sent as a bearer token."""
+
+    _token: SecretStr | None = None
+
+    async def sign_in(self) -> None:
+        """A new session token, signed as TimeTap's clients sign it: md5 of the API key then the private key."""
+        config = self.provider.config
+        key = config.api_key.get_secret_value()
+        signed = (key + config.private_key.get_secret_value()).encode()
+        params = {
+            "apiKey": key,
+            "timestamp": str(int(time.time())),
+            "signature": hashlib.md5(signed, usedforsecurity=False).hexdigest(),
+        }
+        session = await self.provider._json("GET", "/sessionToken", _Session, session=False, params=params)
+        self._token = SecretStr(session.session_token)
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token.get_secret_value()}"} if self._token else {}
+
+    def expired(self, response: httpx.Response) -> bool:
+        return response.status_code in Assumed.SESSION_EXPIRED
+
+
 class TimeTapProvider(BotKeptApproval, SessionProvider):
     """TimeTap holds only approved time off: leavebot keeps the request and books it once approved."""
 
@@ -224,6 +249,7 @@ class TimeTapProvider(BotKeptApproval, SessionProvider):
     display_name = "TimeTap"
     capabilities = Capabilities(approval=ApprovalMode.BOT, half_days=True, hourly=True, balances=False)
     auth_hint = "check TIMETAP_API_KEY and TIMETAP_PRIVATE_KEY (TimeTap: Settings → Integrations → API Key)"
+    Session = _SessionToken
 
     class Config(LeaveProvider.Config):
         """Keys, business, the reason to book against, working hours and approvers (``TIMETAP_*``)."""
@@ -266,7 +292,6 @@ class TimeTapProvider(BotKeptApproval, SessionProvider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._token: SecretStr | None = None
         self._hours = _Hours(self.config.day_start, self.config.day_split, self.config.day_end)
         self._staff = Directory(
             self._read_staff,
@@ -275,26 +300,6 @@ class TimeTapProvider(BotKeptApproval, SessionProvider):
             fresh_for=STAFF_FRESH_FOR,
             refresh_after_miss=lambda: REFRESH_STAFF_AFTER_MISS,
         )
-
-    # -- HTTP and the session ------------------------------------------------------------------------
-
-    async def _sign_in(self) -> None:
-        """A new session token, signed as TimeTap's clients sign it: md5 of the API key then the private key."""
-        key = self.config.api_key.get_secret_value()
-        signed = (key + self.config.private_key.get_secret_value()).encode()
-        params = {
-            "apiKey": key,
-            "timestamp": str(int(time.time())),
-            "signature": hashlib.md5(signed, usedforsecurity=False).hexdigest(),
-        }
-        session = await self._json("GET", "/sessionToken", _Session, session=False, params=params)
-        self._token = SecretStr(session.session_token)
-
-    def _session_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token.get_secret_value()}"} if self._token else {}
-
-    def _session_expired(self, response: httpx.Response) -> bool:
-        return response.status_code in Assumed.SESSION_EXPIRED
 
     # -- people and approvers -------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from pydantic import (
     field_validator,
 )
 
-from providers.base import ApprovalMode, Capabilities, LeaveProvider, RateLimit, SessionProvider
+from providers.base import ApprovalMode, Capabilities, LeaveProvider, RateLimit, SessionAuth, SessionProvider
 from providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -296,6 +296,89 @@ def _minutes(text: str) -> tuple[int, int]:
     return start, end
 
 
+class _Login(SessionAuth["WhenIWorkProvider"]):
+    """When I Work's session: a token from logging in with the developer key and the account's password."""
+
+    def __init__(self, provider: WhenIWorkProvider) -> None:
+        super().__init__(provider)
+        self._token: SecretStr | None = None
+        self._bearer = False  # the newer login's token goes in Authorization, the legacy one in W-Token
+        self._workplace = provider.config.user_id
+
+    async def sign_in(self) -> None:
+        """Log in with the developer key and the account's password; keep the token."""
+        if self.provider.config.login_url:
+            await self._sign_in_person()
+        else:
+            await self._sign_in_legacy()
+
+    async def _sign_in_legacy(self) -> None:
+        # POST /2/login with W-Key; "for legacy reasons there are tokens in both" the login object
+        # and the users: the login's is the one to use.
+        config = self.provider.config
+        answer = await self.provider._json(
+            "POST",
+            "/login",
+            _LegacyLogin,
+            session=False,
+            headers={"W-Key": config.api_key.get_secret_value()},
+            json={"username": config.username, "password": config.password.get_secret_value()},
+        )
+        tokens = [
+            answer.login.token if answer.login else None,
+            answer.token,
+            *(u.token for u in answer.users),
+        ]
+        self._keep(next((t for t in tokens if t), None), bearer=False)
+
+    async def _sign_in_person(self) -> None:
+        # The login service answers a person and a token (a JWT) used as a bearer token; the person's
+        # workplaces come from GET /2/login, and W-UserId picks one.
+        config = self.provider.config
+        answer = await self.provider._json(
+            "POST",
+            f"{config.login_url}{Assumed.LOGIN_SERVICE_PATH}",
+            _PersonLogin,
+            session=False,
+            headers={"W-Key": config.api_key.get_secret_value()},
+            json={"email": config.username, "password": config.password.get_secret_value()},
+        )
+        self._keep(answer.token or (answer.person.token if answer.person else None), bearer=True)
+        if self._workplace is None:
+            self._workplace = await self._only_workplace()
+
+    def _keep(self, token: str | None, *, bearer: bool) -> None:
+        if not token:
+            raise ProviderAuthError(
+                "When I Work's login answered without a token", provider=self.provider.name
+            )
+        self._token, self._bearer = SecretStr(token), bearer
+
+    async def _only_workplace(self) -> int | None:
+        assert self._token is not None
+        bearer = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
+        workplaces = await self.provider._json(
+            "GET", "/login", _Users, session=False, params={"show_pending": "true"}, headers=bearer
+        )
+        users = workplaces.users
+        if len(users) > 1:
+            ids = ", ".join(str(u.id) for u in users)
+            raise ProviderAuthError(
+                f"the When I Work login belongs to several workplaces: set WHENIWORK_USER_ID to one of {ids}",
+                provider=self.provider.name,
+            )
+        return users[0].id if users else None
+
+    def headers(self) -> dict[str, str]:
+        if self._token is None:
+            return {}
+        token = self._token.get_secret_value()
+        headers = {"Authorization": f"Bearer {token}"} if self._bearer else {"W-Token": token}
+        if self._workplace is not None:
+            headers["W-UserId"] = str(self._workplace)
+        return headers
+
+
 class WhenIWorkProvider(SessionProvider):
     """When I Work books requests pending; approving, declining and cancelling change their status."""
 
@@ -305,6 +388,7 @@ class WhenIWorkProvider(SessionProvider):
     # Legacy documentation: 100 requests a minute for one user on one developer key.
     rate_limit = RateLimit(calls=100, per=61.0)
     auth_hint = "check WHENIWORK_API_KEY, WHENIWORK_USERNAME and WHENIWORK_PASSWORD"
+    Session = _Login
     built_in_types: ClassVar[list[LeaveType]] = [
         LeaveType(id=f"{BUILT_IN_PREFIX}{code}", name=name) for code, name in BUILT_IN_TYPES.items()
     ]
@@ -343,9 +427,6 @@ class WhenIWorkProvider(SessionProvider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._token: SecretStr | None = None
-        self._bearer = False  # the newer login's token goes in Authorization, the legacy one in W-Token
-        self._workplace = self.config.user_id
         self._zone: ZoneInfo | None = None
         self._type_names: dict[int, str] = {}
         self._types_read_at = -math.inf
@@ -353,77 +434,6 @@ class WhenIWorkProvider(SessionProvider):
         self._parts = DayParts(
             morning=_minutes(self.config.morning), afternoon=_minutes(self.config.afternoon)
         )
-
-    # -- session ---------------------------------------------------------------------------------
-
-    async def _sign_in(self) -> None:
-        """Log in with the developer key and the account's password; keep the token."""
-        if self.config.login_url:
-            await self._sign_in_person()
-        else:
-            await self._sign_in_legacy()
-
-    async def _sign_in_legacy(self) -> None:
-        # POST /2/login with W-Key; "for legacy reasons there are tokens in both" the login object
-        # and the users: the login's is the one to use.
-        answer = await self._json(
-            "POST",
-            "/login",
-            _LegacyLogin,
-            session=False,
-            headers={"W-Key": self.config.api_key.get_secret_value()},
-            json={"username": self.config.username, "password": self.config.password.get_secret_value()},
-        )
-        tokens = [
-            answer.login.token if answer.login else None,
-            answer.token,
-            *(u.token for u in answer.users),
-        ]
-        self._keep(next((t for t in tokens if t), None), bearer=False)
-
-    async def _sign_in_person(self) -> None:
-        # The login service answers a person and a token (a JWT) used as a bearer token; the person's
-        # workplaces come from GET /2/login, and W-UserId picks one.
-        answer = await self._json(
-            "POST",
-            f"{self.config.login_url}{Assumed.LOGIN_SERVICE_PATH}",
-            _PersonLogin,
-            session=False,
-            headers={"W-Key": self.config.api_key.get_secret_value()},
-            json={"email": self.config.username, "password": self.config.password.get_secret_value()},
-        )
-        self._keep(answer.token or (answer.person.token if answer.person else None), bearer=True)
-        if self._workplace is None:
-            self._workplace = await self._only_workplace()
-
-    def _keep(self, token: str | None, *, bearer: bool) -> None:
-        if not token:
-            raise ProviderAuthError("When I Work's login answered without a token", provider=self.name)
-        self._token, self._bearer = SecretStr(token), bearer
-
-    async def _only_workplace(self) -> int | None:
-        assert self._token is not None
-        bearer = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
-        workplaces = await self._json(
-            "GET", "/login", _Users, session=False, params={"show_pending": "true"}, headers=bearer
-        )
-        users = workplaces.users
-        if len(users) > 1:
-            ids = ", ".join(str(u.id) for u in users)
-            raise ProviderAuthError(
-                f"the When I Work login belongs to several workplaces: set WHENIWORK_USER_ID to one of {ids}",
-                provider=self.name,
-            )
-        return users[0].id if users else None
-
-    def _session_headers(self) -> dict[str, str]:
-        if self._token is None:
-            return {}
-        token = self._token.get_secret_value()
-        headers = {"Authorization": f"Bearer {token}"} if self._bearer else {"W-Token": token}
-        if self._workplace is not None:
-            headers["W-UserId"] = str(self._workplace)
-        return headers
 
     # -- HTTP ------------------------------------------------------------------------------------
 

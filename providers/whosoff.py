@@ -42,7 +42,7 @@ from pydantic import (
     model_validator,
 )
 
-from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionProvider
+from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionAuth, SessionProvider
 from providers.bot_kept import BotKeptApproval
 from providers.directory import Directory
 from providers.errors import (
@@ -340,6 +340,66 @@ def _new_leave_id(data: Any) -> int | None:
     return int(record) if isinstance(record, int | str) and str(record).isdigit() else None
 
 
+class _AccessToken(SessionAuth["WhosOffProvider"]):
+    """WhosOff's session: an access token from signing in (renewed with itself), with the app id on every call."""
+
+    _token: SecretStr | None = None
+    _expires: datetime | None = None
+
+    async def sign_in(self) -> None:
+        """Renew with the access token while there is one; else (or if refused) sign in with credentials."""
+        if self._token is not None:
+            try:
+                await self._authenticate(ROUTES.renew, {"access_token": self._token.get_secret_value()})
+                return
+            except (ProviderAuthError, ProviderNotFound):
+                log.info("WhosOff did not renew the access token; signing in with credentials")
+        config = self.provider.config
+        credentials = {"username": config.username, "password": config.password.get_secret_value()}
+        await self._authenticate(ROUTES.sign_in, credentials | {"delay": False})
+
+    async def _authenticate(self, route: Route, credentials: dict[str, Any]) -> None:
+        provider, config = self.provider, self.provider.config
+        nonce = uuid.uuid4().hex  # 32 characters, never reused
+        secret = hashlib.sha512((nonce + config.client_secret.get_secret_value()).encode()).hexdigest()
+        body = credentials | {
+            "ip_address": config.ip_address,
+            "nonce": nonce,
+            "secret": secret,
+            "app_id": config.app_id,
+        }
+        try:
+            signed_in = await provider._json(
+                route.method,
+                route.path,
+                _SignedIn,
+                session=False,
+                json=body,
+                headers={"app-id": config.app_id},
+            )
+        except ProviderRejected as exc:  # a 400 with WhosOff's code: the sign-in itself was refused
+            raise ProviderAuthError(
+                f"WhosOff refused to sign in: {exc.message} ({provider.auth_hint})", provider=provider.name
+            ) from exc
+        self._token = SecretStr(signed_in.token.access_token)
+        expiry = signed_in.token.token_expiry_date
+        # An expiry without an offset is read as UTC [inferred].
+        self._expires = expiry.replace(tzinfo=UTC) if expiry and expiry.tzinfo is None else expiry
+
+    def headers(self) -> dict[str, str]:
+        token = self._token.get_secret_value() if self._token else ""
+        return {"Authorization": f"Bearer {token}", "app-id": self.provider.config.app_id}
+
+    def fresh(self) -> bool:
+        return self._expires is None or datetime.now(UTC) < self._expires - RENEW_BEFORE
+
+    def expired(self, response: httpx.Response) -> bool:
+        if response.status_code == 401:
+            return True
+        codes = [code for code, _ in self.provider._errors(response)]
+        return response.status_code == 400 and TOKEN_INVALID in codes
+
+
 class WhosOffProvider(BotKeptApproval, SessionProvider):
     """WhosOff signs leavebot in per token; the bot keeps the approval and books approved leave as an admin."""
 
@@ -350,6 +410,7 @@ class WhosOffProvider(BotKeptApproval, SessionProvider):
         "check WHOSOFF_USERNAME, WHOSOFF_PASSWORD, WHOSOFF_APP_ID and WHOSOFF_CLIENT_SECRET, and that "
         "WHOSOFF_IP_ADDRESS is allowed under Company settings → API Access"
     )
+    Session = _AccessToken
 
     class Config(LeaveProvider.Config):
         """``WHOSOFF_*``: the API root, the app's id and client secret, a Super User's sign-in, the public IP."""
@@ -385,8 +446,6 @@ class WhosOffProvider(BotKeptApproval, SessionProvider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._token: SecretStr | None = None
-        self._expires: datetime | None = None
         self._users = Directory(
             self._read_users,
             key=lambda u: u.user_id,
@@ -396,58 +455,6 @@ class WhosOffProvider(BotKeptApproval, SessionProvider):
         )
         self._type_names: dict[int, str] = {}
         self._types_read_at = -math.inf
-
-    # -- session ---------------------------------------------------------------------------------
-
-    async def _sign_in(self) -> None:
-        """Renew with the access token while there is one; else (or if refused) sign in with credentials."""
-        if self._token is not None:
-            try:
-                await self._authenticate(ROUTES.renew, {"access_token": self._token.get_secret_value()})
-                return
-            except (ProviderAuthError, ProviderNotFound):
-                log.info("WhosOff did not renew the access token; signing in with credentials")
-        credentials = {"username": self.config.username, "password": self.config.password.get_secret_value()}
-        await self._authenticate(ROUTES.sign_in, credentials | {"delay": False})
-
-    async def _authenticate(self, route: Route, credentials: dict[str, Any]) -> None:
-        nonce = uuid.uuid4().hex  # 32 characters, never reused
-        secret = hashlib.sha512((nonce + self.config.client_secret.get_secret_value()).encode()).hexdigest()
-        body = credentials | {
-            "ip_address": self.config.ip_address,
-            "nonce": nonce,
-            "secret": secret,
-            "app_id": self.config.app_id,
-        }
-        try:
-            signed_in = await self._json(
-                route.method,
-                route.path,
-                _SignedIn,
-                session=False,
-                json=body,
-                headers={"app-id": self.config.app_id},
-            )
-        except ProviderRejected as exc:  # a 400 with WhosOff's code: the sign-in itself was refused
-            raise ProviderAuthError(
-                f"WhosOff refused to sign in: {exc.message} ({self.auth_hint})", provider=self.name
-            ) from exc
-        self._token = SecretStr(signed_in.token.access_token)
-        expiry = signed_in.token.token_expiry_date
-        # An expiry without an offset is read as UTC [inferred].
-        self._expires = expiry.replace(tzinfo=UTC) if expiry and expiry.tzinfo is None else expiry
-
-    def _session_headers(self) -> dict[str, str]:
-        token = self._token.get_secret_value() if self._token else ""
-        return {"Authorization": f"Bearer {token}", "app-id": self.config.app_id}
-
-    def _session_fresh(self) -> bool:
-        return self._expires is None or datetime.now(UTC) < self._expires - RENEW_BEFORE
-
-    def _session_expired(self, response: httpx.Response) -> bool:
-        if response.status_code == 401:
-            return True
-        return response.status_code == 400 and TOKEN_INVALID in [code for code, _ in self._errors(response)]
 
     # -- HTTP ------------------------------------------------------------------------------------
 

@@ -16,14 +16,11 @@ import test_whosoff
 from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
 from fakes import timetap, whosoff
-from fakes.loopback import Loopback
-from fakes.offiserv import FakeOffiServ
 from fakes.slack import FakeSlack
-from fakes.timetap import FakeTimeTap
-from fakes.whosoff import FakeWhosOff
 from helpers.bots import ProviderBot, decline_in_the_modal, dms_to, has_dm, submitted
 from helpers.cards import buttons
-from remote_bot import provider_bot, until
+from helpers.kit import ProviderKit
+from remote_bot import until
 
 from bot.views import ids
 
@@ -78,10 +75,9 @@ def offiserv_untouched(fake: Any) -> None:
 
 @dataclass(frozen=True)
 class Kept:
-    """One provider whose approval leavebot keeps: its fake, how to connect, what Alice asks for."""
+    """One provider whose approval leavebot keeps: its test kit, what Alice asks for."""
 
-    fake: type[Loopback]
-    connect: Callable[[Any], Any]
+    kit: ProviderKit[Any, Any]
     text: str
     untouched: Callable[[Any], None]  # what the provider must not have been sent after a decline
     booked: Callable[[Any], str]  # what the provider holds once Bob approved: asserted, its booking id
@@ -90,24 +86,21 @@ class Kept:
 
 KEPT = {
     "whosoff": Kept(
-        FakeWhosOff,
-        test_whosoff.connect,
+        test_whosoff.KIT,
         f"{test_whosoff.DAY.isoformat()} pm for the dentist",
         whosoff_untouched,
         whosoff_booked,
         "was approved",
     ),
     "timetap": Kept(
-        FakeTimeTap,
-        test_timetap.connect,
+        test_timetap.KIT,
         f"{test_timetap.DAY.isoformat()} pm for the dentist",
         timetap_untouched,
         timetap_booked,
         "was approved",
     ),
     "offiserv": Kept(
-        FakeOffiServ,
-        test_offiserv.connect,
+        test_offiserv.KIT,
         f"{test_offiserv.MONDAY.isoformat()} pm for the dentist",
         offiserv_untouched,
         offiserv_booked,
@@ -122,9 +115,8 @@ async def kept(
 ) -> AsyncIterator[tuple[ProviderBot[Any], Kept]]:
     """leavebot on one bot-kept provider, served by uvicorn, talking to the fake Slack and that provider's fake."""
     provider = KEPT[request.param]
-    with provider.fake() as fake:
-        async with provider_bot(provider.connect(fake), slack, tmp_path) as bot:
-            yield ProviderBot(**vars(bot), fake=fake), provider
+    async with provider.kit.bot(slack, tmp_path) as bot:
+        yield bot, provider
 
 
 async def test_approve_books_the_leave_in_the_provider_and_tells_alice(

@@ -38,7 +38,7 @@ def test_fail_next_answers_the_status_and_retry_after_for_matching_calls_only(fa
     assert [(r.status_code, r.headers.get("Retry-After")) for r in failed] == [(429, "7")] * 2
     assert get(fake, "/api/thing").status_code != 429
     calls = getattr(fake, "calls")  # noqa: B009 - each fake keeps its own Call shape
-    assert len(calls) == (3 if isinstance(fake, FakeTimetastic) else 5)  # recorded first, faulted second
+    assert len(calls) == 5  # recorded first, faulted second
 
 
 def test_fail_next_without_retry_after_sends_none(fake: Loopback) -> None:

@@ -8,13 +8,12 @@ The contract every provider passes is in test_contract.py; this file holds the r
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
@@ -22,13 +21,13 @@ from fakes.offiserv import EMAIL, OVERLAP, PASSWORD, FakeOffiServ, whole_days
 from fakes.slack import FakeSlack
 from helpers.bots import ProviderBot
 from helpers.bots import submitted as submit
-from remote_bot import provider_bot
+from helpers.kit import ProviderKit
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.store.tables import LeaveRequest
 from bot.views import ids
 from providers.errors import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderRejected
-from providers.models import Balance, HolidayRequest, LeaveType, Status
+from providers.models import Balance, LeaveType, Status
 from providers.offiserv import OffiServProvider
 
 # A Monday some weeks ahead; the fake's organisation is in Warsaw, always ahead of UTC.
@@ -39,46 +38,21 @@ VACATION = LeaveType(id="Vacation", name="Vacation")
 ROOTS = {"/data/login", "/data/users/me", "/data/companies/my"}
 
 
-def connect(fake: FakeOffiServ, password: str = PASSWORD) -> OffiServProvider:
-    """A provider signing in to the fake as its HR account."""
-    config = OffiServProvider.Config(email=EMAIL, password=password, base_url=fake.url)
-    return OffiServProvider(config, http=httpx.AsyncClient(timeout=10))
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOffiServ]:
-    """A fresh fake OffiServ."""
-    with FakeOffiServ() as server:
-        yield server
-
-
-@pytest.fixture
-async def provider(fake: FakeOffiServ) -> AsyncIterator[OffiServProvider]:
-    """The provider against the fake."""
-    provider = connect(fake)
-    yield provider
-    await provider.aclose()
+# The fake's HR account.
+KIT = ProviderKit(
+    OffiServProvider,
+    FakeOffiServ,
+    lambda fake: {"email": EMAIL, "password": PASSWORD, "base_url": fake.url},
+    MONDAY,
+    VACATION,
+)
+fake, provider = KIT.fixtures()
+connect, request_for = KIT.connect, KIT.request_for
 
 
 def local(day: date, hour: int, zone: ZoneInfo = WARSAW) -> datetime:
     """``hour``:00 on ``day`` in a zone."""
     return datetime.combine(day, time(hour), zone)
-
-
-async def request_for(
-    provider: OffiServProvider, email: str, start: Any = "AM", end: Any = "PM", day: date = MONDAY
-) -> HolidayRequest:
-    """A one-day Vacation request on ``day`` for the person with ``email``."""
-    person = await provider.find_person(email)
-    return HolidayRequest(
-        requester=person,
-        start_date=day,
-        end_date=day,
-        start=start,
-        end=end,
-        leave_type=VACATION,
-        reason="tests",
-    )
 
 
 def logins(fake: FakeOffiServ) -> int:
@@ -151,11 +125,11 @@ async def test_retry_after_is_honoured_and_a_long_wait_reported(
 ) -> None:
     """A 429 with a short Retry-After is waited out and repeated; a long one raises ProviderRateLimited."""
     await provider.leave_types()
-    fake.throttle_next(1, retry_after="0")
+    fake.fail_next(1, status=429, retry_after="0")
     before = len(fake.calls)
     assert await provider.leave_types()
     assert len(fake.calls) == before + 3  # me refused, me again, the limits
-    fake.throttle_next(1, retry_after="120")
+    fake.fail_next(1, status=429, retry_after="120")
     with pytest.raises(ProviderRateLimited) as caught:
         await provider.leave_types()
     assert caught.value.retry_after == 120.0
@@ -356,9 +330,8 @@ OffiServBot = ProviderBot[FakeOffiServ]
 @pytest.fixture
 async def osb(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[OffiServBot]:
     """leavebot with LEAVEBOT_PROVIDER=offiserv, served by uvicorn, talking to the fake Slack and OffiServ."""
-    with FakeOffiServ() as fake:
-        async with provider_bot(connect(fake), slack, tmp_path) as bot:
-            yield OffiServBot(**vars(bot), fake=fake)
+    async with KIT.bot(slack, tmp_path) as bot:
+        yield bot
 
 
 async def requested(osb: OffiServBot) -> LeaveRequest:

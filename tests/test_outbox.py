@@ -265,7 +265,7 @@ async def test_timetastic_429_on_approve_is_waited_out(tt: tuple[Bot, FakeTimeta
     await press_submit(bot, "submit")
     await until_carded(bot)
     request = await only_request(bot)
-    fake.throttle_next(1, retry_after="1")
+    fake.fail_next(1, status=429, retry_after="1")
     await bot.click(ids.APPROVE, str(request.id), user=BOB)
     await bot.slack.wait_for("chat.update")
     assert fake.holidays[int(request.booking_id or 0)]["status"] == "Approved"

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
-from fakes import offiserv, timetap, wheniwork, whosoff
-from fakes.timetastic import TOKEN, FakeTimetastic
+import test_offiserv
+import test_timetap
+import test_timetastic
+import test_wheniwork
+import test_whosoff
+from helpers.kit import ProviderKit
 
 from providers import PROVIDERS, ApprovalMode, HttpProvider
 from providers.approver_table import configured, parse_approvers
@@ -33,11 +38,6 @@ from providers.errors import (
 )
 from providers.local import LocalProvider
 from providers.models import Person
-from providers.offiserv import OffiServProvider
-from providers.timetap import TimeTapProvider
-from providers.timetastic import TimetasticProvider
-from providers.wheniwork import WhenIWorkProvider
-from providers.whosoff import WhosOffProvider
 
 
 @dataclass
@@ -77,81 +77,25 @@ class FaultyTransport(httpx.AsyncBaseTransport):
 
 @dataclass(frozen=True)
 class Kit:
-    """How to start one HTTP provider against its fake, and the path of its listing of people."""
+    """How to start one HTTP provider against its fake (its test file's ProviderKit), and the path of its listing of people."""
 
     name: str
-    fake: Callable[[], AbstractContextManager[offiserv.FakeOffiServ | object]]
-    build: Callable[[str, httpx.AsyncClient], HttpProvider]
+    provider: ProviderKit[Any, Any]
     people_path: str
     sign_in_paths: tuple[str, ...] = ()  # where a session provider signs in (or renews)
 
 
 KITS = [
-    Kit(
-        "timetastic",
-        FakeTimetastic,
-        lambda url, http: TimetasticProvider(
-            TimetasticProvider.Config(api_token=TOKEN, base_url=url), http=http
-        ),
-        "/users",
-    ),
-    Kit(
-        "wheniwork",
-        wheniwork.FakeWhenIWork,
-        lambda url, http: WhenIWorkProvider(
-            WhenIWorkProvider.Config(
-                api_key=wheniwork.API_KEY,
-                username=wheniwork.USERNAME,
-                password=wheniwork.PASSWORD,
-                base_url=url,
-            ),
-            http=http,
-        ),
-        "/users",
-        ("/login",),
-    ),
+    Kit("timetastic", test_timetastic.KIT, "/users"),
+    Kit("wheniwork", test_wheniwork.KIT, "/users", ("/login",)),
     Kit(
         "whosoff",
-        whosoff.FakeWhosOff,
-        lambda url, http: WhosOffProvider(
-            WhosOffProvider.Config(
-                base_url=url,
-                app_id=whosoff.APP_ID,
-                client_secret=whosoff.CLIENT_SECRET,
-                username=whosoff.USERNAME,
-                password=whosoff.PASSWORD,
-                ip_address=whosoff.IP_ADDRESS,
-            ),
-            http=http,
-        ),
+        test_whosoff.KIT,
         "/v4/user/retrieve",
         ("/v4/authenticate/with-credentials", "/v4/authenticate/with-access-token"),
     ),
-    Kit(
-        "timetap",
-        timetap.FakeTimeTap,
-        lambda url, http: TimeTapProvider(
-            TimeTapProvider.Config(
-                api_key=timetap.API_KEY,
-                private_key=timetap.PRIVATE_KEY,
-                business_id=timetap.BUSINESS_ID,
-                base_url=url,
-                approvers="*=bob@example.com",  # type: ignore[arg-type]  # parsed from text
-            ),
-            http=http,
-        ),
-        "/staff",
-        ("/sessionToken",),
-    ),
-    Kit(
-        "offiserv",
-        offiserv.FakeOffiServ,
-        lambda url, http: OffiServProvider(
-            OffiServProvider.Config(email=offiserv.EMAIL, password=offiserv.PASSWORD, base_url=url), http=http
-        ),
-        "/data/companies/my",
-        ("/data/login",),
-    ),
+    Kit("timetap", test_timetap.KIT, "/staff", ("/sessionToken",)),
+    Kit("offiserv", test_offiserv.KIT, "/data/companies/my", ("/data/login",)),
 ]
 
 RETRY_LATER = (("Retry-After", "60"),)
@@ -178,9 +122,9 @@ def _kit_cases() -> Iterator[object]:
 @asynccontextmanager
 async def started(kit: Kit, fault: Fault) -> AsyncIterator[tuple[HttpProvider, FaultyTransport]]:
     """The kit's provider against its fake, its listing of people answered by ``fault``."""
-    with kit.fake() as fake:
+    with kit.provider.fake() as fake:
         transport = FaultyTransport(kit.people_path, fault)
-        provider = kit.build(fake.url, httpx.AsyncClient(transport=transport))  # type: ignore[attr-defined]
+        provider = kit.provider.connect(fake, http=httpx.AsyncClient(transport=transport))
         try:
             yield provider, transport
         finally:

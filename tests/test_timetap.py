@@ -11,12 +11,11 @@ import asyncio
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
@@ -37,7 +36,8 @@ from fakes.timetap import (
 )
 from helpers.bots import ProviderBot, has_dm
 from helpers.bots import submitted as submit
-from remote_bot import provider_bot, until
+from helpers.kit import ProviderKit
+from remote_bot import until
 from test_home import click_in_home
 
 from bot.config import ConfigError, load_provider_config, load_settings
@@ -50,7 +50,7 @@ from providers.errors import (
     ProviderRateLimited,
     ProviderRejected,
 )
-from providers.models import HolidayRequest, LeaveType, Part, Person, Status
+from providers.models import LeaveType, Part, Person, Status
 from providers.timetap import TimeTapProvider
 
 # A Monday some weeks ahead, so Monday to Wednesday is one working week.
@@ -59,53 +59,22 @@ VACATION_TYPE = LeaveType(id=str(VACATION), name="Vacation")
 APPROVERS = "alice@example.com=bob@example.com; *=carol@example.com"
 
 
-def connect(fake: FakeTimeTap, **config: Any) -> TimeTapProvider:
-    """A provider talking to the fake with its keys; Alice's approver is Bob, everyone else's Carol."""
-    settings = {
+# Alice's approver is Bob, everyone else's Carol.
+KIT = ProviderKit(
+    TimeTapProvider,
+    FakeTimeTap,
+    lambda fake: {
         "api_key": API_KEY,
         "private_key": PRIVATE_KEY,
         "business_id": BUSINESS_ID,
         "base_url": fake.url,
         "approvers": APPROVERS,
-    } | config
-    return TimeTapProvider(TimeTapProvider.Config(**settings), http=httpx.AsyncClient(timeout=10))
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTimeTap]:
-    """A fresh fake TimeTap."""
-    with FakeTimeTap() as server:
-        yield server
-
-
-@pytest.fixture
-async def provider(fake: FakeTimeTap) -> AsyncIterator[TimeTapProvider]:
-    """The provider against the fake."""
-    provider = connect(fake)
-    yield provider
-    await provider.aclose()
-
-
-async def request_for(
-    provider: TimeTapProvider,
-    email: str = "alice@example.com",
-    start: Part = "AM",
-    end: Part = "PM",
-    *,
-    end_date: date = DAY,
-    leave_type: LeaveType | None = VACATION_TYPE,
-) -> HolidayRequest:
-    """A request from DAY for the staff member with ``email``."""
-    person = await provider.find_person(email)
-    return HolidayRequest(
-        requester=person,
-        start_date=DAY,
-        end_date=end_date,
-        start=start,
-        end=end,
-        leave_type=leave_type,
-        reason="tests",
-    )
+    },
+    DAY,
+    VACATION_TYPE,
+)
+fake, provider = KIT.fixtures()
+connect, request_for = KIT.connect, KIT.request_for
 
 
 def sent_times(fake: FakeTimeTap) -> list[tuple[str, str]]:
@@ -399,14 +368,14 @@ async def test_approvers_come_from_timetap_approvers(provider: TimeTapProvider) 
 
 async def test_a_short_429_is_waited_out(fake: FakeTimeTap, provider: TimeTapProvider) -> None:
     """A 429 with Retry-After 0 is retried and the call succeeds."""
-    fake.throttle_next(1, retry_after="0")
+    fake.fail_next(1, status=429, retry_after="0")
     assert await provider.leave_types()
     assert len(fake.calls_to("GET", "/sessionToken")) == 2
 
 
 async def test_a_long_429_is_reported_with_its_wait(fake: FakeTimeTap, provider: TimeTapProvider) -> None:
     """A 429 asking for two minutes is ProviderRateLimited carrying retry_after, without waiting."""
-    fake.throttle_next(1, retry_after="120")
+    fake.fail_next(1, status=429, retry_after="120")
     with pytest.raises(ProviderRateLimited) as caught:
         await provider.leave_types()
     assert caught.value.retry_after == 120.0
@@ -451,9 +420,8 @@ TimeTapBot = ProviderBot[FakeTimeTap]
 @pytest.fixture
 async def tp(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[TimeTapBot]:
     """leavebot with LEAVEBOT_PROVIDER=timetap, served by uvicorn; Alice's approver is Bob."""
-    with FakeTimeTap() as fake:
-        async with provider_bot(connect(fake), slack, tmp_path) as bot:
-            yield TimeTapBot(**vars(bot), fake=fake)
+    async with KIT.bot(slack, tmp_path) as bot:
+        yield bot
 
 
 async def submitted(tp: TimeTapBot) -> LeaveRequest:

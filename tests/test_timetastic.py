@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -43,6 +43,7 @@ from fakes.timetastic import (
 from helpers.bots import decline_in_the_modal, dms_to, has_dm
 from helpers.bots import submitted as submitted_as_alice
 from helpers.cards import buttons, preview_value
+from helpers.kit import ProviderKit
 from remote_bot import provider_bot, until
 
 from bot.config import ConfigError, load_provider_config, load_settings
@@ -57,43 +58,23 @@ from providers.errors import (
     ProviderRateLimited,
     ProviderRejected,
 )
-from providers.models import Balance, HolidayRequest, LeaveType, Status
+from providers.models import Balance, LeaveType, Status
 from providers.timetastic import TimetasticProvider
 
 DAY = date.today() + timedelta(days=30)
 ANNUAL_LEAVE = LeaveType(id="100", name="Annual Leave")
 
 
-def connect(fake: FakeTimetastic, **config: Any) -> TimetasticProvider:
-    """A provider talking to the fake with its token and webhook secret."""
-    settings = TimetasticProvider.Config(
-        api_token=TOKEN, base_url=fake.url, webhook_secret=WEBHOOK_SECRET, **config
-    )
-    return TimetasticProvider(settings, http=httpx.AsyncClient(timeout=10))
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTimetastic]:
-    """A fresh fake Timetastic, rate limited as the real one."""
-    with FakeTimetastic() as server:
-        yield server
-
-
-@pytest.fixture
-async def provider(fake: FakeTimetastic) -> AsyncIterator[TimetasticProvider]:
-    """The provider against the fake."""
-    provider = connect(fake)
-    yield provider
-    await provider.aclose()
-
-
-async def request_for(
-    provider: TimetasticProvider, email: str, start: Any = "AM", end: Any = "PM", **kwargs: Any
-) -> HolidayRequest:
-    """A one-day request on DAY for the person with ``email``."""
-    person = await provider.find_person(email)
-    values = {"start_date": DAY, "end_date": DAY, "leave_type": ANNUAL_LEAVE, "reason": "tests"} | kwargs
-    return HolidayRequest(requester=person, start=start, end=end, **values)
+# The fake's token and webhook secret; the fake is rate limited as the real one.
+KIT = ProviderKit(
+    TimetasticProvider,
+    FakeTimetastic,
+    lambda fake: {"api_token": TOKEN, "base_url": fake.url, "webhook_secret": WEBHOOK_SECRET},
+    DAY,
+    ANNUAL_LEAVE,
+)
+fake, provider = KIT.fixtures()
+connect, request_for = KIT.connect, KIT.request_for
 
 
 # -- credentials -------------------------------------------------------------------------------------
@@ -316,7 +297,7 @@ async def test_client_side_limiter_stays_under_the_limit(
 
 async def test_retry_after_is_honoured(fake: FakeTimetastic, provider: TimetasticProvider) -> None:
     """A 429 with Retry-After: 1 is waited out and the call sent again."""
-    fake.throttle_next(1, retry_after="1")
+    fake.fail_next(1, status=429, retry_after="1")
     started = time.monotonic()
     assert await provider.leave_types()
     assert time.monotonic() - started >= 1.0 and len(fake.calls) == 2
@@ -327,7 +308,7 @@ async def test_long_or_repeated_rate_limits_are_reported(
     fake: FakeTimetastic, provider: TimetasticProvider, times: int, retry_after: str, calls: int
 ) -> None:
     """A wait longer than a Slack user should bear, or a third 429 in a row, raises ProviderRateLimited."""
-    fake.throttle_next(times, retry_after=retry_after)
+    fake.fail_next(times, status=429, retry_after=retry_after)
     with pytest.raises(ProviderRateLimited) as caught:
         await provider.leave_types()
     assert caught.value.retry_after == float(retry_after) and len(fake.calls) == calls

@@ -8,18 +8,15 @@ The contract every provider passes is in test_contract.py; this file holds the r
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
-from conftest import Bot
 from fakes.slack import FakeSlack
 from fakes.wheniwork import (
     ACCEPTED,
@@ -39,8 +36,10 @@ from fakes.wheniwork import (
     VACATION,
     FakeWhenIWork,
 )
+from helpers.bots import ProviderBot
 from helpers.cards import button_value, buttons, preview_value
-from remote_bot import provider_bot, until
+from helpers.kit import ProviderKit
+from remote_bot import until
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.store.tables import LeaveRequest
@@ -53,7 +52,7 @@ from providers.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from providers.models import HolidayRequest, LeaveSpan, LeaveType, Part, Status
+from providers.models import LeaveSpan, LeaveType, Part, Status
 from providers.wheniwork import WhenIWorkProvider
 
 DAY = date.today() + timedelta(days=30)
@@ -62,41 +61,17 @@ SUMMER_MONDAY = date(2031, 7, 14)  # CDT (-05:00)
 VACATION_TYPE = LeaveType(id=str(VACATION), name="Vacation")
 
 
-def connect(fake: FakeWhenIWork, **config: Any) -> WhenIWorkProvider:
-    """A provider signed in as the fake's admin account (legacy login unless told)."""
-    settings = WhenIWorkProvider.Config(
-        api_key=API_KEY, username=USERNAME, password=PASSWORD, base_url=fake.url, **config
-    )
-    return WhenIWorkProvider(settings, http=httpx.AsyncClient(timeout=10))
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWhenIWork]:
-    """A fresh fake When I Work."""
-    with FakeWhenIWork() as server:
-        yield server
-
-
-@pytest.fixture
-async def provider(fake: FakeWhenIWork) -> AsyncIterator[WhenIWorkProvider]:
-    """The provider against the fake."""
-    provider = connect(fake)
-    yield provider
-    await provider.aclose()
-
-
-async def request_for(
-    provider: WhenIWorkProvider,
-    email: str,
-    day: date = DAY,
-    start: Part = "AM",
-    end: Part = "PM",
-    **kwargs: Any,
-) -> HolidayRequest:
-    """A request on ``day`` (through ``end_date`` when given) for the person with ``email``."""
-    person = await provider.find_person(email)
-    values = {"start_date": day, "end_date": day, "leave_type": VACATION_TYPE, "reason": ""} | kwargs
-    return HolidayRequest(requester=person, start=start, end=end, **values)
+# The fake's admin account, on the legacy login unless told.
+KIT = ProviderKit(
+    WhenIWorkProvider,
+    FakeWhenIWork,
+    lambda fake: {"api_key": API_KEY, "username": USERNAME, "password": PASSWORD, "base_url": fake.url},
+    DAY,
+    VACATION_TYPE,
+    reason="",
+)
+fake, provider = KIT.fixtures()
+connect, request_for = KIT.connect, KIT.request_for
 
 
 def bounds(leave: LeaveSpan) -> tuple[date, Part, date, Part]:
@@ -244,7 +219,7 @@ async def test_request_times_carry_the_accounts_offset(
 ) -> None:
     """Mornings, afternoons, hours and full days become times in the account's zone, with its offset that day."""
     first, start, last, end, start_time, end_time = SHAPES[shape]
-    request = await request_for(provider, "alice@example.com", first, start, end, end_date=last)  # type: ignore[arg-type]
+    request = await request_for(provider, "alice@example.com", start, end, day=first, end_date=last)  # type: ignore[arg-type]
     booking = await provider.submit(request)
     [call] = fake.calls_to("POST", "/2/requests")
     assert call.body == {
@@ -264,7 +239,7 @@ async def test_bookings_read_back_as_they_were_made_in_both_date_formats(
     """Whether When I Work writes 'Fri, 14 Mar 2014 00:00:00 -0500' or ISO 8601, every shape reads back the same."""
     fake.iso_dates = iso_dates
     for first, start, last, end, *_ in SHAPES.values():
-        request = await request_for(provider, "alice@example.com", first, start, end, end_date=last)  # type: ignore[arg-type]
+        request = await request_for(provider, "alice@example.com", start, end, day=first, end_date=last)  # type: ignore[arg-type]
         booking = await provider.submit(request)
         (absence,) = [a for a in await provider.absences(last, last) if a.id == booking.id]
         assert bounds(absence) == bounds(request)
@@ -293,7 +268,7 @@ async def test_half_day_times_are_configurable(fake: FakeWhenIWork) -> None:
     """WHENIWORK_MORNING=08:00-12:00 books a morning as 08:00–12:00, which reads back as a morning."""
     provider = connect(fake, morning="08:00-12:00", afternoon="12:30-16:30")
     booking = await provider.submit(
-        await request_for(provider, "alice@example.com", WINTER_MONDAY, "AM", "AM")
+        await request_for(provider, "alice@example.com", "AM", "AM", day=WINTER_MONDAY)
     )
     [absence] = await provider.absences(WINTER_MONDAY, WINTER_MONDAY)
     await provider.aclose()
@@ -528,7 +503,7 @@ async def test_a_rate_limit_is_waited_out(
 ) -> None:
     """A 429, or a 403 that says to slow down, is retried after its Retry-After."""
     await provider.absences(DAY, DAY)
-    fake.throttle_next(1, retry_after="0", status=status)
+    fake.fail_next(1, status=status, retry_after="0")
     assert await provider.absences(DAY, DAY) == []
     assert len(fake.calls_to("GET", "/2/requests")) == 3
 
@@ -539,7 +514,7 @@ async def test_a_long_rate_limit_is_reported(
 ) -> None:
     """A wait longer than a Slack user should bear raises ProviderRateLimited with it."""
     await provider.absences(DAY, DAY)
-    fake.throttle_next(1, retry_after="60", status=status)
+    fake.fail_next(1, status=status, retry_after="60")
     with pytest.raises(ProviderRateLimited) as caught:
         await provider.absences(DAY, DAY)
     assert caught.value.retry_after == 60
@@ -583,19 +558,14 @@ def test_settings_come_from_wheniwork_variables(monkeypatch: pytest.MonkeyPatch,
 # -- end to end over real HTTP ---------------------------------------------------------------------------
 
 
-@dataclass
-class WhenIWorkBot(Bot):
-    """The app on the When I Work provider, and its fake."""
-
-    fake: FakeWhenIWork
+WhenIWorkBot = ProviderBot[FakeWhenIWork]
 
 
 @pytest.fixture
 async def wiw(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[WhenIWorkBot]:
     """leavebot with LEAVEBOT_PROVIDER=wheniwork, served by uvicorn (SQLite; the Slack flow runs on both in test_e2e.py)."""
-    with FakeWhenIWork() as fake:
-        async with provider_bot(connect(fake), slack, tmp_path) as bot:
-            yield WhenIWorkBot(**vars(bot), fake=fake)
+    async with KIT.bot(slack, tmp_path) as bot:
+        yield bot
 
 
 async def submitted(wiw: WhenIWorkBot) -> LeaveRequest:

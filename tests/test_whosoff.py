@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,14 +41,14 @@ from fakes.whosoff import (
 from helpers.bots import ProviderBot
 from helpers.bots import submitted as submit
 from helpers.cards import preview_value
-from remote_bot import provider_bot
+from helpers.kit import ProviderKit
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.errors import friendly
 from bot.store.tables import LeaveRequest
 from bot.views import ids
 from providers.errors import ProviderAuthError, ProviderError, ProviderNotFound, ProviderRejected
-from providers.models import Balance, HolidayRequest, LeaveType, Status
+from providers.models import Balance, LeaveType, Status
 from providers.whosoff import WhosOffProvider, WhosOffRejected
 
 DAY = date.today() + timedelta(days=30)
@@ -58,41 +58,22 @@ RENEW = "/v4/authenticate/with-access-token"
 LEAVE_TYPES = "/v4/leave-type/retrieve"
 
 
-def connect(fake: FakeWhosOff, **config: Any) -> WhosOffProvider:
-    """A provider talking to the fake with its app credentials and Super User."""
-    settings = {
+KIT = ProviderKit(
+    WhosOffProvider,
+    FakeWhosOff,
+    lambda fake: {
         "base_url": fake.url,
         "app_id": APP_ID,
         "client_secret": CLIENT_SECRET,
         "username": USERNAME,
         "password": PASSWORD,
         "ip_address": IP_ADDRESS,
-    } | config
-    return WhosOffProvider(WhosOffProvider.Config(**settings), http=httpx.AsyncClient(timeout=10))
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWhosOff]:
-    """A fresh fake WhosOff."""
-    with FakeWhosOff() as server:
-        yield server
-
-
-@pytest.fixture
-async def provider(fake: FakeWhosOff) -> AsyncIterator[WhosOffProvider]:
-    """The provider against the fake."""
-    provider = connect(fake)
-    yield provider
-    await provider.aclose()
-
-
-async def request_for(
-    provider: WhosOffProvider, email: str, start: Any = "AM", end: Any = "PM", **kwargs: Any
-) -> HolidayRequest:
-    """A request on DAY (one day unless told) for the person with ``email``."""
-    person = await provider.find_person(email)
-    values = {"start_date": DAY, "end_date": DAY, "leave_type": HOLIDAY_TYPE, "reason": "tests"} | kwargs
-    return HolidayRequest(requester=person, start=start, end=end, **values)
+    },
+    DAY,
+    HOLIDAY_TYPE,
+)
+fake, provider = KIT.fixtures()
+connect, request_for = KIT.connect, KIT.request_for
 
 
 def paths(fake: FakeWhosOff) -> list[str]:
@@ -498,8 +479,8 @@ WhosOffBot = ProviderBot[FakeWhosOff]
 @pytest.fixture
 async def wo(tmp_path: Path, slack: FakeSlack, fake: FakeWhosOff) -> AsyncIterator[WhosOffBot]:
     """leavebot with LEAVEBOT_PROVIDER=whosoff, served by uvicorn on SQLite, talking to the fake Slack."""
-    async with provider_bot(connect(fake), slack, tmp_path) as bot:
-        yield WhosOffBot(**vars(bot), fake=fake)
+    async with KIT.bot(slack, tmp_path, fake) as bot:
+        yield bot
 
 
 async def submitted(wo: WhosOffBot, text: str = f"{DAY.isoformat()} pm for the dentist") -> LeaveRequest:

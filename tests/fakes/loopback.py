@@ -134,7 +134,9 @@ class Loopback:
 
     handler: ClassVar[type[BaseHTTPRequestHandler]] = LoopbackHandler
     json_type: ClassVar[str] = "application/json; charset=utf-8"
-    records_faults: ClassVar[bool] = True  # False: a call answered by fail_next is not kept in ``calls``
+    # fail_next statuses that stand for a server the call never reached (a fake whose tests count the calls
+    # that reached its work leaves these out of ``calls``); every other call is recorded, faulted or not.
+    unrecorded: ClassVar[frozenset[int]] = frozenset()
     _server: LoopbackServer | None = None
     _thread: threading.Thread | None = None
 
@@ -182,7 +184,7 @@ class Loopback:
     def _serve(self, incoming: Incoming) -> Reply | None:
         """Record the call, then apply a fault or answer it (None: drop the connection)."""
         fault = self._take_fault(incoming)
-        if self.records_faults or fault is None or fault.kind != "fail":
+        if fault is None or fault.kind != "fail" or fault.status not in self.unrecorded:
             self._record(incoming)
         if fault is not None and fault.kind == "fail":
             retry = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}

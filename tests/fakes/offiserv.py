@@ -14,7 +14,7 @@ UTC date-times, created by POST on a user's ``leavesUri`` and changed by PUT ``{
 ``uri``; leave-day limits are ``[{leaveType, limit, used}]``.
 
 An expired session is answered 401, or (``expired_answer = 302``) with a redirect to the login
-page; ``throttle_next`` answers 429 with ``Retry-After``. It runs in a daemon thread.
+page; ``fail_next(status=429, retry_after=…)`` throttles. It runs in a daemon thread.
 """
 
 from __future__ import annotations
@@ -105,7 +105,6 @@ class FakeOffiServ(Loopback):
         self.leaves: dict[str, dict[str, Any]] = {}  # leave token -> stored leave (UTC date-times)
         self.issued: set[str] = set()  # every link handed out
         self._sessions: set[str] = set()
-        self._throttle, self._retry_after = 0, "1"
         self._company = secrets.token_hex(3)
         self._ids = itertools.count(70_001)
         self._lock = threading.RLock()
@@ -123,11 +122,6 @@ class FakeOffiServ(Loopback):
         """Every session cookie handed out so far stops working."""
         with self._lock:
             self._sessions.clear()
-
-    def throttle_next(self, times: int = 1, *, retry_after: str = "1") -> None:
-        """Answer the next ``times`` calls 429, with this Retry-After."""
-        with self._lock:
-            self._throttle, self._retry_after = times, retry_after
 
     def calls_to(self, method: str, path: str) -> list[Call]:
         """Recorded calls of one method to one path (query string included)."""
@@ -177,9 +171,6 @@ class FakeOffiServ(Loopback):
             self._cookie(incoming),
         )
         with self._lock:
-            if self._throttle:
-                self._throttle -= 1
-                return Reply(429, {"message": "Too many requests"}, {"Retry-After": self._retry_after})
             if (method, target) == ("POST", "/data/login"):
                 return self._login(body)
             if cookie not in self._sessions:

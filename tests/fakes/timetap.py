@@ -104,8 +104,6 @@ class FakeTimeTap(Loopback):
         self.tokens: set[str] = set()
         self.expired_status = 401  # what a stale session gets; TimeTap's answer is undocumented
         self.refuse_sessions = False  # every token is refused, even a new one
-        self._throttle = 0
-        self._retry_after = "1"
         self._lock = threading.RLock()
         self._ids = itertools.count(17_360_947)
 
@@ -122,11 +120,6 @@ class FakeTimeTap(Loopback):
         """Every token handed out so far stops working, as a session that timed out."""
         with self._lock:
             self.tokens.clear()
-
-    def throttle_next(self, times: int = 1, *, retry_after: str = "1") -> None:
-        """Answer the next ``times`` calls 429, with this Retry-After."""
-        with self._lock:
-            self._throttle, self._retry_after = times, retry_after
 
     def calls_to(self, method: str, path: str) -> list[Call]:
         """Recorded calls of one method to one path (``/timeOffBulk``), oldest first."""
@@ -189,9 +182,6 @@ class FakeTimeTap(Loopback):
         body = json.loads(incoming.raw) if incoming.raw else None
         authorization = incoming.headers.get("Authorization")
         with self._lock:
-            if self._throttle:
-                self._throttle -= 1
-                return 429, {"message": "Too many requests"}, {"Retry-After": self._retry_after}
             path = path.removeprefix("/test")
             if (method, path) == ("GET", "/sessionToken"):
                 return self._session(query)

@@ -133,7 +133,8 @@ def _stamp(moment: datetime, *, offset: bool) -> str:
 class FakeTimetastic(Loopback):
     """Loopback stand-in for Timetastic's API that records every call."""
 
-    records_faults = False  # its tests count the calls that reached Timetastic's work
+    # Its tests count the calls that reached Timetastic: a 503 did not, a 429 (Timetastic's refusal) did.
+    unrecorded = frozenset({500, 502, 503, 504})
 
     def __init__(self, token: str = TOKEN, *, rate_limit: int | None = RATE_LIMIT) -> None:
         super().__init__()
@@ -170,7 +171,6 @@ class FakeTimetastic(Loopback):
         self._ids = itertools.count(5_000_001)
         self._event_ids = itertools.count(90)
         self._window: dict[str | None, deque[float]] = {}
-        self._throttle = 0
         self._last_update = datetime.now(UTC)
         self._senders: list[threading.Thread] = []
 
@@ -199,11 +199,6 @@ class FakeTimetastic(Loopback):
             self.users.append(
                 _user(user_id, first, last, email, kwargs.pop("department", ENGINEERING), **kwargs)
             )
-
-    def throttle_next(self, times: int = 1, *, retry_after: str = "1") -> None:
-        """Answer the next ``times`` calls 429, with this Retry-After."""
-        with self._lock:
-            self._throttle, self.retry_after = times, retry_after
 
     def calls_to(self, method: str, path: str) -> list[Call]:
         """Recorded calls of one method to one path (``/holidays``), oldest first."""
@@ -305,6 +300,9 @@ class FakeTimetastic(Loopback):
 
     # -- routing (server threads) -----------------------------------------------------------------
 
+    def _fault_body(self, status: int, message: str) -> Any:
+        return message or (QUOTA_MESSAGE if status == 429 else "Service Unavailable")
+
     def _record(self, incoming: Incoming) -> None:
         with self._lock:
             self.calls.append(
@@ -339,8 +337,7 @@ class FakeTimetastic(Loopback):
         window = self._window.setdefault(key, deque())
         while window and moment - window[0] >= 1.0:
             window.popleft()
-        if self._throttle or (self.rate_limit is not None and len(window) >= self.rate_limit):
-            self._throttle = max(0, self._throttle - 1)
+        if self.rate_limit is not None and len(window) >= self.rate_limit:
             return Reply(429, QUOTA_MESSAGE, {"Retry-After": self.retry_after})
         window.append(moment)
         return None

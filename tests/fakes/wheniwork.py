@@ -132,9 +132,6 @@ class FakeWhenIWork(Loopback):
         self.calls: list[Call] = []
         self.tokens: set[str] = set()
         self.logins = 0
-        self._throttle = 0
-        self._throttle_status = 429
-        self._retry_after = "1"
         self._lock = threading.RLock()
         self._ids = itertools.count(9001)
         self._token_ids = itertools.count(1)
@@ -157,11 +154,6 @@ class FakeWhenIWork(Loopback):
         """Every token given out so far stops working (the next call answers 401)."""
         with self._lock:
             self.tokens.clear()
-
-    def throttle_next(self, times: int = 1, *, retry_after: str = "1", status: int = 429) -> None:
-        """Answer the next ``times`` calls with a rate limit: 429, or the newer API's 403."""
-        with self._lock:
-            self._throttle, self._retry_after, self._throttle_status = times, retry_after, status
 
     def calls_to(self, method: str, path: str) -> list[Call]:
         """Recorded calls of one method to one path (``/2/requests``), oldest first."""
@@ -231,9 +223,6 @@ class FakeWhenIWork(Loopback):
                 return _error(404, f"No route {path}", 1004)
             if (refused := self._refused(headers, query)) is not None:
                 return refused
-            if self._throttle:
-                self._throttle -= 1
-                return self._slow_down()
             return self._dispatch(method, path.removeprefix("/2"), query, body)
 
     def _legacy_login(self, headers: dict[str, str], body: Any) -> Reply:
@@ -277,11 +266,6 @@ class FakeWhenIWork(Loopback):
         if workplace is not None and workplace not in {str(w) for w in self.workplaces}:
             return _error(403, "You do not have access to that workplace.", 1112)
         return None
-
-    def _slow_down(self) -> Reply:
-        reply = _error(self._throttle_status, "Too many requests: rate limit exceeded.", 1429)
-        reply.headers["Retry-After"] = self._retry_after
-        return reply
 
     def _dispatch(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
         parts = path.strip("/").split("/")
