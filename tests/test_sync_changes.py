@@ -2,7 +2,8 @@
 keeps an absence the HR system no longer has after the next pass.
 
 One family over the five HR systems: a booking made in the HR system, its dates changed there, and it
-cancelled or deleted there. Every fake makes these the way its own UI would (``book_by_itself``,
+cancelled or deleted there; and, where the HR system keeps the approval (Timetastic, When I Work), a
+request from Slack approved, declined or cancelled there: every card, the DM, the App Home. Every fake makes these the way its own UI would (``book_by_itself``,
 ``move_by_itself``, ``remove_by_itself``: no webhook). Passes are driven through ``Sync.run_due`` one
 interval after the start, so what is asserted is what one scheduled near pass does.
 """
@@ -22,10 +23,12 @@ import test_timetap
 import test_timetastic
 import test_wheniwork
 import test_whosoff
-from conftest import Bot
+from conftest import ALICE, Bot
 from fakes import offiserv, timetap, timetastic, wheniwork, whosoff
 from fakes.loopback import Loopback
 from fakes.slack import FakeSlack
+from helpers.bots import dms_to, submitted
+from helpers.cards import buttons
 from remote_bot import provider_bot
 from test_who import ask
 
@@ -117,3 +120,44 @@ async def test_a_booking_removed_in_the_hr_system_goes_by_the_next_pass(synced: 
     synced.fake.remove_by_itself(booking)
     await synced.next_pass()
     assert synced.hr.name not in await synced.who(SOON, "removed")
+
+
+HR_KEPT = [
+    "timetastic",
+    "wheniwork",
+]  # the others' approval is leavebot's: nothing to decide in the HR system
+DECISIONS = {"approve": "approved", "decline": "declined", "cancel": "cancel"}
+
+
+@pytest.mark.parametrize("decision", list(DECISIONS))
+@pytest.mark.parametrize("synced", HR_KEPT, indirect=True)
+async def test_a_request_decided_in_the_hr_system_reaches_every_card_and_the_requester_once(
+    synced: Synced, decision: str
+) -> None:
+    """Alice's request from Slack is approved, declined or cancelled inside the HR system: the next pass
+    edits every approver's card (no buttons left), tells Alice once, refreshes her App Home, and `/leave
+    who` names her only if it was approved; later passes change nothing more."""
+    bot = synced.bot
+    day = test_timetastic.DAY  # == test_wheniwork.DAY; a near pass reaches as far as the last request waiting
+    if synced.hr.fake is wheniwork.FakeWhenIWork:
+        request = await test_wheniwork.submitted(bot)  # waits for both cards
+    else:
+        request = await submitted(bot, f"{day.isoformat()} pm for the dentist")
+    booking = str(request.booking_id)
+    cards = [c for c in bot.slack.calls_to("chat.postMessage") if buttons(c.args.get("blocks") or [])]
+    homes = len(bot.slack.calls_to("views.publish"))
+    if decision == "cancel":
+        synced.fake.remove_by_itself(booking)
+    else:
+        synced.fake.decide_by_itself(booking, approve=decision == "approve")
+    await synced.next_pass()
+    updates = bot.slack.calls_to("chat.update")
+    assert sorted(u.args["channel"] for u in updates) == sorted(f"D{c.args['channel']}" for c in cards)
+    assert all(buttons(u.args["blocks"]) == [] for u in updates)
+    told = [t for t in dms_to(bot, ALICE) if DECISIONS[decision] in t.lower()]
+    assert len(told) == 1
+    assert [c for c in bot.slack.calls_to("views.publish")[homes:] if c.args["user_id"] == ALICE]
+    assert ("<@" + ALICE + ">" in await synced.who(day, "decided")) == (decision == "approve")
+    await synced.next_pass()
+    assert len(bot.slack.calls_to("chat.update")) == len(updates)
+    assert len([t for t in dms_to(bot, ALICE) if DECISIONS[decision] in t.lower()]) == 1

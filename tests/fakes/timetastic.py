@@ -265,6 +265,11 @@ class FakeTimetastic(Loopback):
         with self._lock:
             self.holidays[int(booking_id)] |= {"start": day, "end": day}
 
+    def decide_by_itself(self, booking_id: str, *, approve: bool) -> None:
+        """Bob approves or declines the booking in Timetastic's UI."""
+        with self._lock:
+            assert self._act(int(booking_id), "Approve" if approve else "Decline", BOB, "") == "Success"
+
     def remove_by_itself(self, booking_id: str) -> None:
         """The booking is deleted in Timetastic's UI."""
         with self._lock:

@@ -193,6 +193,12 @@ class FakeWhenIWork(Loopback):
             request |= {"start": self.local(day), "end": self.local(day + timedelta(days=1))}
             request["updated_at"] = datetime.now(self.zone)
 
+    def decide_by_itself(self, booking_id: str, *, approve: bool) -> None:
+        """A manager accepts or denies the request in When I Work's app."""
+        with self._lock:
+            status = ACCEPTED if approve else DENIED
+            self.requests[int(booking_id)] |= {"user_status": status, "updated_at": datetime.now(self.zone)}
+
     def remove_by_itself(self, booking_id: str) -> None:
         """The request is canceled in When I Work's app."""
         with self._lock:
