@@ -3,8 +3,9 @@ keeps an absence the HR system no longer has after the next pass.
 
 One family over the five HR systems: a booking made in the HR system, its dates changed there, and it
 cancelled or deleted there; and, where the HR system keeps the approval (Timetastic, When I Work), a
-request from Slack approved, declined or cancelled there: every card, the DM, the App Home. Every fake makes these the way its own UI would (``book_by_itself``,
-``move_by_itself``, ``remove_by_itself``: no webhook). Passes are driven through ``Sync.run_due`` one
+request from Slack approved, declined or cancelled there: every card, the DM, the App Home. Every fake
+makes these the way its own UI would (``book_by_itself``, ``move_by_itself``, ``remove_by_itself``,
+``decide_by_itself``: no webhook). Passes are driven through ``Sync.run_due`` one
 interval after the start, so what is asserted is what one scheduled near pass does.
 """
 
@@ -44,6 +45,10 @@ SOON = _weekday(date.today() + timedelta(days=3))  # inside a near pass's two we
 LATER = _weekday(SOON + timedelta(days=1))
 
 
+ALICES = {"timetastic": timetastic.ALICE, "wheniwork": wheniwork.ALICE, "whosoff": whosoff.ALICE}
+ALICES |= {"timetap": timetap.ALICE, "offiserv": "alice"}
+
+
 @dataclass(frozen=True)
 class HR:
     """One HR system's fake, how leavebot connects to it, and someone it can book off by itself."""
@@ -68,6 +73,7 @@ class Synced:
     bot: Bot
     fake: Any
     hr: HR
+    name: str
     passes: int = 0
 
     async def next_pass(self) -> Any:
@@ -92,7 +98,7 @@ async def synced(request: pytest.FixtureRequest, tmp_path: Path, slack: FakeSlac
         async with provider_bot(hr.connect(fake), slack, tmp_path) as bot:
             first = await bot.service.sync.run_pass(full=True)
             assert first is not None and first.full
-            yield Synced(bot, fake, hr)
+            yield Synced(bot, fake, hr, request.param)
 
 
 async def test_a_booking_made_in_the_hr_system_shows_by_the_next_pass(synced: Synced) -> None:
@@ -120,6 +126,16 @@ async def test_a_booking_removed_in_the_hr_system_goes_by_the_next_pass(synced: 
     synced.fake.remove_by_itself(booking)
     await synced.next_pass()
     assert synced.hr.name not in await synced.who(SOON, "removed")
+
+
+async def test_leave_booked_in_the_hr_system_shows_in_leave_mine_by_the_next_pass(synced: Synced) -> None:
+    """Alice's leave entered in the HR system (not through leavebot) is in her `/leave mine` after a pass."""
+    synced.fake.book_by_itself(ALICES[synced.name], SOON)
+    await synced.next_pass()
+    response = await synced.bot.command("mine", hook="mine")
+    assert response.status_code == 200
+    answers = await synced.bot.slack.wait_for("hooks/mine")
+    assert f"{SOON:%a} {SOON.day} {SOON:%b}" in json.dumps([a.args for a in answers])
 
 
 HR_KEPT = [
