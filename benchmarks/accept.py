@@ -1,7 +1,7 @@
 """What storing a click before its ack costs: ``Store.accept_delivery`` alone, on SQLite and PostgreSQL.
 
 A Submit, Approve, Cancel or modal submission is written to the store (one insert, one commit) before
-Slack gets its 200 (see the README's reliability section); this times that insert, 1,000 times in a row
+Slack gets its 200 (see docs/design.md's reliability section); this times that insert, 1,000 times in a row
 on an idle event loop, with a Submit click's payload. The whole ack is timed by ``benchmarks/ack.py``.
 
     .venv/bin/python benchmarks/accept.py

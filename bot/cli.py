@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib.metadata import version
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -124,8 +124,10 @@ def _parser() -> argparse.ArgumentParser:
     sync = command("sync", sync_absences, "bring the absence mirror in step with the HR system now")
     sync.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
     sync.add_argument("--near", action="store_true", help="only the next two weeks (a near pass)")
-    who = command("who", whos_off, "list who is off on a day (default today), without Slack")
-    who.add_argument("day", nargs="?", type=date.fromisoformat, help="YYYY-MM-DD")
+    who = command("who", whos_off, "list who is off on a day or days (default today), without Slack")
+    who.add_argument(
+        "day", nargs="*", help="a day or days as `/leave who` takes them: YYYY-MM-DD, tomorrow, next week"
+    )
     parse = command("parse", parse_text, "show how a text would be understood")
     texts = parse.add_mutually_exclusive_group(required=True)
     texts.add_argument(
@@ -329,17 +331,20 @@ def _absence_line(absence: Absence) -> str:
 
 
 async def whos_off(settings: Settings, args: argparse.Namespace) -> None:
-    """Print who is off on a day."""
+    """Print who is off on a day (or each day of a span), read as `/leave who` reads it."""
     from bot.runtime import running
+    from bot.services.who import read_who
 
+    query = read_who(" ".join(args.day), today=datetime.now(settings.zone).date())
+    days = [query.start + timedelta(days=n) for n in range((query.end - query.start).days + 1)]
     async with running(settings) as services:
-        day = args.day or datetime.now(settings.zone).date()
-        absences = await services.deps.absent_on(day)
-    print(f"Who's off on {day:%a} {day.day} {day:%b %Y}: {len(absences) or 'nobody'}")
-    for absence in absences:
-        print(
-            f"  {absence.person.name} <{absence.person.email or absence.person.id}>: {absence.leave_type or 'away'}, {absence.part_on(day)}"
-        )
+        for day in days:
+            absences = await services.deps.absent_on(day)
+            print(f"Who's off on {day:%a} {day.day} {day:%b %Y}: {len(absences) or 'nobody'}")
+            for absence in absences:
+                print(
+                    f"  {absence.person.name} <{absence.person.email or absence.person.id}>: {absence.leave_type or 'away'}, {absence.part_on(day)}"
+                )
 
 
 async def parse_text(settings: Settings, args: argparse.Namespace) -> None:

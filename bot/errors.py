@@ -77,6 +77,14 @@ class StartupRefused(UserError):
 SLACK_TOKEN_REFUSED = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 
 
+def slack_token_refused(exc: BaseException) -> str | None:
+    """Slack's error when it refused leavebot's token (``invalid_auth``…): nothing works until an operator
+    fixes SLACK_BOT_TOKEN and restarts; None for any other failure."""
+    if isinstance(exc, SlackApiError) and (error := exc.response.get("error")) in SLACK_TOKEN_REFUSED:
+        return str(error)
+    return None
+
+
 def causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and what caused it, outermost first (a driver's error inside SQLAlchemy's)."""
     seen: set[int] = set()

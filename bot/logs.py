@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -14,8 +16,12 @@ from typing import Any
 # set where it becomes known and added to every line logged meanwhile.
 context: ContextVar[dict[str, str]] = ContextVar("log_context", default={})  # noqa: B039 (never mutated)
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Fields a line may carry of its own (logged with ``extra=``): a provider's HTTP call (providers/base.py).
+FIELDS = ("provider", "call", "status", "duration_ms")
 QUIET = {
     "alembic": logging.WARNING,  # its plugin set-up and context on every start: noise
+    # aiosqlite logs every statement with its parameters at DEBUG: stored Slack payloads (request bodies).
+    "aiosqlite": logging.WARNING,
     # httpx logs every request's full URL at INFO, and some HR APIs take keys in the query string
     # (TimeTap's session signature): those lines must never reach an operator's log.
     "httpx": logging.WARNING,
@@ -29,6 +35,16 @@ def remember(**values: str | int | None) -> None:
     """Add ``values`` (those not None) to the context of the lines logged from here on in this task."""
     known = {k: str(v) for k, v in values.items() if v is not None}
     context.set({**context.get(), **known})
+
+
+@contextmanager
+def about(**values: str | int | None) -> Iterator[None]:
+    """Add ``values`` (those not None) to the context of the lines logged inside the block only."""
+    token = context.set({**context.get(), **{k: str(v) for k, v in values.items() if v is not None}})
+    try:
+        yield
+    finally:
+        context.reset(token)
 
 
 def configure(level: str = "INFO", fmt: str = "text", *, tracebacks: bool = True) -> None:
@@ -66,7 +82,8 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, the context, and the traceback if any."""
+    """One JSON object per line: time, level, logger, message, the context, a provider call's fields, and the
+    traceback if any."""
 
     def __init__(self, tracebacks: bool = True) -> None:
         super().__init__()
@@ -80,6 +97,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             **context.get(),
+            **{field: getattr(record, field) for field in FIELDS if hasattr(record, field)},
         }
         if record.exc_info and self.tracebacks:
             line["traceback"] = self.formatException(record.exc_info)

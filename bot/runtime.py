@@ -75,4 +75,5 @@ async def run_beside(services: Services, settings: Settings, *, resume: Resume |
     # (a full collection over it was the slowest ack measured by benchmarks/ack.py).
     gc.collect()
     gc.freeze()
+    await services.outbox.unpause()  # started, so Slack accepts the token: what waited for it goes out
     await asyncio.gather(run_forever(services, settings, resume=resume), sync_forever(services))

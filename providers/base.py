@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections import deque
@@ -37,6 +38,7 @@ from providers.models import (
     PublicHoliday,
 )
 
+log = logging.getLogger(__name__)
 M = TypeVar("M")
 
 
@@ -274,16 +276,38 @@ class HttpProvider(LeaveProvider):
             raise ProviderError("no HTTP client configured", provider=self.name)
         if self._limiter is not None:
             await self._limiter.wait()
+        started, outcome = time.monotonic(), "failed"
         try:
-            return await self._http.request(method, url, **kwargs)
+            response = await self._http.request(method, url, **kwargs)
+            outcome = str(response.status_code)
+            return response
         except httpx.TimeoutException as exc:
+            outcome = "timed out"
             raise ProviderUnavailable(
                 f"{self.display_name} did not answer in time", provider=self.name
             ) from exc
         except httpx.TransportError as exc:
+            outcome = "unreachable"
             raise ProviderUnavailable(
                 f"{self.display_name} could not be reached", provider=self.name
             ) from exc
+        finally:
+            self._log_call(method, url, outcome, time.monotonic() - started)
+
+    def _log_call(self, method: str, url: str, outcome: str, seconds: float) -> None:
+        """One line per HTTP call: its method and path (never the query string, where some HR APIs carry
+        keys), its status and how long it took, also as the fields ``provider``, ``call``, ``status`` and
+        ``duration_ms`` for a structured log."""
+        call = f"{method} {httpx.URL(url).path}"
+        duration_ms = round(seconds * 1000, 1)
+        log.info(
+            "%s %s: %s in %.1f ms",
+            self.name,
+            call,
+            outcome,
+            duration_ms,
+            extra={"provider": self.name, "call": call, "status": outcome, "duration_ms": duration_ms},
+        )
 
     def _check(self, response: httpx.Response) -> httpx.Response:
         status = response.status_code

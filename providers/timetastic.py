@@ -1,7 +1,7 @@
 """Timetastic: native approvals, webhooks, balances and public holidays over its REST API.
 
 Everything here follows Timetastic's API document; what it leaves open is marked
-*[inferred]* where it is decided (the README's Timetastic section lists both).
+*[inferred]* where it is decided (docs/providers.md's Timetastic section lists both).
 Vendor JSON is read into the private ``_`` models below and turned into the
 normalized models by one function each; no Timetastic field name leaves this module.
 """

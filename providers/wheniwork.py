@@ -2,7 +2,7 @@
 
 Everything here follows When I Work's API document (the legacy ``/2`` reference) and the facts
 gathered in the provider research; what neither states is marked *[inferred]* where it is decided
-(the README's When I Work section lists both). Vendor JSON is read into the private ``_`` models
+(docs/providers.md's When I Work section lists both). Vendor JSON is read into the private ``_`` models
 below and turned into the normalized models by one function each; no When I Work field name
 leaves this module.
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,18 @@ def test_request_from_the_shell_is_pending_so_nobody_is_off(tmp_path: Path) -> N
 
     assert who.returncode == 0, who.stderr
     assert "Who's off on Thu 24 Dec 2026: nobody" in who.stdout
+
+
+def test_who_takes_the_days_slash_leave_who_takes(tmp_path: Path) -> None:
+    """`leavebot who tomorrow` (as the README's front page says) lists tomorrow; words it can't read are one line."""
+    env = {"DATABASE_URL": sqlite_file(tmp_path), "DIGEST_TIMEZONE": "UTC"}
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+
+    who = leavebot(tmp_path, "who", "tomorrow", **env)
+
+    assert who.returncode == 0, who.stderr
+    assert who.stdout.startswith(f"Who's off on {tomorrow:%a} {tomorrow.day} {tomorrow:%b %Y}: ")
+    assert_one_line_error(leavebot(tmp_path, "who", "blah", "blah", **env), code=1, naming="blah blah")
 
 
 def test_request_with_text_not_understood_is_one_plain_line(tmp_path: Path) -> None:

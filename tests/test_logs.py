@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from test_secrets import CASES, DAY, run
 
 from bot.jobs import forever
 from bot.store import Store, create_engine, upgrade
@@ -75,3 +76,35 @@ async def test_a_database_outage_is_logged_when_it_starts_and_when_it_ends(
     assert said[0][0] == "WARNING" and "the database is not answering" in said[0][1]
     assert said[1][0] == "WARNING" and "the database is back" in said[1][1]
     assert not any(r.exc_info for r in caplog.records)
+
+
+@pytest.mark.parametrize("name", ["timetastic", "whosoff"])
+def test_json_log_of_a_flow_names_each_provider_call_and_its_duration(name: str, tmp_path: Path) -> None:
+    """Booking and listing against an HR system's fake with LOG_FORMAT=json: every line is JSON, each
+    HTTP call to the HR system is a line with its name and duration (and the leave request it works
+    for, once there is one), and no secret is in any line."""
+    case = CASES[name]
+    with case.fake() as fake:
+        env = {
+            "LEAVEBOT_PROVIDER": name,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/lb.db",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "DEBUG",  # a one-off command logs only errors otherwise
+            **case.settings(fake),
+        }
+        booked = run(tmp_path, env, "request", f"{DAY.isoformat()} pm", "--as", "alice@example.com")
+        listed = run(tmp_path, env, "who", DAY.isoformat())
+
+    assert "request #1" in booked.stdout and "Who's off" in listed.stdout, (booked, listed)
+    lines = [json.loads(line) for line in (booked.stderr + listed.stderr).splitlines()]  # each line JSON
+    calls = [line for line in lines if "call" in line]
+    assert {line["provider"] for line in calls} == {name}, calls
+    assert all(line["call"].split(" ")[0] in {"GET", "POST", "PUT", "DELETE"} for line in calls), calls
+    assert all(isinstance(line["duration_ms"], float) and line["status"] == "200" for line in calls), calls
+    booking = [line for line in calls if line["call"].startswith("POST ") and "request" in line]
+    assert booking and {line["request"] for line in booking} == {"1"}, calls  # the booking (or its check)
+    assert len(calls) >= 3, calls
+    assert not any(line["logger"] == "aiosqlite" for line in lines)  # its DEBUG lines hold stored payloads
+    out = "".join(done.stdout + done.stderr for done in (booked, listed))
+    for secret in case.secrets:
+        assert secret not in out

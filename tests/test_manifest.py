@@ -15,9 +15,13 @@ from jsonschema import Draft7Validator
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST_PATH = REPO_ROOT / "manifest.yml"
 SOCKET_MANIFEST_PATH = REPO_ROOT / "manifest.socket.yml"  # the same app for `leavebot socket`
-# Shared, read-only copy of slackapi/manifest-schema next to the repository (never copied into it).
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "slack-manifest-schema"
-SCHEMA_V1_PATH = SCHEMA_DIR / "manifest.schema.1.0.0.json"
+# Shared, read-only copy of slackapi/manifest-schema next to the repository (never copied into it):
+# beside the project (the main checkout, a fresh clone) or beside the folder of worktrees that holds it.
+SCHEMA_V1_PATHS = [
+    base / "shared" / "slack-manifest-schema" / "manifest.schema.1.0.0.json"
+    for base in (REPO_ROOT.parent, REPO_ROOT.parent.parent)
+]
+SCHEMA_V1_PATH = next((path for path in SCHEMA_V1_PATHS if path.is_file()), SCHEMA_V1_PATHS[0])
 
 # The fewest bot scopes leavebot needs; widening this set must be a deliberate, reviewed change.
 # commands: /leave; chat:write: DMs to user ids and the digest in channels the bot was invited to;

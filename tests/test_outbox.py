@@ -9,6 +9,7 @@ end of the run by conftest.py): duplicated and lost must stay 0.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from remote_bot import provider_bot
 from sqlalchemy import update
 from test_e2e import DAY
 
-from bot.domain import PROVIDER_CALLS, JobResult
+from bot.domain import PROVIDER_CALLS, JobKind, JobResult
 from bot.services.outbox import RetryPolicy
 from bot.services.wiring import Services
 from bot.store import Store
@@ -296,3 +297,31 @@ async def test_a_cold_instance_queues_like_a_warm_one_while_timetastic_is_down(
     assert request.requester_person_id and request.requester_name
     assert str(holiday["userId"]) == request.requester_person_id
     count(tried=1, duplicated=len(fake.holidays) - 1, lost=1 - len(fake.holidays))
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "account_inactive", "token_revoked", "not_authed"])
+async def test_a_refused_slack_token_pauses_the_cards_until_leavebot_starts_again(
+    bot: Bot, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack refusing the token on the ask-approvers step: one warning naming the fix, no retries (the
+    request is pending and its step waits in the outbox, paused); once leavebot starts again (with a
+    token Slack accepts) the step goes out and both approvers get their card."""
+    bot.slack.error_next("chat.postMessage", error)
+    with caplog.at_level(logging.INFO, logger="bot.services.outbox"):
+        await press_submit(bot, "s")
+        await bot.drain()
+        await work_off(bot.service)
+    request = await only_request(bot)
+    [step] = await bot.service.deps.store.jobs(request_id=request.id, kinds=[JobKind.ASK_APPROVERS])
+    assert (request.status, step.result, step.attempts) == (Status.PENDING, None, 0)
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1  # tried once: refused, nothing posted
+    assert [bot.slack.messages_in(f"D{user}") for user in (BOB, CAROL)] == [[], []]
+    said = [r for r in caplog.records if r.name == "bot.services.outbox"]
+    assert [r.levelname for r in said] == ["WARNING"] and not said[0].exc_info
+    assert error in said[0].getMessage() and "SLACK_BOT_TOKEN" in said[0].getMessage()
+
+    assert await bot.service.outbox.unpause() == 1  # what `serve` and `socket` do once they start
+    await work_off(bot.service)
+    [step] = await bot.service.deps.store.jobs(request_id=request.id, kinds=[JobKind.ASK_APPROVERS])
+    assert step.result == JobResult.DONE
+    assert [len(bot.slack.messages_in(f"D{user}")) for user in (BOB, CAROL)] == [1, 1]

@@ -91,11 +91,19 @@ CASES = {
 }
 
 
-def leavebot(cwd: Path, env: dict[str, str], *args: str) -> str:
-    """Run `leavebot ARGS` with only ``env`` configured; everything it printed and logged."""
-    own = ("SLACK_", "LEAVEBOT_", "DIGEST_", "LOCAL_", "DATABASE_URL", *(f"{n.upper()}_" for n in CASES))
+def run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `leavebot ARGS` with only ``env`` configured (and no LOG_ setting of the caller's)."""
+    own = (
+        "SLACK_",
+        "LEAVEBOT_",
+        "DIGEST_",
+        "LOCAL_",
+        "LOG_",
+        "DATABASE_URL",
+        *(f"{n.upper()}_" for n in CASES),
+    )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(own)}
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
         text=True,
@@ -103,6 +111,11 @@ def leavebot(cwd: Path, env: dict[str, str], *args: str) -> str:
         cwd=cwd,
         env=clean | env,
     )
+
+
+def leavebot(cwd: Path, env: dict[str, str], *args: str) -> str:
+    """Run `leavebot ARGS` with only ``env`` configured; everything it printed and logged."""
+    done = run(cwd, env, *args)
     return done.stdout + done.stderr
 
 

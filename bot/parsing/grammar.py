@@ -575,7 +575,7 @@ class Grammar:
         if link in w.HENCE:
             shifted = self._shifted(self.today, count, unit)
             return (Day(at, after + 2, spec=Fixed(shifted)), after + 2) if shifted is not None else None
-        # `N days from X` is a length (the README); `N months from X`, `N days after/before X` are offsets
+        # `N days from X` is a length (docs/parsing.md); `N months from X`, `N days after/before X` are offsets
         if link in ("after", "before") or (link == "from" and unit in w.OFFSET_MONTHS):
             when = self._anchor(after + 2)
             if when is None:

@@ -21,8 +21,9 @@ from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
 
+from bot import logs
 from bot.domain import PROVIDER_CALLS, JobKind, JobResult
-from bot.errors import UserError, passing
+from bot.errors import UserError, passing, slack_token_refused
 from bot.store import Store
 from bot.store.tables import OutboxJob, now
 from providers.errors import ProviderError
@@ -110,6 +111,13 @@ class Outbox:
         jobs = await self.store.claim_due(lease=self.policy.lease, request_id=request_id, stalled=True)
         await self._quietly(jobs, inline=False)
 
+    async def unpause(self) -> int:
+        """Make the jobs paused for a refused Slack token due again (``serve`` and ``socket`` start only
+        with a token Slack accepts); how many."""
+        if resumed := await self.store.unpause_jobs():
+            log.info("%s outbox jobs paused for a refused Slack token are due again", resumed)
+        return resumed
+
     async def release(self) -> None:
         """Give back the leases of the jobs cut short here (the process is stopping): any instance takes
         them at once instead of after their lease ran out."""
@@ -124,6 +132,10 @@ class Outbox:
                 log.exception("outbox job %s (%s of request %s) failed", job.id, job.kind, job.request_id)
 
     async def _try(self, job: OutboxJob, *, inline: bool) -> bool:
+        with logs.about(request=job.request_id):  # the loop's lines name the request they work for
+            return await self._try_job(job, inline=inline)
+
+    async def _try_job(self, job: OutboxJob, *, inline: bool) -> bool:
         assert job.id is not None
         handler = self.handlers[JobKind(job.kind)]
         attempts = job.attempts + 1
@@ -131,6 +143,18 @@ class Outbox:
             async with self._holding(job.id):
                 await handler.perform(job, first_try=inline and job.attempts == 0)
         except Exception as exc:
+            if refused := slack_token_refused(exc):
+                # Nothing sent with this token will work, nor is the job at fault: it waits, untried and
+                # uncounted, until leavebot starts again (with a token Slack accepts: `serve` checks).
+                await self.store.pause_job(job_id=job.id, error=f"Slack refused the token: {refused}")
+                log.warning(  # not an error line: a one-off command says it in its own one line
+                    "Slack refused leavebot's token (%s): %s of request %s is paused in the outbox until "
+                    "leavebot restarts with a working SLACK_BOT_TOKEN (`leavebot check` tells)",
+                    refused,
+                    job.kind,
+                    job.request_id,
+                )
+                return False
             # A UserError is a refusal in plain words (a requester the HR system does not know, found out
             # by a job that had to look them up): never retried, told as it is.
             # Slack or the HR system unreachable is expected too: it is retried, not a bug to trace.

@@ -102,6 +102,7 @@ class Requests:
         row, created = await store.create_request(
             request=self._row(draft, key, person, slack_user_id, leave_type), job=job, lease=lease
         )
+        logs.remember(request=row.id)
         retry = not created and await store.move_request(
             request_id=row.id or 0,
             from_status=[RequestState.FAILED],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,9 @@ from bot.store.tables import (
     Reminder,
     now,
 )
+
+# The due time of a job paused until leavebot starts again (Slack refused its token): never due before.
+PAUSED = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class WorkRows(StoreBase):
@@ -113,6 +116,29 @@ class WorkRows(StoreBase):
         async with self.session() as session:
             await session.exec(query)  # type: ignore[call-overload]
             await session.commit()
+
+    async def pause_job(self, *, job_id: int, error: str) -> None:
+        """Put a job back untried and uncounted, not due until ``unpause_jobs``."""
+        query = (
+            update(OutboxJob)
+            .where(col(OutboxJob.id) == job_id)
+            .values(due_at=PAUSED, lease_until=None, last_error=error)
+        )
+        async with self.session() as session:
+            await session.exec(query)  # type: ignore[call-overload]
+            await session.commit()
+
+    async def unpause_jobs(self) -> int:
+        """Make the paused jobs (``PAUSED``) due now; how many there were."""
+        query = (
+            update(OutboxJob)
+            .where(col(OutboxJob.result).is_(None), col(OutboxJob.due_at) >= PAUSED)
+            .values(due_at=now())
+        )
+        async with self.session() as session:
+            resumed = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+        return int(resumed)
 
     async def finish_job(self, *, job_id: int, result: str, attempts: int, error: str = "") -> None:
         """Close a job: done, failed (the provider refused) or gave up (it never answered)."""
