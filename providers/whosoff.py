@@ -150,6 +150,7 @@ SUPER_USER = 300  # user_type_id [C]: the approvers of last resort for someone w
 
 TOKEN_INVALID = "TOK004"  # HTTP 400 {"Code": "TOK004", "Message": "Invalid Token"}
 QUARTER_HOUR = 15  # "15-minute increments only"
+MAX_RANGE_DAYS = 365  # "Date range can only be for a maximum of 365 days" (004a): longer ranges are split
 NOON = timedelta(hours=12)
 RENEW_BEFORE = timedelta(minutes=2)  # renew a token this long before token_expiry_date
 USERS_FRESH_FOR = 3600.0  # seconds the user list is trusted (approvers change rarely)
@@ -646,6 +647,17 @@ class WhosOffProvider(BotKeptApproval, SessionProvider):
         return await self._absences(start, end, STAFF, _number(person.id, "user", self.name))
 
     async def _absences(self, start: date, end: date, map_type: int, map_id: int) -> list[Absence]:
+        """Asked for in spans of at most 365 days (WhosOff refuses longer with 004a); a leave that
+        crosses from one span into the next is kept once."""
+        found: dict[str, Absence] = {}
+        while start <= end:
+            last = min(end, start + timedelta(days=MAX_RANGE_DAYS - 1))
+            for absence in await self._absences_in(start, last, map_type, map_id):
+                found.setdefault(absence.id, absence)
+            start = last + timedelta(days=1)
+        return list(found.values())
+
+    async def _absences_in(self, start: date, end: date, map_type: int, map_id: int) -> list[Absence]:
         people = await self._whos_off(start, end, map_type, map_id, only_off=True)
         users = await self._users.everyone()
         absences = []

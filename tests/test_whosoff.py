@@ -234,12 +234,27 @@ async def test_gzip_answers_are_decoded(
 
 async def test_error_codes_reach_the_requester_in_words(fake: FakeWhosOff, provider: WhosOffProvider) -> None:
     """A non-empty Errors list is a WhosOffRejected carrying the code, and reads as WhosOff's own sentence."""
-    with pytest.raises(WhosOffRejected) as caught:
-        await provider.absences(DAY, DAY + timedelta(days=400))
+    with pytest.raises(
+        WhosOffRejected
+    ) as caught:  # absences() splits long ranges: the route is asked directly
+        await provider._whos_off(DAY, DAY + timedelta(days=400), 0, 0, only_off=True)
     assert (caught.value.code, caught.value.errors) == ("004a", [TOO_LONG])
     assert friendly(caught.value) == f"The HR system said no: {TOO_LONG[1]} (WhosOff 004a)"
     with pytest.raises(ProviderRejected, match=NO_ALLOWANCE[1]):
         await provider.validate(await request_for(provider, "mallory@example.com"))
+
+
+async def test_a_range_over_365_days_is_asked_for_in_spans(
+    fake: FakeWhosOff, provider: WhosOffProvider
+) -> None:
+    """WhosOff lists at most 365 days a call: a sync's full window (a month back, a year ahead) is split,
+    and leave lying across the split is listed once."""
+    start = DAY - timedelta(days=31)
+    split = start + timedelta(days=365)
+    leave = fake.add_leave(ALICE, f"{split - timedelta(days=1)}T00:00", f"{split + timedelta(days=1)}T00:00")
+    listed = await provider.absences(start, DAY + timedelta(days=365))
+    assert [a.id for a in listed] == [str(leave)]
+    assert len([p for p in paths(fake) if p.endswith("whosoff/retrieve")]) == 2
 
 
 async def test_unknown_route_is_not_found(fake: FakeWhosOff, provider: WhosOffProvider) -> None:

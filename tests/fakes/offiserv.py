@@ -149,6 +149,24 @@ class FakeOffiServ(Loopback):
         with self._lock:
             return str(self._store_leave(key, start, end, "Vacation", "", state)["uri"])
 
+    def book_by_itself(self, person: str, day: date) -> str:
+        """HR enters a whole day of leave for ``person`` in OffiServ's UI, accepted; returns its uri."""
+        return self.add_leave(person, *whole_days(day))
+
+    def move_by_itself(self, booking_id: str, day: date) -> None:
+        """The leave's dates are changed to the whole of ``day`` in OffiServ's UI."""
+        start, end = whole_days(day)
+        with self._lock:
+            self._by_uri(booking_id).update(start=start.astimezone(UTC), end=end.astimezone(UTC))
+
+    def remove_by_itself(self, booking_id: str) -> None:
+        """The leave is cancelled in OffiServ's UI."""
+        with self._lock:
+            self._by_uri(booking_id)["state"] = "CANCELLED"
+
+    def _by_uri(self, uri: str) -> dict[str, Any]:
+        return next(leave for leave in self.leaves.values() if leave["uri"] == uri)
+
     # -- routing (server threads) -------------------------------------------------------------------
 
     @staticmethod

@@ -142,6 +142,20 @@ class FakeTimeTap(Loopback):
             record = self._new(staff_id, start, end, start_time, end_time, reason, "", status)
             return int(record["timeOffId"])
 
+    def book_by_itself(self, person: int, day: date) -> str:
+        """Staff time off for a whole day entered in TimeTap's UI; returns its id."""
+        return str(self.add_time_off(person, day, day))
+
+    def move_by_itself(self, booking_id: str, day: date) -> None:
+        """The time off's dates are changed to ``day`` in TimeTap's UI."""
+        with self._lock:
+            self.time_off[int(booking_id)] |= {"startDate": day.isoformat(), "endDate": day.isoformat()}
+
+    def remove_by_itself(self, booking_id: str) -> None:
+        """The time off is removed in TimeTap's UI (soft, as its DELETE is)."""
+        with self._lock:
+            self.time_off[int(booking_id)]["active"] = False
+
     def add_appointment(self, staff_id: int, day: date) -> None:
         """A client's appointment with a staff member: in the report, never in the time-off listing."""
         with self._lock:

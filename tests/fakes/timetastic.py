@@ -249,6 +249,27 @@ class FakeTimetastic(Loopback):
             assert result == "Success", result
             return self.events[-1]
 
+    # -- changes made in Timetastic's UI, in the shape every fake HR system has (no webhook raised) --------
+
+    def book_by_itself(self, person: int, day: date) -> str:
+        """An approver books a whole day for ``person`` in Timetastic's UI; returns the booking id."""
+        return str(self.add_holiday(person, day, day, leave_type=SICK))
+
+    def move_by_itself(self, booking_id: str, day: date) -> None:
+        """The booking's dates are changed to the whole of ``day`` in Timetastic's UI."""
+        with self._lock:
+            self.holidays[int(booking_id)] |= {"start": day, "end": day}
+
+    def decide_by_itself(self, booking_id: str, *, approve: bool) -> None:
+        """Bob approves or declines the booking in Timetastic's UI."""
+        with self._lock:
+            assert self._act(int(booking_id), "Approve" if approve else "Decline", BOB, "") == "Success"
+
+    def remove_by_itself(self, booking_id: str) -> None:
+        """The booking is deleted in Timetastic's UI."""
+        with self._lock:
+            del self.holidays[int(booking_id)]
+
     # -- webhooks ----------------------------------------------------------------------------------
 
     def _raise(self, kind: str, holiday: dict[str, Any], by: int) -> None:

@@ -174,6 +174,28 @@ class FakeWhenIWork(Loopback):
         with self._lock:
             return int(self._new_request(user_id, start, end, status, type_id, kind, creator=user_id)["id"])
 
+    def book_by_itself(self, person: int, day: date) -> str:
+        """A manager books a whole day for ``person`` in When I Work's app, accepted; returns its id."""
+        return str(self.add_request(person, self.local(day), self.local(day + timedelta(days=1))))
+
+    def move_by_itself(self, booking_id: str, day: date) -> None:
+        """The request's dates are changed to the whole of ``day`` in When I Work's app."""
+        with self._lock:
+            request = self.requests[int(booking_id)]
+            request |= {"start": self.local(day), "end": self.local(day + timedelta(days=1))}
+            request["updated_at"] = datetime.now(self.zone)
+
+    def decide_by_itself(self, booking_id: str, *, approve: bool) -> None:
+        """A manager accepts or denies the request in When I Work's app."""
+        with self._lock:
+            status = ACCEPTED if approve else DENIED
+            self.requests[int(booking_id)] |= {"user_status": status, "updated_at": datetime.now(self.zone)}
+
+    def remove_by_itself(self, booking_id: str) -> None:
+        """The request is canceled in When I Work's app."""
+        with self._lock:
+            self.requests[int(booking_id)] |= {"user_status": CANCELED, "updated_at": datetime.now(self.zone)}
+
     def messages_on(self, request_id: int) -> list[dict[str, Any]]:
         """Messages attached to one request, oldest first."""
         with self._lock:

@@ -24,7 +24,7 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fakes.loopback import Incoming, Loopback, Reply
@@ -234,6 +234,23 @@ class FakeWhosOff(Loopback):
                 "note": "",
             }
             return leave_id
+
+    def book_by_itself(self, person: int, day: date) -> str:
+        """An admin books a whole day for ``person`` in WhosOff's UI, approved; returns its id."""
+        return str(self.add_leave(person, f"{day}T00:00", f"{day + timedelta(days=1)}T00:00"))
+
+    def move_by_itself(self, booking_id: str, day: date) -> None:
+        """The leave's dates are changed to the whole of ``day`` in WhosOff's UI."""
+        with self._lock:
+            self.leaves[int(booking_id)] |= {
+                "start": datetime.combine(day, time()),
+                "end": datetime.combine(day + timedelta(days=1), time()),
+            }
+
+    def remove_by_itself(self, booking_id: str) -> None:
+        """The leave is cancelled in WhosOff's UI."""
+        with self._lock:
+            self.leaves[int(booking_id)]["status_id"] = CANCELLED
 
     def user(self, user_id: int) -> dict[str, Any] | None:
         """A user record by id."""
