@@ -18,7 +18,7 @@ from bot.parsing import warm_up as warm_up_parser
 from bot.services.calendar import DigestPlan
 from bot.services.outbox import RetryPolicy
 from bot.services.wiring import Services
-from bot.store import Store, create_engine, upgrade
+from bot.store import Store, create_engine, in_background, upgrade
 from providers import PROVIDERS, HttpProvider, LeaveProvider
 from providers.local import LocalProvider
 
@@ -67,6 +67,7 @@ async def run_beside(services: Services, settings: Settings, *, resume: Resume |
     Until the warm-ups are done a request still works: the first to need dateparser imports it, and a
     typed request cannot name a leave type before the types arrive from a slow HR system.
     """
+    in_background()
     await asyncio.to_thread(
         warm_up_parser, settings.digest_country
     )  # dateparser's first call costs ~0.2 s of CPU: not on the loop

@@ -20,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from bot.server import read_capped
 from bot.services.wiring import Services
+from bot.store import in_background
 from bot.store.tables import now
 from providers.errors import ProviderRejected
 
@@ -66,6 +67,7 @@ class WebhookReceiver:
         await self.idle.wait()
 
     async def _apply(self, body: bytes) -> None:
+        in_background()  # after the answer: the next acks go first
         try:
             await apply_delivery(self.services, body, self.one_at_a_time)
         finally:

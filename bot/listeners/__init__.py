@@ -22,6 +22,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
 from bot.errors import UserError, friendly
+from bot.services.deps import in_background
 from bot.services.outbox import kept_alive
 from bot.services.wiring import Services
 from providers.errors import ProviderAuthError, ProviderError
@@ -60,7 +61,7 @@ class Backlog:
 
     def start(self, job: Job) -> None:
         """Start ``job`` now, holding its task until it ends (the loop keeps only weak references)."""
-        task = asyncio.create_task(job())
+        task = asyncio.create_task(_in_background(job))
         self.running.add(task)
         task.add_done_callback(self._ended)
 
@@ -101,6 +102,11 @@ class Backlog:
         self.running.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             log.error("work after an ack failed", exc_info=error)
+
+
+async def _in_background(job: Job) -> Any:
+    in_background()  # the ack was sent: nobody waits on this work, the next acks go first
+    return await job()
 
 
 @dataclass(frozen=True)

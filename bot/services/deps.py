@@ -11,10 +11,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import UserError
 from bot.services.calendar import Calendar, DigestPlan, work_calendar
 from bot.services.people import People
-from bot.store import Store
+from bot.store import Store, in_background
 from bot.store.tables import LeaveRequest, now
 from providers.base import ApprovalMode, LeaveProvider
 from providers.models import Absence, Person, Status
+
+__all__ = ["Deps", "in_background"]  # in_background: for the work listeners start after acks
 
 
 @dataclass

@@ -45,7 +45,8 @@ class PeopleRows(StoreBase):
         """
         payload = json.dumps({k: v for k, v in body.items() if k != "token"})
         row = SlackDelivery(key=key, work=work, body=payload, attempts=1, lease_until=now() + lease)
-        return await self._insert_once(row)
+        async with self.before_the_ack():
+            return await self._insert_once(row)
 
     async def renew_deliveries(self, *, keys: Collection[str], lease: timedelta) -> None:
         """Extend the leases of accepted deliveries whose work is still running here."""
