@@ -279,7 +279,7 @@ def render(data: dict[str, Any], args: argparse.Namespace) -> str:
             for c in cells
         ]
         by = {(c.server, c.mix, c.rate): c for c in cells}
-        lb, pbr, default = "leavebot-remote", "bare-pbr", "bare-default"
+        lb, pbr = "leavebot-remote", "bare-pbr"
         lines.append("")
         if (lb, "slash-text", 200) in by and (pbr, "slash-text", 200) in by:
             r = by[lb, "slash-text", 200].cpu_ms / by[pbr, "slash-text", 200].cpu_ms
@@ -294,6 +294,9 @@ def render(data: dict[str, Any], args: argparse.Namespace) -> str:
     if data["saturation"]:
         sat = ", ".join(f"{name} {rate}/s" for name, rate in data["saturation"].items())
         lines.append(f"- Saturation (highest rate, steps of 50, whose p99 < 100 ms on the mix): {sat}")
+        lb, default = data["saturation"].get("leavebot-remote"), data["saturation"].get("bare-default")
+        if lb is not None and default:
+            lines.append(f"- Saturation, leavebot / bare-default: **{lb / default:.2f}×** (goal ≥ 1×)")
     for name, (start, end) in data["memory"].items():
         lines.append(
             f"- RSS {name}: {start:.1f} MB after start, {end:.1f} MB after {args.memory_requests} requests"
