@@ -111,7 +111,9 @@ def main() -> None:
         f"- When: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {commit()}",
         f"- Machine: {machine()}",
         "",
-        "## Ack latency under load (`benchmarks/ack.py" + (" " + " ".join(options) if options else "") + "`)",
+        "## Ack latency under load, in bursts (`benchmarks/ack.py"
+        + (" " + " ".join(options) if options else "")
+        + "`)",
         "",
         tables,
     ]
