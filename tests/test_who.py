@@ -83,8 +83,8 @@ async def ask(bot: Bot, words: str, hook: str) -> list[Any]:
 
 
 def this_friday(today: date) -> date:
-    """The Friday of this week (today, if it is Friday; a weekend's is the next one)."""
-    return today + timedelta(days=(4 - today.weekday()) % 7)
+    """The Friday a bare "friday" means: the next one after today (on a Friday, next week's, as Duckling reads it)."""
+    return today + timedelta(days=(4 - today.weekday()) % 7 or 7)
 
 
 async def test_who_answers_for_today_tomorrow_friday_and_next_week(bot: Bot) -> None:

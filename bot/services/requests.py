@@ -4,6 +4,7 @@ many arrive, on any instance. The provider calls go through the outbox; cards an
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -66,7 +67,8 @@ class Requests:
         self.deps = deps
         self.cards = cards
         self.outbox = outbox
-        self._leave_types: tuple[float, list[LeaveType]] = (0.0, [])
+        # never fetched: -inf, as monotonic time starts at boot (0.0 is not 'long ago' on a fresh machine)
+        self._leave_types: tuple[float, list[LeaveType]] = (-math.inf, [])
 
     async def leave_types(self) -> list[LeaveType]:
         """The provider's leave types, cached for a few minutes."""
