@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text, update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.jobs import digest_due
@@ -70,6 +71,26 @@ async def test_first_delivery_is_true_only_once(store: Store) -> None:
     assert await store.first_delivery(key="Ev001") is True
     assert await store.first_delivery(key="Ev001") is False
     assert await store.first_delivery(key="Ev002") is True
+
+
+async def test_deliveries_accepted_at_once_are_each_accepted_once(store: Store, other_store: Store) -> None:
+    """Acks accepting deliveries at the same moment (committed together) each hear whether theirs was new:
+    a key twice in one moment, or already stored by another instance, is accepted once; every body is kept."""
+    lease = timedelta(minutes=5)
+    assert await other_store.accept_delivery(key="T-taken", work="submit", body={"n": -1}, lease=lease)
+    keys = [f"T{n}" for n in range(30)] + ["T3", "T-taken"]
+    accepted = await asyncio.gather(
+        *(
+            store.accept_delivery(key=key, work="submit", body={"n": n}, lease=lease)
+            for n, key in enumerate(keys)
+        )
+    )
+    assert accepted == [True] * 30 + [False, False]
+    async with store.session() as session:
+        stored = {row.key: row for row in (await session.exec(select(SlackDelivery))).all()}
+    assert set(stored) == {*keys}
+    assert [json.loads(stored[f"T{n}"].body) for n in range(30)] == [{"n": n} for n in range(30)]
+    assert json.loads(stored["T-taken"].body) == {"n": -1} and stored["T3"].attempts == 1
 
 
 async def test_forget_deliveries_drops_only_old_keys(store: Store) -> None:

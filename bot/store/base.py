@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,45 +49,37 @@ class StoreBase:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         # SQLite has one writer, and a writer that finds it taken sleeps 1-100 ms between tries: under load
-        # an ack's one insert waited 30 ms (p50), 670 ms (p99) behind the work after earlier acks. So that
-        # work takes turns here, one session at a time, and lets an ack's write go first.
-        self._queued = engine.dialect.name == "sqlite"
-        self._turn = asyncio.Lock()
-        self._acks_writing = 0
-        self._no_ack_writing = asyncio.Event()
-        self._no_ack_writing.set()
+        # an ack's one insert waited 30 ms (p50), 670 ms (p99) behind the work after earlier acks and beside
+        # other acks. So here sessions take turns, an ack's write before any waiting work nobody waits on.
+        self._turns = _Turns() if engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose objects stay readable after commit."""
-        if not (self._queued and _BACKGROUND.get()) or _IN_TURN.get():
+        if self._turns is None or not _BACKGROUND.get() or _IN_TURN.get():
             async with AsyncSession(self.engine, expire_on_commit=False) as session:
                 yield session
             return
-        async with self._turn:
-            await self._no_ack_writing.wait()
-            token = _IN_TURN.set(True)
-            try:
-                async with AsyncSession(self.engine, expire_on_commit=False) as session:
-                    yield session
-            finally:
-                _IN_TURN.reset(token)
+        async with self._turns.turn(ack=False), AsyncSession(self.engine, expire_on_commit=False) as session:
+            yield session
 
     @asynccontextmanager
     async def before_the_ack(self) -> AsyncIterator[None]:
-        """Around a write Slack's ack waits for: work nobody waits on starts no session meanwhile."""
-        self._acks_writing += 1
-        self._no_ack_writing.clear()
-        try:
+        """Around a write Slack's ack waits for: it goes before any work nobody waits on that is waiting."""
+        if self._turns is None:
             yield
-        finally:
-            self._acks_writing -= 1
-            if not self._acks_writing:
-                self._no_ack_writing.set()
+            return
+        async with self._turns.turn(ack=True):
+            yield
 
     async def close(self) -> None:
         """Dispose of the connection pool."""
         await self.engine.dispose()
+
+    def _insert_new(self, table: Table, rows: list[dict[str, Any]]) -> Any:
+        """INSERT of ``rows`` that skips those whose primary key exists (ON CONFLICT DO NOTHING)."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).values(rows).on_conflict_do_nothing()
 
     async def _insert_once(self, row: Any) -> bool:
         """Insert a row; False when its unique key exists already."""
@@ -97,3 +90,73 @@ class StoreBase:
             except IntegrityError:
                 return False
         return True
+
+
+class _Turns:
+    """One session at a time in this process (SQLite's one writer), acks' writes before background work's."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Condition()
+        self._taken = False
+        self._acks_waiting = 0
+
+    @asynccontextmanager
+    async def turn(self, *, ack: bool) -> AsyncIterator[None]:
+        """Wait for the turn (an ack's only behind the session under way), hold it meanwhile."""
+        async with self._changed:
+            self._acks_waiting += ack
+            try:
+                await self._changed.wait_for(lambda: not self._taken and (ack or not self._acks_waiting))
+            finally:
+                self._acks_waiting -= ack
+            self._taken = True
+        token = _IN_TURN.set(True)  # a session opened inside this one (same task) is part of the turn
+        try:
+            yield
+        finally:
+            _IN_TURN.reset(token)
+            async with self._changed:
+                self._taken = False
+                self._changed.notify_all()
+
+
+class InsertedTogether:
+    """Rows that many tasks insert at about the same moment, committed together: under load each waits for
+    one commit instead of taking its turn for its own. ``insert_new`` inserts a batch and returns the keys
+    it inserted (those that were new); ``key`` is a row's key."""
+
+    MAX_BATCH = 200
+
+    def __init__(
+        self, insert_new: Callable[[list[Any]], Awaitable[set[Hashable]]], key: Callable[[Any], Hashable]
+    ) -> None:
+        self._insert_new, self._key = insert_new, key
+        self._waiting: list[tuple[Any, asyncio.Future[bool]]] = []
+        self._inserting: asyncio.Task[None] | None = None
+
+    async def insert(self, row: Any) -> bool:
+        """Insert ``row`` with the others waiting; False when its key existed (or came earlier in the batch)."""
+        inserted = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, inserted))
+        if self._inserting is None:
+            self._inserting = asyncio.create_task(self._insert_all())
+        return await inserted
+
+    async def _insert_all(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[: self.MAX_BATCH], self._waiting[self.MAX_BATCH :]
+                try:
+                    new = await self._insert_new([row for row, _ in batch])
+                except Exception as exc:
+                    for _, inserted in batch:
+                        if not inserted.done():
+                            inserted.set_exception(exc)
+                    continue
+                for row, inserted in batch:
+                    key = self._key(row)
+                    if not inserted.done():
+                        inserted.set_result(key in new)
+                    new.discard(key)  # a second row of the same key in one batch was not inserted
+        finally:
+            self._inserting = None

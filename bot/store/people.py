@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.store.base import StoreBase
+from bot.store.base import InsertedTogether, StoreBase
 from bot.store.tables import (
     SlackDelivery,
     SlackUser,
@@ -45,8 +46,19 @@ class PeopleRows(StoreBase):
         """
         payload = json.dumps({k: v for k, v in body.items() if k != "token"})
         row = SlackDelivery(key=key, work=work, body=payload, attempts=1, lease_until=now() + lease)
-        async with self.before_the_ack():
-            return await self._insert_once(row)
+        return await self._accepting.insert(row.model_dump())
+
+    @cached_property
+    def _accepting(self) -> InsertedTogether:
+        """Deliveries accepted by concurrent acks, inserted in one statement and one commit."""
+        return InsertedTogether(self._accept_all, key=lambda row: row["key"])
+
+    async def _accept_all(self, rows: list[dict[str, Any]]) -> set[Any]:
+        statement = self._insert_new(SlackDelivery.__table__, rows).returning(SlackDelivery.__table__.c.key)
+        async with self.before_the_ack(), self.session() as session:
+            inserted = set((await session.exec(statement)).scalars())  # type: ignore[call-overload]
+            await session.commit()
+        return inserted
 
     async def renew_deliveries(self, *, keys: Collection[str], lease: timedelta) -> None:
         """Extend the leases of accepted deliveries whose work is still running here."""
