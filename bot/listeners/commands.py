@@ -17,6 +17,7 @@ from bot.parsing import ParseError, parse_request
 from bot.services import who as whos_off
 from bot.services.calendar import DigestPlan
 from bot.services.who import MENTION
+from bot.views import modal
 from bot.views import reminders as reminder_views
 from bot.views import requests as views
 from bot.views.help import HELP
@@ -79,7 +80,7 @@ async def open_request_modal(
     except (TimeoutError, ProviderError):
         leave_types = []  # better a modal without a type picker than no modal at all
     today = await deps.services.deps.today_for(user_id)
-    view = views.request_modal(leave_types, initial=initial, today=today, replaces=replaces)
+    view = modal.request_modal(leave_types, initial=initial, today=today, replaces=replaces)
     await client.views_open(trigger_id=trigger_id, view=view)
 
 
