@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from bot.domain import COLLEAGUES, CROWDED_DAYS, CardContext, RequestState, Team
+from bot.domain import COLLEAGUES, CROWDED_DAYS, CardContext, NoApprover, RequestState, Team
 from bot.store.tables import LeaveRequest
 from bot.views import ids
 from bot.views.blocks import Blocks, button, clip, context, escape, input_block, section, text
@@ -270,3 +271,53 @@ def decline_modal(request: LeaveRequest) -> dict[str, Any]:
             ),
         ],
     }
+
+
+def stand_in_note(name: str, no: NoApprover) -> str:
+    """On top of the card of whoever is asked for someone with no approver of their own."""
+    return f"⤴️ Sent to you: {name} has no approver {no.where} that I can find in Slack."
+
+
+def asked_text(
+    request: LeaveRequest,
+    approvers: Sequence[str],
+    *,
+    no: NoApprover | None,
+    held: bool,
+    hr: str,
+    again: str = "",
+) -> str:
+    """What the requester is told once their approvers were asked: who has it, or why nobody does.
+
+    Where leavebot holds the approval nothing is "booked" before it: the request is saved, and with
+    nobody at all to ask it is withdrawn; an HR system holding it keeps it for its own admins.
+    """
+    when = request.span.describe()
+    lacking = f"you have no approver {no.where} that I can find in Slack" if no else ""
+    if no is not None and not approvers:
+        if request.status == RequestState.CANCELLED:
+            return (
+                f"⚠️ Nobody can approve your leave for {when}: {lacking}, and there is nobody above to ask, "
+                f"so I haven't kept it waiting: it is withdrawn. To fix it, {no.fixer}; then ask again."
+            )
+        return (
+            f"⚠️ Your leave for {when} is booked in {hr} as pending, but nobody in Slack can approve it: "
+            f"{lacking}, and there is nobody above to ask. It waits in {hr}, where its admins can "
+            f"decide it. To fix it, {no.fixer}."
+        )
+    if request.status != RequestState.PENDING:
+        return f"Your leave for {when} is {request.status}."
+    if not approvers:  # asked without Slack (no token): nobody could be told
+        return f"Your leave for {when} is {'saved' if held else f'booked in {hr} as pending'}, waiting for approval."
+    names = ", ".join(f"<@{a}>" for a in approvers)
+    up = f" ({lacking}, so it went to the next one up)" if no else ""
+    return f"📨 Sent{again}: your leave for {when} is waiting for {names}{up}."
+
+
+def not_asked_yet(request: LeaveRequest, *, held: bool, hr: str) -> str:
+    """Told when the request went through but its approvers could not be asked yet (the step waits)."""
+    where = "saved" if held else f"booked in {hr} as pending"
+    return (
+        f"📨 Your leave for {request.span.describe()} is {where}, but I couldn't reach your approvers yet. "
+        "I'll keep trying, and tell you once they have it."
+    )
