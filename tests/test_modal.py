@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import slack_requests as sr
 from conftest import ALICE, Bot
-from helpers.cards import button_value
+from helpers.cards import button_value, submitted_request
 
 from bot.views import ids
 
@@ -167,3 +167,19 @@ async def test_edit_of_a_typed_hourly_request_opens_the_hours_layout(bot: Bot) -
         if "initial_time" in b.get("element", {})
     }
     assert times == {ids.START_TIME: "09:00", ids.END_TIME: "12:00"}
+
+
+async def test_a_change_modal_laid_out_again_still_changes_that_request(bot: Bot) -> None:
+    """Choosing hours in the Change dates modal keeps the request it replaces (private_metadata) and its title."""
+    request_id = await submitted_request(bot)
+    await bot.command("mine", hook="mine")
+    await bot.slack.wait_for("hooks/mine")
+    await bot.click(ids.MINE_CHANGE, str(request_id), user=ALICE, hook="change")
+    await bot.slack.wait_for("views.open")
+    view = next(v for v in bot.slack.views.values() if v["callback_id"] == ids.REQUEST_MODAL)
+    assert view["private_metadata"] == str(request_id)
+
+    hourly = await choose(bot, view, state(part="HOURS"), "HOURS")
+
+    assert hourly["private_metadata"] == str(request_id) and hourly["title"]["text"] == "Change leave"
+    assert ids.START_TIME in block_ids(hourly)

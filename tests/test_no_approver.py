@@ -5,10 +5,15 @@ names the setting of the provider in use, and "📨 Sent" is said only once the 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import ALICE, BOB, CAROL, MALLORY, Bot
+from fakes.slack import FakeSlack
+from fakes.timetap import FakeTimeTap
 from helpers.cards import button_value, preview_value
+from remote_bot import provider_bot
+from test_timetap import KIT as TIMETAP
 
 from bot.domain import JobKind, JobResult, RequestState
 from bot.services.outbox import RetryPolicy
@@ -95,3 +100,19 @@ async def test_sent_is_said_only_once_the_approvers_have_their_card(bot: Bot) ->
 
 def _when() -> str:
     return f"{DAY:%a} {DAY.day} {DAY:%b} (afternoon)"
+
+
+async def test_on_timetap_the_message_names_timetap_approvers_and_nothing_reaches_timetap(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    """TimeTap knows no approvers: with TIMETAP_APPROVERS naming nobody for Alice she is told so, the request
+    is withdrawn, and TimeTap never hears of it."""
+    with FakeTimeTap() as fake:
+        provider = TIMETAP.connect(fake, approvers=NOBODY_FOR_ALICE)
+        async with provider_bot(provider, slack, tmp_path) as bot:
+            told = await submit(bot)
+            await bot.drain()
+
+    assert "TIMETAP_APPROVERS" in told and "whoever runs leavebot" in told and "withdrawn" in told
+    assert "booked" not in told and "LOCAL_APPROVERS" not in told
+    assert fake.calls_to("POST", "/timeOffBulk") == [] and fake.time_off == {}
