@@ -19,6 +19,7 @@ from bot import admin, logs
 from bot.config import ConfigError, Settings, load_config, mask_url, unknown_variables
 from bot.errors import StartupRefused, UserError, explain, friendly
 from bot.parsing import ParseError, day_first, parse_request, today_in
+from providers.base import LeaveProvider
 from providers.errors import ProviderError
 from providers.models import Absence, Draft, LeaveType
 
@@ -270,7 +271,7 @@ async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
         approvers = await services.deps.provider.approvers(person)
         jobs = await services.deps.store.jobs(request_id=result.request.id)
         unsent = [job for job in jobs if job.result != "done"]
-    names = ", ".join(p.email or p.name for p in approvers) or "nobody (set LOCAL_APPROVERS)"
+    names = ", ".join(p.email or p.name for p in approvers) or _nobody(services.deps.provider)
     request = result.request
     again = " (made before: the same request is not made twice)" if result.duplicate else ""
     print(
@@ -291,6 +292,14 @@ async def request_leave(settings: Settings, args: argparse.Namespace) -> None:
             "(`leavebot check` says what is wrong)",
             file=sys.stderr,
         )
+
+
+def _nobody(provider: LeaveProvider) -> str:
+    """Who approves someone the provider names no approver for: the setting (or HR field) that would."""
+    where = (
+        provider.approvers_setting or f"{provider.display_name}'s {provider.approvers_field or 'approver'}"
+    )
+    return f"nobody (set {where}, or ESCALATION_APPROVER)"
 
 
 def _request_key(email: str, draft: Draft) -> str:

@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     private_leave_types: Annotated[frozenset[str], NoDecode] = frozenset({"sick"})
     # A pending request's approvers are reminded once a working day at REMINDER_TIME (DIGEST_TIMEZONE),
     # at most REMINDER_LIMIT times; then it escalates to the next approver the HR system names, else
-    # to ESCALATION_APPROVER (an e-mail address or a Slack user id).
+    # to ESCALATION_APPROVER (an e-mail address or a Slack user id). Someone with no approver of their
+    # own goes the same way at once: the HR system's next approver, else ESCALATION_APPROVER.
     reminder_time: time = time(10, 0)
     reminder_limit: int = Field(default=3, ge=0)
     escalation_approver: str | None = None

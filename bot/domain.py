@@ -93,6 +93,15 @@ class JobResult(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class NoApprover:
+    """Why nobody in Slack approves someone, and who can change that, in words for them."""
+
+    where: str  # 'in LOCAL_APPROVERS', 'in WhosOff (the user's Approver)'
+    fixer: str  # 'whoever runs leavebot can add you to LOCAL_APPROVERS, or set ESCALATION_APPROVER …'
+    held: bool  # leavebot holds the approval: nothing is booked in the HR system until one
+
+
+@dataclass(frozen=True)
 class Cost:
     """What the request takes: working days (halves count 0.5), or hours for an hourly booking."""
 

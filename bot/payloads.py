@@ -83,14 +83,6 @@ def require_request_id(value: str | None) -> None:
         raise ValueError("not a request id")
 
 
-class BlockActions(Model):
-    type: Literal["block_actions"]
-    user: User
-    actions: list[Action] = Field(min_length=1, max_length=25)
-    trigger_id: Text
-    response_url: WebUrl | None = None
-
-
 class Option(Model):
     value: Text
 
@@ -122,6 +114,22 @@ class View(Model):
         ):
             require_request_id(self.private_metadata)
         return self
+
+
+class ActionView(Model):
+    """The view a click was made in: a modal's state is read to lay it out again."""
+
+    id: SlackId
+    state: ViewState | None = None
+
+
+class BlockActions(Model):
+    type: Literal["block_actions"]
+    user: User
+    actions: list[Action] = Field(min_length=1, max_length=25)
+    trigger_id: Text
+    response_url: WebUrl | None = None
+    view: ActionView | None = None  # a click in the Home or a modal carries that view
 
 
 class ViewSubmission(Model):

@@ -52,6 +52,7 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         plan=DigestPlan.from_settings(settings),
         retry=RetryPolicy.leased(timedelta(seconds=settings.work_lease)),
         sync_interval=settings.sync_interval,
+        escalate_to=settings.escalation_approver,
     )
     try:
         yield services

@@ -64,6 +64,12 @@ class LeaveProvider(ABC):
     name: ClassVar[str]
     display_name: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
+    # Where a person's approvers come from, for the message to someone who has none: a leavebot setting
+    # (fixed by whoever runs leavebot), else the HR system's own approver field (fixed by its admins).
+    approvers_setting: ClassVar[str | None] = None
+    # False where leavebot is the only place a request is decided (the local provider: no HR app).
+    decides_elsewhere: ClassVar[bool] = True
+    approvers_field: ClassVar[str] = ""  # e.g. "the user's Approver"; empty: the HR system's own
 
     class Config(BaseModel):
         """Provider settings; subclasses add fields, read from ``<NAME>_<FIELD>`` variables."""

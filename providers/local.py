@@ -53,6 +53,8 @@ class LocalProvider(LeaveProvider):
 
     name = "local"
     display_name = "leavebot"
+    approvers_setting = "LOCAL_APPROVERS"
+    decides_elsewhere = False
     capabilities = Capabilities()
 
     class Config(LeaveProvider.Config):

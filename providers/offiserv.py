@@ -262,6 +262,7 @@ class OffiServProvider(BotKeptApproval, SessionProvider):
 
     name = "offiserv"
     display_name = "OffiServ"
+    approvers_field = "the user's approvers chain or manager"
     capabilities = Capabilities(approval=ApprovalMode.BOT, half_days=True, hourly=True, balances=True)
     auth_hint = (
         "check OFFISERV_EMAIL and OFFISERV_PASSWORD: an OffiServ account that can see the team's leave"

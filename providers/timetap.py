@@ -247,6 +247,7 @@ class TimeTapProvider(BotKeptApproval, SessionProvider):
 
     name = "timetap"
     display_name = "TimeTap"
+    approvers_setting = "TIMETAP_APPROVERS"  # TimeTap knows no approvers
     capabilities = Capabilities(approval=ApprovalMode.BOT, half_days=True, hourly=True, balances=False)
     auth_hint = "check TIMETAP_API_KEY and TIMETAP_PRIVATE_KEY (TimeTap: Settings → Integrations → API Key)"
     Session = _SessionToken

@@ -406,6 +406,7 @@ class WhosOffProvider(BotKeptApproval, SessionProvider):
 
     name = "whosoff"
     display_name = "WhosOff"
+    approvers_field = "the user's Approver"
     capabilities = Capabilities(approval=ApprovalMode.BOT, half_days=True, hourly=True, balances=True)
     auth_hint = (
         "check WHOSOFF_USERNAME, WHOSOFF_PASSWORD, WHOSOFF_APP_ID and WHOSOFF_CLIENT_SECRET, and that "

@@ -215,8 +215,14 @@ class Bot:
 
 
 @pytest.fixture
-async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
-    """leavebot on the local provider, served over real HTTP by uvicorn, talking to the fake Slack."""
+async def bot(database_url: str, slack: FakeSlack, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
+    """leavebot on the local provider, served over real HTTP by uvicorn, talking to the fake Slack.
+
+    ``@pytest.mark.bot(approvers=..., escalation_approver=...)`` sets its LOCAL_APPROVERS (default
+    ``APPROVERS``) and ESCALATION_APPROVER.
+    """
+    marker = request.node.get_closest_marker("bot")
+    options = marker.kwargs if marker else {}
     settings = Settings(
         _env_file=None,
         slack_bot_token="xoxb-test",
@@ -224,12 +230,20 @@ async def bot(database_url: str, slack: FakeSlack) -> AsyncIterator[Bot]:
         slack_api_url=slack.url,
         database_url=database_url,
         digest_channel="C0DIGEST",
+        escalation_approver=options.get("escalation_approver"),
     )
     engine = create_engine(settings.database_url)
     await upgrade(engine)
-    provider = SpyProvider(LocalProvider.Config(approvers=APPROVERS), engine=engine)
+    approvers = options.get("approvers", APPROVERS)
+    provider = SpyProvider(LocalProvider.Config(approvers=approvers), engine=engine)
     client = slack_client(settings)
-    service = Services(provider=provider, store=Store(engine), slack=client, zone=settings.zone)
+    service = Services(
+        provider=provider,
+        store=Store(engine),
+        slack=client,
+        zone=settings.zone,
+        escalate_to=settings.escalation_approver,
+    )
     await service.warm_up()  # as `leavebot serve` does
     listeners = ListenerDeps(services=service, settings=settings)
     app = create_app(listeners, slack=client)

@@ -73,7 +73,13 @@ async def provider_bot(
     engine = create_engine(config.database_url)
     await upgrade(engine)
     client = slack_client(config)
-    service = Services(provider=provider, store=Store(engine), slack=client, zone=config.zone)
+    service = Services(
+        provider=provider,
+        store=Store(engine),
+        slack=client,
+        zone=config.zone,
+        escalate_to=config.escalation_approver,
+    )
     await service.warm_up()  # as `leavebot serve` does
     listeners = ListenerDeps(services=service, settings=config)
     webhooks = WebhookReceiver(service)

@@ -150,6 +150,40 @@ def block_action(
     return payload
 
 
+def modal_choice(
+    *,
+    user_id: str,
+    view: dict[str, Any],
+    values: dict[str, Any],
+    action_id: str,
+    selected: str,
+    team_id: str = "T0001",
+) -> dict[str, Any]:
+    """The block_actions payload of a choice in a select with ``dispatch_action`` inside an open modal:
+    ``view`` as Slack holds it (its id and hash), its state ``values`` as they are now; no response_url."""
+    return {
+        "type": "block_actions",
+        "user": _user(user_id, team_id),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": _trigger_id(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {**view, "state": {"values": values}},
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": action_id,
+                "block_id": action_id,
+                "selected_option": {"text": {"type": "plain_text", "text": selected}, "value": selected},
+                "action_ts": _action_ts(),
+            }
+        ],
+    }
+
+
 def _bot_message(ts: str) -> dict[str, Any]:
     return {"type": "message", "user": "UBOT", "bot_id": "B0001", "app_id": APP_ID, "ts": ts, "text": ""}
 

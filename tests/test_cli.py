@@ -134,6 +134,24 @@ def test_who_takes_the_days_slash_leave_who_takes(tmp_path: Path) -> None:
     assert_one_line_error(leavebot(tmp_path, "who", "blah", "blah", **env), code=1, naming="blah blah")
 
 
+def test_who_takes_friday_and_next_week_as_slash_leave_who_does(tmp_path: Path) -> None:
+    """`leavebot who friday` lists the day `/leave who friday` shows; `leavebot who next week` each of its days."""
+    env = {"DATABASE_URL": sqlite_file(tmp_path), "DIGEST_TIMEZONE": "UTC"}
+    today = datetime.now(UTC).date()
+    monday = today + timedelta(days=7 - today.weekday())  # of next week
+
+    friday = leavebot(tmp_path, "who", "friday", **env)
+    next_week = leavebot(tmp_path, "who", "next", "week", **env)
+
+    assert friday.returncode == 0, friday.stderr
+    [line] = friday.stdout.splitlines()
+    fridays = [today + timedelta(days=n) for n in range(8) if (today + timedelta(days=n)).weekday() == 4]
+    assert any(line == f"Who's off on {d:%a} {d.day} {d:%b %Y}: nobody" for d in fridays), line
+    assert next_week.returncode == 0, next_week.stderr
+    span = [monday + timedelta(days=n) for n in range(5)]
+    assert next_week.stdout.splitlines() == [f"Who's off on {d:%a} {d.day} {d:%b %Y}: nobody" for d in span]
+
+
 def test_request_with_text_not_understood_is_one_plain_line(tmp_path: Path) -> None:
     """A request whose text is not understood exits 1 with a one-line message and no traceback."""
     result = leavebot(

@@ -176,16 +176,17 @@ def submitted_text(result: Submitted) -> str:
         )
     if result.request.status == RequestState.SUBMITTING:
         return f"Your leave for {when} is being sent already; you'll see the result here in a moment."
-    if result.request.status != RequestState.PENDING:
-        return f"Your leave for {when} is {result.request.status}."
-    if not result.approvers:
-        return (
-            f"Your leave for {when} is booked and waiting for approval, but no approver is set up for you. "
-            "Ask your admin to add one (LOCAL_APPROVERS or the HR system)."
-        )
+    if result.request.status == RequestState.PENDING and not result.asked:
+        return views.not_asked_yet(result.request, held=result.held, hr=result.hr)
     again = " (you had sent this already)" if result.duplicate else ""
-    names = ", ".join(f"<@{a}>" for a in result.approvers)
-    return f"📨 Sent{again}: your leave for {when} is waiting for {names}."
+    return views.asked_text(
+        result.request,
+        result.approvers,
+        no=result.no_approver,
+        held=result.held,
+        hr=result.hr,
+        again=again,
+    )
 
 
 def changed_text(result: Changed) -> str:

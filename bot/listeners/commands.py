@@ -1,4 +1,5 @@
-"""`/leave`: the modal, a typed request's preview, `who`, `mine`, `delegate` and `help`."""
+"""`/leave`: the modal, a typed request's preview (or the command a near miss meant), and the subcommands
+`who`, `mine`, `cancel`, `balance`, `delegate` and `help` (``bot.views.help.SUBCOMMANDS``)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from bot.parsing import ParseError, parse_request
 from bot.services import who as whos_off
 from bot.services.calendar import DigestPlan
 from bot.services.who import MENTION
+from bot.views import modal
 from bot.views import reminders as reminder_views
 from bot.views import requests as views
-from bot.views.help import HELP
+from bot.views.help import HELP, near_miss, suggestion
 from providers.errors import ProviderError
 from providers.models import Draft
 
@@ -41,17 +43,12 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         word = text.split()[0].lower() if text else ""
         if word == "help":
             await ack(text=HELP, response_type="ephemeral")
-        elif word in ("mine", "delegate"):
+        elif answer := ANSWERS.get(word):
             await ack()
-            answer = mine if word == "mine" else delegate
             work = partial(answer, respond, deps, text.split()[1:], command["user_id"])
             deps.after_ack(context, command, client, work)
-        elif word not in ("", "who"):
+        elif word:
             await preview(ack, deps, text, deps.services.deps.today_known(command.get("user_id")))
-        elif word == "who":
-            await ack()
-            work = partial(who, respond, deps, text.split()[1:], command.get("user_id"))
-            deps.after_ack(context, command, client, work)
         else:
             await ack()
             work = partial(
@@ -79,7 +76,7 @@ async def open_request_modal(
     except (TimeoutError, ProviderError):
         leave_types = []  # better a modal without a type picker than no modal at all
     today = await deps.services.deps.today_for(user_id)
-    view = views.request_modal(leave_types, initial=initial, today=today, replaces=replaces)
+    view = modal.request_modal(leave_types, initial=initial, today=today, replaces=replaces)
     await client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -93,7 +90,8 @@ async def preview(ack: AsyncAck, deps: ListenerDeps, text: str, today: date) -> 
             country=deps.settings.digest_country,  # whose `thanksgiving` or `boxing day`
         )
     except ParseError as exc:
-        await ack(text=str(exc), response_type="ephemeral")
+        meant = near_miss(text)  # "cancle friday": the command, rather than why it is no date
+        await ack(text=suggestion(meant) if meant else str(exc), response_type="ephemeral")
         return
     await ack(
         text="Here's your leave request",
@@ -115,6 +113,48 @@ async def mine(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user
     upcoming = await deps.services.homes.mine_of(user_id, today=await deps.services.deps.today_for(user_id))
     text, blocks = reminder_views.mine_message(upcoming)
     await respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+async def cancel(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user_id: str) -> None:
+    """`/leave cancel [<day or days> | #<request>]`: the matching leave of one's own, each with its Cancel button."""
+    today, homes = await deps.services.deps.today_for(user_id), deps.services.homes
+    asked = " ".join(words)
+    number = asked.removeprefix("#")
+    request = await homes.own_request(user_id, int(number)) if number.isdigit() and len(number) < 18 else None
+    if not words:
+        text, blocks = reminder_views.mine_message(
+            await homes.mine_of(user_id, today=today), heading="Which leave do you want to cancel?"
+        )
+    elif request is not None or asked.startswith("#"):
+        none = f"Request #{number} is not one of yours that is still pending or approved. `/leave mine` lists yours."
+        text, blocks = reminder_views.mine_message(
+            [request] if request else [], heading="Cancel it?", none=none
+        )
+    else:
+        start, end = read_days(asked, today)
+        days = reminder_views.day(start) + (f" – {reminder_views.day(end)}" if end != start else "")
+        matches = await homes.on_days(user_id, today=today, start=start, end=end)
+        text, blocks = reminder_views.mine_message(
+            matches, heading=f"Your leave on {days}", none=reminder_views.cancel_none(days)
+        )
+    await respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+def read_days(text: str, today: date) -> tuple[date, date]:
+    """The first and last day of '24 dec', 'friday', 'mon to wed'; UserError naming what is wrong."""
+    try:
+        draft = parse_request(text, today=today, leave_types=[])
+    except ParseError:
+        raise UserError(
+            f"I couldn't read “{text}” as a day. Try `/leave cancel friday`, `/leave cancel 24 dec` "
+            "or `/leave cancel #12` (a request's number), or `/leave mine` for all of yours."
+        ) from None
+    return draft.start_date, draft.end_date
+
+
+async def balance(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user_id: str) -> None:
+    """`/leave balance`: leave left, from the HR system where it keeps balances, answered privately."""
+    await respond(text=await deps.services.homes.balance_text(user_id), response_type="ephemeral")
 
 
 async def delegate(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user_id: str) -> None:
@@ -150,6 +190,9 @@ def read_delegation(words: list[str], today: date) -> tuple[str, date | None]:
     except ParseError:
         raise UserError(f"I couldn't read “{' '.join(rest)}” as a day. {example}") from None
     return mention.group(1), draft.end_date
+
+
+ANSWERS = {"who": who, "mine": mine, "cancel": cancel, "balance": balance, "delegate": delegate}
 
 
 def unescape(text: str) -> str:

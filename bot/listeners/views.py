@@ -1,17 +1,23 @@
-"""Modal submissions: a new request (or a change of a pending one's dates), and a decline with its reason."""
+"""Modals: the request modal's layout following its part of the day, its submission (a new request, or a
+change of a pending one's dates), and a decline with its reason."""
 
 from __future__ import annotations
 
+import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners import ListenerDeps
 from bot.listeners.actions import changed_text, decided_text, submitted_text
 from bot.views import ids
-from bot.views import requests as views
+from bot.views import modal as views
 from providers.models import Decision, Draft
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
@@ -31,6 +37,30 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         await accept_request(ack, body, client, context)
 
     app.view(ids.DECLINE_MODAL)(deps.durable("decline", declined))
+
+    @app.action(ids.START_PART)
+    async def part_chosen(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        deps.after_ack(context, body, client, partial(relayout, deps, body, client), urgent=True)
+
+    @app.action(ids.END_PART)  # chosen without a dispatch (nothing depends on it): acked should one come
+    async def end_chosen(ack: AsyncAck) -> None:
+        await ack()
+
+
+async def relayout(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """Show what the part of the day now chosen needs: the time pickers for hours, else the last day."""
+    view = body["view"]
+    laid_out = views.updated_modal(view, deps.services.requests.cached_leave_types())
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=laid_out)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "hash_conflict":
+            raise
+        # A later choice changed the modal first; its own dispatch lays it out.
+        log.info("modal %s changed before its layout was updated", view["id"])
 
 
 def modal_draft(deps: ListenerDeps, body: dict[str, Any]) -> Draft:

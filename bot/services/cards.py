@@ -10,7 +10,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import CardContext, RequestState
+from bot.domain import CardContext, NoApprover, RequestState
 from bot.errors import passing
 from bot.services.calendar import next_day
 from bot.services.context import card_context
@@ -25,35 +25,101 @@ from providers.models import Person
 
 log = logging.getLogger(__name__)
 
+NO_APPROVER = "no approver"  # the audit action of a request whose requester has no approver in Slack
+
 
 class Cards:
     """Every approver's card of a request, and the DMs that go with them."""
 
-    def __init__(self, deps: Deps, *, delegates: Delegates, homes: Homes) -> None:
+    def __init__(
+        self, deps: Deps, *, delegates: Delegates, homes: Homes, escalate_to: str | None = None
+    ) -> None:
         self.deps = deps
         self.delegates = delegates
         self.homes = homes
+        self.escalate_to = escalate_to  # ESCALATION_APPROVER: asked for whoever has no approver
 
     async def approvers_of(self, person: Person) -> list[str]:
         """Slack ids of the person's approvers, never the person themself."""
         found = [await self.deps.people.slack_id_for(p) for p in await self.deps.provider.approvers(person)]
         return list(dict.fromkeys(i for i in found if i and i != person.slack_user_id))
 
+    def no_approver(self) -> NoApprover:
+        """Where the approvers of the provider in use come from, and who can add one, in words."""
+        provider = self.deps.provider
+        held, hr, field = self.deps.holds_approval, provider.display_name, provider.approvers_field
+        also = "set ESCALATION_APPROVER (asked for anyone without an approver)"
+        if setting := provider.approvers_setting:
+            return NoApprover(
+                f"in {setting}", f"whoever runs leavebot can add you to {setting}, or {also}", held
+            )
+        where = f"in {hr}" + (f" ({field})" if field else "")
+        fixer = (
+            f"your {hr} admin can set {field or 'your approver there'}, or whoever runs leavebot can {also}"
+        )
+        return NoApprover(where, fixer, held)
+
     async def ask_approvers(self, request_id: int, *, note: str | None = None) -> list[str]:
         """Record the requester's approvers and DM each a card (``note`` on top) while the request is pending.
 
-        The request's reminders start the next day.
+        Someone with no approver in Slack goes to the next one up (the provider's escalation, else
+        ESCALATION_APPROVER), with a card saying why. With nobody at all, a request leavebot holds is
+        withdrawn (nothing waits for nobody; the requester is told who can fix it); one the HR system
+        holds stays there for its admins. The request's reminders start the next day.
         """
         store = self.deps.store
         row = await self.deps.request(request_id)
         approvers = await self.approvers_of(row.requester)
+        if not approvers and self.deps.slack is not None:
+            approvers = await self.delegates.next_approvers(row, exclude=[], fallback=self.escalate_to)
+            name = f"<@{row.requester_slack_id}>" if row.requester_slack_id else row.requester_name
+            note = views.stand_in_note(name, self.no_approver()) if approvers else note
+            await store.audit(
+                request_id=request_id, actor="leavebot", action=NO_APPROVER, detail=", ".join(approvers)
+            )
         await store.add_approvers(request_id=request_id, slack_user_ids=approvers, note=note)
         row = await self.deps.request(request_id)
-        if row.status == RequestState.PENDING:
+        if not approvers and self.deps.slack is not None and self.deps.holds_approval:
+            await self._withdraw(row)
+            row = await self.deps.request(request_id)
+        elif row.status == RequestState.PENDING:
             await store.schedule_reminder(request_id=request_id, due_at=next_day(now(), self.deps.zone))
             await self.post(row)
         await self.homes.refresh(row)
         return approvers
+
+    async def _withdraw(self, request: LeaveRequest) -> None:
+        """Withdraw a pending request nobody can decide (only leavebot could)."""
+        moved = await self.deps.store.move_request(
+            request_id=request.id or 0, from_status=[RequestState.PENDING], to_status=RequestState.CANCELLED
+        )
+        if moved and request.booking_id and not self.deps.bot_kept:
+            # The local provider's booking is a row in leavebot's own database, not an HR system's that
+            # could be down: no outbox job is needed to take it back.
+            await self.deps.provider.cancel(request.booking_id)
+
+    async def asked(self, request_id: int) -> tuple[list[str], NoApprover | None]:
+        """Who has the request's card, and, where the requester had no approver of their own, why."""
+        store = self.deps.store
+        posted = [card.approver_slack_id for card in await store.cards(request_id=request_id) if card.ts]
+        lacking = any(entry.action == NO_APPROVER for entry in await store.audit_log(request_id=request_id))
+        return posted, self.no_approver() if lacking else None
+
+    async def tell_asked(self, request_id: int) -> None:
+        """DM the requester who has their request now: asking the approvers went through only on a retry,
+        after they were told it had not yet."""
+        request = await self.deps.request(request_id)
+        if self.deps.slack is None or not request.requester_slack_id:
+            return
+        approvers, lacking = await self.asked(request_id)
+        text = views.asked_text(
+            request,
+            approvers,
+            no=lacking,
+            held=self.deps.holds_approval,
+            hr=self.deps.provider.display_name,
+        )
+        await self.deps.slack.chat_postMessage(channel=request.requester_slack_id, text=text)
 
     async def post(self, request: LeaveRequest) -> None:
         """DM each approver not yet sent one their own copy of the card, remembering where it went."""

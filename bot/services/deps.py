@@ -39,6 +39,11 @@ class Deps:
         """True where the bot holds requests until approved, and books them only then."""
         return self.provider.capabilities.approval is ApprovalMode.BOT
 
+    @property
+    def holds_approval(self) -> bool:
+        """True where a request is decided only through leavebot: kept by the bot, or on the local provider."""
+        return self.bot_kept or not self.provider.decides_elsewhere
+
     async def request(self, request_id: int | None) -> LeaveRequest:
         """A stored request; UserError when it no longer exists."""
         row = await self.store.request(request_id=request_id) if request_id is not None else None

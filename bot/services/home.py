@@ -12,6 +12,7 @@ from bot.errors import UserError, passing
 from bot.services.deps import Deps
 from bot.store.tables import LeaveRequest
 from bot.views.home import TO_DECIDE_SHOWN, HomeSummary, build_home
+from bot.views.reminders import balance_text
 from providers.errors import ProviderError
 from providers.models import Balance
 
@@ -27,6 +28,27 @@ class Homes:
     async def mine_of(self, slack_user_id: str, *, today: date) -> list[LeaveRequest]:
         """A user's own requests from ``today`` on."""
         return await self.deps.store.requests_of(slack_user_id=slack_user_id, since=today)
+
+    async def own_request(self, slack_user_id: str, request_id: int) -> LeaveRequest | None:
+        """One of the user's own requests by its number, or None (not theirs, or none)."""
+        request = await self.deps.store.request(request_id=request_id)
+        return request if request is not None and request.requester_slack_id == slack_user_id else None
+
+    async def on_days(self, slack_user_id: str, *, today: date, start: date, end: date) -> list[LeaveRequest]:
+        """The user's requests from ``today`` on that touch ``start``..``end``."""
+        mine = await self.mine_of(slack_user_id, today=today)
+        return [r for r in mine if r.start_date <= end and start <= r.end_date]
+
+    async def balance_text(self, slack_user_id: str) -> str:
+        """`/leave balance`: the user's balance from the HR system, or a sentence saying it keeps none.
+
+        Failures are raised (the user is told in plain words), unlike the Home, which shows without it.
+        """
+        provider = self.deps.provider
+        kept = provider.capabilities.balances
+        balance = await provider.balance(await self.deps.people.person_for(slack_user_id)) if kept else None
+        hr = provider.display_name if provider.decides_elsewhere else None
+        return balance_text(balance, hr=hr, kept=kept)
 
     async def summary(self, slack_user_id: str, *, today: date) -> HomeSummary:
         """Their upcoming requests, the requests waiting for their decision, and their balance.

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from bot import logs
-from bot.domain import LIVE, JobKind, RequestState
+from bot.domain import LIVE, JobKind, JobResult, NoApprover, RequestState
 from bot.errors import NotAnApprover, UserError, friendly, passing
 from bot.services.cards import Cards
 from bot.services.deps import Deps
@@ -28,12 +28,21 @@ LEAVE_TYPES_TTL = 300.0  # seconds; leave types rarely change and the modal must
 @dataclass(frozen=True)
 class Submitted:
     """A submitted request; ``duplicate`` when this key had been submitted before, ``queued`` when
-    the provider could not be reached and the outbox will send it."""
+    the provider could not be reached and the outbox will send it.
+
+    ``approvers`` are those whose card was posted; ``asked`` is False while the step that asks them
+    waits in the outbox (Slack, or the HR system asked who approves, did not answer). ``no_approver``
+    says why the requester had no approver of their own (the card went up a level, or to nobody).
+    """
 
     request: LeaveRequest
     approvers: list[str]
     duplicate: bool = False
     queued: bool = False
+    asked: bool = True
+    held: bool = False  # leavebot holds the approval: nothing is booked in the HR system before it
+    hr: str = ""  # the HR system's name
+    no_approver: NoApprover | None = None
 
 
 @dataclass(frozen=True)
@@ -114,13 +123,24 @@ class Requests:
         )
         if not created and not retry:
             await self.outbox.resume(row.id)  # a press again resumes what a dead instance left
-            return Submitted(await self.deps.request(row.id), await self._approvers(row.id), duplicate=True)
+            return await self._submitted(row.id or 0, duplicate=True)
         if not await self.outbox.run(job):
             return Submitted(await self.deps.request(row.id), [], queued=True)
-        return Submitted(await self.deps.request(row.id), await self._approvers(row.id))
+        return await self._submitted(row.id or 0)
 
-    async def _approvers(self, request_id: int | None) -> list[str]:
-        return [card.approver_slack_id for card in await self.deps.store.cards(request_id=request_id or 0)]
+    async def _submitted(self, request_id: int, *, duplicate: bool = False) -> Submitted:
+        """The request as it stands after its approvers were asked (or not yet: the step waits)."""
+        asks = await self.deps.store.jobs(request_id=request_id, kinds=[JobKind.ASK_APPROVERS])
+        approvers, lacking = await self.cards.asked(request_id)
+        return Submitted(
+            await self.deps.request(request_id),
+            approvers,
+            duplicate=duplicate,
+            asked=any(job.result == JobResult.DONE for job in asks),
+            held=self.deps.holds_approval,
+            hr=self.deps.provider.display_name,
+            no_approver=lacking,
+        )
 
     async def _requester(self, slack_user_id: str) -> Person:
         """The requester in the HR system; while it cannot say (down, this instance cold), a person still

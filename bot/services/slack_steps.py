@@ -59,8 +59,10 @@ class SlackSteps:
         return passing(error)
 
     async def perform(self, job: OutboxJob, *, first_try: bool) -> None:
-        """Do the step."""
+        """Do the step; asking the approvers late (a retry) tells the requester, who heard it had not been yet."""
         await self.steps[JobKind(job.kind)](job, json.loads(job.payload or "{}"))
+        if job.kind == JobKind.ASK_APPROVERS and not first_try:
+            await self.cards.tell_asked(job.request_id)
 
     async def done(self, job: OutboxJob, *, inline: bool) -> list[OutboxJob]:
         """Nothing follows a step."""

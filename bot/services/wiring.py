@@ -41,6 +41,7 @@ class Services:
         retry: RetryPolicy | None = None,
         plan: DigestPlan | None = None,
         sync_interval: timedelta = timedelta(minutes=5),
+        escalate_to: str | None = None,
     ) -> None:
         people = People(store=store, provider=provider, slack=slack)
         self.deps = deps = Deps(
@@ -54,7 +55,7 @@ class Services:
         )
         self.homes = Homes(deps)
         self.delegates = Delegates(deps)
-        self.cards = Cards(deps, delegates=self.delegates, homes=self.homes)
+        self.cards = Cards(deps, delegates=self.delegates, homes=self.homes, escalate_to=escalate_to)
         self.outbox = Outbox(store, retry)
         self.outbox.handle(PROVIDER_CALLS, RequestJobs(deps))
         self.outbox.handle(SLACK_STEPS, SlackSteps(deps, cards=self.cards, homes=self.homes))

@@ -34,6 +34,20 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
     return element | ({"style": style} if style else {})
 
 
+def input_block(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False
+) -> dict[str, Any]:
+    """An input block whose one element's action id is its block id (unset fields of ``element`` left out)."""
+    element = {key: value for key, value in element.items() if value not in (None, "")}
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": text(label),
+        "optional": optional,
+        "element": {**element, "action_id": block_id},
+    }
+
+
 def escape(text: str) -> str:
     """Text typed by people, made safe for mrkdwn (Slack's three control characters)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

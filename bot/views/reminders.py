@@ -11,6 +11,7 @@ from bot.store.tables import LeaveRequest
 from bot.views import ids
 from bot.views.blocks import Blocks, button, context, section, text
 from bot.views.home import CANCELLABLE, request_line
+from providers.models import Balance
 
 MINE_SHOWN = 20  # requests listed by `/leave mine`: two blocks each at most, inside a message's 50
 
@@ -73,15 +74,22 @@ def delegation_text(delegate: str | None, until: date | None) -> str:
     return f"👥 Your approval cards go to <@{delegate}>{to}."
 
 
-def mine_message(requests: Sequence[LeaveRequest], *, notice: str | None = None) -> tuple[str, Blocks]:
-    """`/leave mine`: upcoming pending and approved leave, each with a Cancel button and, while
-    pending, a Change button below it; ``notice`` on top."""
+def mine_message(
+    requests: Sequence[LeaveRequest],
+    *,
+    notice: str | None = None,
+    heading: str = "Your upcoming leave",
+    none: str = "You have no upcoming leave. Type `/leave tomorrow` to ask for some.",
+) -> tuple[str, Blocks]:
+    """`/leave mine` (or `/leave cancel <day>`, with its ``heading`` and what to say for ``none``): upcoming
+    pending and approved leave, each with a Cancel button and, while pending, a Change button below it;
+    ``notice`` on top."""
     requests = [r for r in requests if r.status in CANCELLABLE]
     blocks: Blocks = [section(f"ℹ️ {notice}")] if notice else []
     if not requests:
-        blocks.append(section("You have no upcoming leave. Type `/leave tomorrow` to ask for some."))
-        return notice or "You have no upcoming leave.", blocks
-    blocks.append(section("*Your upcoming leave*"))
+        blocks.append(section(none))
+        return notice or none, blocks
+    blocks.append(section(f"*{heading}*"))
     for request in requests[:MINE_SHOWN]:
         blocks.append(section(request_line(request)) | {"accessory": _cancel_button(request)})
         if request.status == RequestState.PENDING:  # a section holds one button: Change goes just below
@@ -90,6 +98,27 @@ def mine_message(requests: Sequence[LeaveRequest], *, notice: str | None = None)
     if len(requests) > MINE_SHOWN:
         blocks.append(context(f"…and {len(requests) - MINE_SHOWN} more: see my Home tab."))
     return notice or f"Your upcoming leave: {len(requests)} request(s)", blocks
+
+
+def balance_text(balance: Balance | None, *, hr: str | None, kept: bool) -> str:
+    """`/leave balance`: what is left, or a plain sentence where the HR system (``kept`` False) keeps none;
+    ``hr`` None: there is no HR system (the local provider)."""
+    if not kept and hr is None:
+        return "leavebot keeps no leave balances, so I can't tell you yours: ask whoever manages leave in your team."
+    if not kept:
+        return f"{hr} doesn't keep leave balances that leavebot can read, so I can't tell you yours: look in {hr} itself."
+    where = hr or "leavebot"
+    if balance is None:
+        return f"{where} has no leave balance for you."
+    left = (
+        f"{balance.remaining:g} {balance.unit.removesuffix('s') if balance.remaining == 1 else balance.unit}"
+    )
+    return f"🏖️ You have {left} of leave left (from {where})."
+
+
+def cancel_none(days: str) -> str:
+    """`/leave cancel <day>` when nothing of the user's matches."""
+    return f"You have no pending or approved leave on {days}. `/leave mine` lists all of yours."
 
 
 def _cancel_button(request: LeaveRequest) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Messages and modals of one leave request: preview, request modal, approval card, outcomes."""
+"""Messages of one leave request: preview, approval card, outcomes, and the decline modal (the request modal is in ``modal``)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,14 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from pydantic import ValidationError
-
-from bot.domain import COLLEAGUES, CROWDED_DAYS, CardContext, RequestState, Team
+from bot.domain import COLLEAGUES, CROWDED_DAYS, CardContext, NoApprover, RequestState, Team
 from bot.store.tables import LeaveRequest
 from bot.views import ids
-from bot.views.blocks import Blocks, button, clip, context, escape, section, text
-from providers.models import Draft, LeaveSpan, LeaveType, format_minute
+from bot.views.blocks import Blocks, button, clip, context, escape, input_block, section, text
+from providers.models import Draft, LeaveSpan, format_minute
 
 LINE_LIMIT = 250  # one line of a card's context: ten of them stay well inside a section's 3,000
 
-CHANGE_HINT = (
-    "🔁 This replaces your pending request: the new dates are sent, then the old ones withdrawn. "
-    "Your approvers are told."
-)
-
-HOURS = "HOURS"
-START_PARTS = {"AM": "From the morning", "PM": "From lunchtime", HOURS: "At a time (hours)"}
-END_PARTS = {"PM": "To the end of the day", "AM": "To lunchtime", HOURS: "At a time (hours)"}
 OUTCOME_WORDS = {
     RequestState.APPROVED: "✅ Approved",
     RequestState.DECLINED: "❌ Declined",
@@ -81,72 +71,6 @@ def read_preview_value(value: str) -> tuple[str, Draft]:
     """The draft id and draft carried by a preview button."""
     data = json.loads(value)
     return data["id"], Draft.model_validate(data["draft"])
-
-
-def request_modal(
-    leave_types: Sequence[LeaveType],
-    *,
-    initial: Draft | None = None,
-    today: date,
-    replaces: int | None = None,
-) -> dict[str, Any]:
-    """The modal for a new request; ``initial`` pre-fills it (the preview's Edit, or a Change).
-
-    With ``replaces`` (a pending request's id, kept in ``private_metadata``) submitting it changes
-    that request: the new one is sent and the old one withdrawn.
-    """
-    draft = initial or Draft(start_date=today, end_date=today)
-    blocks: Blocks = [context(CHANGE_HINT)] if replaces is not None else []
-    blocks += [
-        _input(
-            ids.START_DATE, "First day", {"type": "datepicker", "initial_date": draft.start_date.isoformat()}
-        ),
-        _input(ids.START_PART, "Starting", _select(START_PARTS, _part_key(draft.start))),
-        _input(ids.END_DATE, "Last day", {"type": "datepicker", "initial_date": draft.end_date.isoformat()}),
-        _input(ids.END_PART, "Ending", _select(END_PARTS, _part_key(draft.end))),
-        _input(ids.START_TIME, "From (for hours)", _timepicker(draft.start), optional=True),
-        _input(ids.END_TIME, "To (for hours)", _timepicker(draft.end), optional=True),
-    ]
-    if leave_types:
-        choices = {t.id: t.name for t in leave_types[:100]}
-        chosen = next((t.id for t in leave_types if t.name == draft.leave_type), leave_types[0].id)
-        blocks.append(_input(ids.LEAVE_TYPE, "Type of leave", _select(choices, chosen)))
-    reason = {"type": "plain_text_input", "max_length": 500, "initial_value": draft.reason}
-    blocks.append(_input(ids.REASON, "Reason", reason, optional=True))
-    return {
-        "type": "modal",
-        "callback_id": ids.REQUEST_MODAL,
-        "private_metadata": "" if replaces is None else str(replaces),
-        "title": text("Request leave" if replaces is None else "Change leave"),
-        "submit": text("Submit" if replaces is None else "Change"),
-        "close": text("Cancel"),
-        "blocks": blocks,
-    }
-
-
-def _part_key(part: object) -> str:
-    return HOURS if isinstance(part, int) else str(part)
-
-
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
-    element = {key: value for key, value in element.items() if value not in (None, "")}
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": text(label),
-        "optional": optional,
-        "element": {**element, "action_id": block_id},
-    }
-
-
-def _select(choices: dict[str, str], initial: str) -> dict[str, Any]:
-    options = [{"text": text(label), "value": value} for value, label in choices.items()]
-    chosen = next((o for o in options if o["value"] == initial), options[0])
-    return {"type": "static_select", "options": options, "initial_option": chosen}
-
-
-def _timepicker(part: object) -> dict[str, Any]:
-    return {"type": "timepicker", "initial_time": format_minute(part) if isinstance(part, int) else None}
 
 
 def approval_card(
@@ -339,7 +263,7 @@ def decline_modal(request: LeaveRequest) -> dict[str, Any]:
         "close": text("Back"),
         "blocks": [
             section(f"Decline {request.requester_name}'s leave for {request.span.describe()}?"),
-            _input(
+            input_block(
                 ids.DECLINE_REASON,
                 "Reason (shown to them)",
                 {"type": "plain_text_input", "multiline": True, "max_length": 500},
@@ -349,49 +273,51 @@ def decline_modal(request: LeaveRequest) -> dict[str, Any]:
     }
 
 
-class ModalError(ValueError):
-    """A modal field is wrong; ``block_id`` says which, for Slack's inline errors."""
-
-    def __init__(self, block_id: str, message: str) -> None:
-        super().__init__(message)
-        self.block_id = block_id
+def stand_in_note(name: str, no: NoApprover) -> str:
+    """On top of the card of whoever is asked for someone with no approver of their own."""
+    return f"⤴️ Sent to you: {name} has no approver {no.where} that I can find in Slack."
 
 
-def draft_from_modal(values: dict[str, dict[str, Any]], leave_types: Sequence[LeaveType]) -> Draft:
-    """Read the request modal's state back into a draft, or raise ModalError for the field to fix."""
+def asked_text(
+    request: LeaveRequest,
+    approvers: Sequence[str],
+    *,
+    no: NoApprover | None,
+    held: bool,
+    hr: str,
+    again: str = "",
+) -> str:
+    """What the requester is told once their approvers were asked: who has it, or why nobody does.
 
-    def value(block_id: str) -> dict[str, Any]:
-        return values.get(block_id, {}).get(block_id, {})
-
-    start_part = (value(ids.START_PART).get("selected_option") or {}).get("value", "AM")
-    end_part = (value(ids.END_PART).get("selected_option") or {}).get("value", "PM")
-    start_date = value(ids.START_DATE).get("selected_date")
-    end_date = value(ids.END_DATE).get("selected_date") or start_date
-    start = _modal_part(start_part, value(ids.START_TIME), ids.START_TIME)
-    end = _modal_part(end_part, value(ids.END_TIME), ids.END_TIME)
-    chosen = (value(ids.LEAVE_TYPE).get("selected_option") or {}).get("value")
-    leave_type = next((t.name for t in leave_types if t.id == chosen), None)
-    try:
-        return Draft(
-            start_date=start_date,
-            end_date=end_date,
-            start=start,
-            end=end,
-            leave_type=leave_type,
-            reason=(value(ids.REASON).get("value") or "").strip(),
+    Where leavebot holds the approval nothing is "booked" before it: the request is saved, and with
+    nobody at all to ask it is withdrawn; an HR system holding it keeps it for its own admins.
+    """
+    when = request.span.describe()
+    lacking = f"you have no approver {no.where} that I can find in Slack" if no else ""
+    if no is not None and not approvers:
+        if request.status == RequestState.CANCELLED:
+            return (
+                f"⚠️ Nobody can approve your leave for {when}: {lacking}, and there is nobody above to ask, "
+                f"so I haven't kept it waiting: it is withdrawn. To fix it, {no.fixer}; then ask again."
+            )
+        return (
+            f"⚠️ Your leave for {when} is booked in {hr} as pending, but nobody in Slack can approve it: "
+            f"{lacking}, and there is nobody above to ask. It waits in {hr}, where its admins can "
+            f"decide it. To fix it, {no.fixer}."
         )
-    except ValidationError as exc:
-        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        raise ModalError(
-            ids.END_TIME if "hourly" in message else ids.END_DATE, message.capitalize()
-        ) from None
+    if request.status != RequestState.PENDING:
+        return f"Your leave for {when} is {request.status}."
+    if not approvers:  # asked without Slack (no token): nobody could be told
+        return f"Your leave for {when} is {'saved' if held else f'booked in {hr} as pending'}, waiting for approval."
+    names = ", ".join(f"<@{a}>" for a in approvers)
+    up = f" ({lacking}, so it went to the next one up)" if no else ""
+    return f"📨 Sent{again}: your leave for {when} is waiting for {names}{up}."
 
 
-def _modal_part(part: str, time_value: dict[str, Any], block_id: str) -> object:
-    if part != HOURS:
-        return part
-    chosen = time_value.get("selected_time")
-    if not chosen:
-        raise ModalError(block_id, "Pick a time for an hourly booking.")
-    hours, minutes = (int(x) for x in chosen.split(":"))
-    return hours * 60 + minutes
+def not_asked_yet(request: LeaveRequest, *, held: bool, hr: str) -> str:
+    """Told when the request went through but its approvers could not be asked yet (the step waits)."""
+    where = "saved" if held else f"booked in {hr} as pending"
+    return (
+        f"📨 Your leave for {request.span.describe()} is {where}, but I couldn't reach your approvers yet. "
+        "I'll keep trying, and tell you once they have it."
+    )
