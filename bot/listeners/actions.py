@@ -119,7 +119,10 @@ async def send(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient)
     action, respond = clicked(body)
     draft_id, draft = views.read_preview_value(action["value"])
     result = await deps.services.requests.submit(
-        draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"]
+        draft=draft,
+        key=f"draft:{draft_id}",
+        slack_user_id=body["user"]["id"],
+        typeless=views.preview_typeless(action["value"]),
     )
     await respond(text=submitted_text(result), replace_original=True)
 
@@ -168,6 +171,11 @@ async def ask_decline_reason(
 
 def submitted_text(result: Submitted) -> str:
     """What the requester sees once their request was sent."""
+    text = _submitted_text(result)
+    return f"{text}\n{result.type_note}" if result.type_note and not result.duplicate else text
+
+
+def _submitted_text(result: Submitted) -> str:
     when = result.request.span.describe()
     if result.queued:
         return (

@@ -33,6 +33,7 @@ class Submitted:
     approvers: list[str]
     duplicate: bool = False
     queued: bool = False
+    type_note: str = ""  # which leave type it went in as, and why, when the requester chose none
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class Requests:
         """The leave types fetched last, without any I/O (for work done before the ack)."""
         return self._leave_types[1]
 
+    def types_known(self) -> bool:
+        """True once the provider's leave types were listed (however long ago): no I/O."""
+        return self._leave_types[0] > 0
+
     async def submit(
         self,
         *,
@@ -88,20 +93,27 @@ class Requests:
         slack_user_id: str | None = None,
         person: Person | None = None,
         note: str | None = None,
+        replaces: int | None = None,
+        typeless: bool = False,
     ) -> Submitted:
-        """Send a request to the provider once per ``key``, then ask its approvers (``note`` on their cards)."""
+        """Send a request to the provider once per ``key``, then ask its approvers (``note`` on their cards).
+
+        ``replaces`` is the pending request whose dates this one changes: the provider is told it is no overlap.
+        ``typeless``: the requester could not choose a leave type (the HR system's were not known when they
+        asked), so the confirmation names the one it goes in as.
+        """
         if person is None:
             assert slack_user_id is not None
             person = await self._requester(slack_user_id)
-        leave_type = await self._leave_type(draft.leave_type)
+        leave_type, type_note = await self._leave_type(draft.leave_type, typeless=typeless)
         store, lease = self.deps.store, self.outbox.policy.lease
         # The request and the job that sends it are stored together: nothing in flight is ever orphaned.
         job = OutboxJob(
             kind=JobKind.SUBMIT, actor=slack_user_id, reason=note or "", revert_to=RequestState.FAILED
         )
-        row, created = await store.create_request(
-            request=self._row(draft, key, person, slack_user_id, leave_type), job=job, lease=lease
-        )
+        row = self._row(draft, key, person, slack_user_id, leave_type)
+        row.replaces_request_id = replaces
+        row, created = await store.create_request(request=row, job=job, lease=lease)
         logs.remember(request=row.id)
         retry = not created and await store.move_request(
             request_id=row.id or 0,
@@ -114,8 +126,8 @@ class Requests:
             await self.outbox.resume(row.id)  # a press again resumes what a dead instance left
             return Submitted(await self.deps.request(row.id), await self._approvers(row.id), duplicate=True)
         if not await self.outbox.run(job):
-            return Submitted(await self.deps.request(row.id), [], queued=True)
-        return Submitted(await self.deps.request(row.id), await self._approvers(row.id))
+            return Submitted(await self.deps.request(row.id), [], queued=True, type_note=type_note)
+        return Submitted(await self.deps.request(row.id), await self._approvers(row.id), type_note=type_note)
 
     async def _approvers(self, request_id: int | None) -> list[str]:
         return [card.approver_slack_id for card in await self.deps.store.cards(request_id=request_id or 0)]
@@ -130,16 +142,21 @@ class Requests:
                 raise
             return Person(id="", name="", slack_user_id=slack_user_id)
 
-    async def _leave_type(self, name: str | None) -> LeaveType | None:
+    async def _leave_type(self, name: str | None, *, typeless: bool) -> tuple[LeaveType | None, str]:
         """The leave type asked for; while the HR system cannot list them, its name alone (the job that
-        sends the request finds it), or none named: the HR system's default."""
+        sends the request finds it), or none named: the HR system's default. With it, what the requester
+        is told of it when they named none (never a type put in silently)."""
+        hr = self.deps.provider.display_name
         try:
             types = await self.leave_types()
         except ProviderError as exc:
             if not passing(exc):
                 raise
-            return LeaveType(id="", name=name) if name else None
-        return pick_leave_type(types, name)
+            known = LeaveType(id="", name=name) if name else None
+            return known, "" if name else views.types_unknown_line(hr, submitted=True)
+        chosen = pick_leave_type(types, name)
+        told = chosen is not None and not name and typeless
+        return chosen, views.default_type_line(chosen.name, hr) if told and chosen else ""
 
     def _row(
         self, draft: Draft, key: str, person: Person, slack_user_id: str | None, leave_type: LeaveType | None
@@ -267,7 +284,9 @@ class Requests:
             reason=old.reason,
         )
 
-    async def change(self, *, request_id: int, draft: Draft, key: str, slack_user_id: str) -> Changed:
+    async def change(
+        self, *, request_id: int, draft: Draft, key: str, slack_user_id: str, typeless: bool = False
+    ) -> Changed:
         """Change the dates of one's own pending request: submit ``draft``, then withdraw the old one.
 
         The old request is withdrawn only once the provider accepted the new one, so a refusal or an
@@ -277,7 +296,12 @@ class Requests:
         old = await self._changeable(request_id, slack_user_id)
         try:
             new = await self.submit(
-                draft=draft, key=key, slack_user_id=slack_user_id, note=views.changes_note(old)
+                draft=draft,
+                key=key,
+                slack_user_id=slack_user_id,
+                note=views.changes_note(old),
+                replaces=request_id,
+                typeless=typeless,
             )
         except ProviderRejected as exc:
             raise UserError(views.change_refused(friendly(exc), old, draft)) from exc

@@ -13,7 +13,7 @@ from bot.domain import COLLEAGUES, CROWDED_DAYS, CardContext, RequestState, Team
 from bot.store.tables import LeaveRequest
 from bot.views import ids
 from bot.views.blocks import Blocks, button, clip, context, escape, section, text
-from providers.models import Draft, LeaveSpan, LeaveType, format_minute
+from providers.models import Draft, LeaveSpan, LeaveType, day_words, format_minute
 
 LINE_LIMIT = 250  # one line of a card's context: ten of them stay well inside a section's 3,000
 
@@ -32,9 +32,16 @@ OUTCOME_WORDS = {
 }
 
 
-def summary(span: LeaveSpan, leave_type: str | None, reason: str) -> str:
-    """Dates, type and reason in a few mrkdwn lines."""
-    lines = [f"*When:* {span.describe()}"]
+def summary(
+    span: LeaveSpan,
+    leave_type: str | None,
+    reason: str,
+    *,
+    month_first: bool = False,
+    this_year: int | None = None,
+) -> str:
+    """Dates, type and reason in a few mrkdwn lines (dates as the reader writes them, the year outside this one)."""
+    lines = [f"*When:* {span.describe(month_first=month_first, this_year=this_year)}"]
     if leave_type:
         lines.append(f"*Type:* {escape(leave_type)}")
     if reason:
@@ -42,16 +49,35 @@ def summary(span: LeaveSpan, leave_type: str | None, reason: str) -> str:
     return "\n".join(lines)
 
 
-def preview(draft: Draft, draft_id: str, today: date) -> Blocks:
-    """The ephemeral preview of a typed request, with Submit / Edit / Cancel; says which days are past.
+def preview(
+    draft: Draft,
+    draft_id: str,
+    today: date,
+    *,
+    month_first: bool = False,
+    no_workday: bool = False,
+    type_note: str | None = None,
+) -> Blocks:
+    """The ephemeral preview of a typed request, with Submit / Edit / Cancel; says which days are past,
+    when it takes no working day, and which leave type it goes in as when none was named.
 
     A past start is kept (sick leave is booked afterwards), never silently: the preview names the past
-    days and how to ask from today instead.
+    days and how to ask from today instead. Dates are written as the typist writes them (``month_first``
+    for en-US), with the year when it is not ``today``'s.
     """
-    value = json.dumps({"id": draft_id, "draft": draft.model_dump(mode="json")}, separators=(",", ":"))
+    data = {"id": draft_id, "draft": draft.model_dump(mode="json")}
+    # The requester never saw which types there are: the confirmation names the one it went in as.
+    data |= {"typeless": True} if type_note else {}
+    value = json.dumps(data, separators=(",", ":"))
+    words = summary(draft, draft.leave_type, draft.reason, month_first=month_first, this_year=today.year)
+    notes = [
+        *([past_days(draft, today, month_first=month_first)] if draft.start_date < today else []),
+        *([no_workday_line(draft, today, month_first=month_first)] if no_workday else []),
+        *([type_note] if type_note else []),
+    ]
     return [
-        section(f"*Here's your leave request:*\n{summary(draft, draft.leave_type, draft.reason)}"),
-        *([context(past_days(draft, today))] if draft.start_date < today else []),
+        section(f"*Here's your leave request:*\n{words}"),
+        *(context(note) for note in notes),
         {
             "type": "actions",
             "elements": [
@@ -63,17 +89,54 @@ def preview(draft: Draft, draft_id: str, today: date) -> Blocks:
     ]
 
 
-def past_days(draft: Draft, today: date) -> str:
+def past_days(draft: Draft, today: date, *, month_first: bool = False) -> str:
     """The warning for a request that starts before ``today`` (the requester's date)."""
     last_past = min(draft.end_date, date.fromordinal(today.toordinal() - 1))
-    days = f"{draft.start_date:%a %-d %b}" + (
-        f" – {last_past:%a %-d %b}" if last_past != draft.start_date else ""
-    )
+    past = LeaveSpan(start_date=draft.start_date, end_date=last_past)
+    days = past.describe(month_first=month_first, this_year=today.year)
+    verb = "is" if last_past == draft.start_date else "are"
     if draft.end_date < today:
-        return f":warning: {days} {'is' if last_past == draft.start_date else 'are'} in the past. Submit books them anyway (e.g. sick leave already taken)."
+        return (
+            f":warning: {days} {verb} in the past: the whole request is. "
+            "Submit records it anyway (e.g. sick leave already taken)."
+        )
+    end = day_words(draft.end_date, year=draft.end_date.year != today.year, month_first=month_first)
     return (
-        f":warning: {days} {'is' if last_past == draft.start_date else 'are'} in the past. Submit books them too "
-        f"(e.g. sick leave already taken); to start from today instead, type `/leave today to {draft.end_date:%-d %b}`."
+        f":warning: {days} {verb} in the past. Submit books them too "
+        f"(e.g. sick leave already taken); to start from today instead, type `/leave today to {end.partition(' ')[2]}`."
+    )
+
+
+def no_workday_line(draft: Draft, today: date, *, month_first: bool = False) -> str:
+    """The warning for a request with no working day in it (a weekend, a public holiday)."""
+    when = LeaveSpan(start_date=draft.start_date, end_date=draft.end_date).describe(
+        month_first=month_first, this_year=today.year
+    )
+    return (
+        f":warning: {when} takes no working day (a weekend or a public holiday), so no leave is needed. "
+        "Submit records it anyway."
+    )
+
+
+def default_type_line(name: str, hr: str, *, submitted: bool = False) -> str:
+    """Which type a request that named none goes in as: the HR system's first."""
+    verb = "went in" if submitted else "goes in"
+    tip = "" if submitted else "; name another in the text (`/leave fri sick`) or pick one with Edit"
+    return (
+        f"No type of leave named, so it {verb} as *{escape(name)}*, the first of {escape(hr)}'s types{tip}."
+    )
+
+
+def types_unknown_line(hr: str, *, submitted: bool = False) -> str:
+    """Said while the HR system's leave types cannot be listed: the request goes in as its own default."""
+    if submitted:
+        return (
+            f":warning: {escape(hr)}'s types of leave couldn't be listed just now, so it went in as "
+            f"{escape(hr)}'s default type. Cancel it from `/leave mine` and ask again if that's the wrong one."
+        )
+    return (
+        f":warning: {escape(hr)}'s types of leave couldn't be listed just now, so any type you named can't be "
+        f"matched: Submit sends it as {escape(hr)}'s default type. To choose one, try again in a minute."
     )
 
 
@@ -83,20 +146,33 @@ def read_preview_value(value: str) -> tuple[str, Draft]:
     return data["id"], Draft.model_validate(data["draft"])
 
 
+def preview_typeless(value: str) -> bool:
+    """True when the preview said the HR system's leave types were not known (so none could be chosen)."""
+    return bool(json.loads(value).get("typeless"))
+
+
+def modal_typeless(view: dict[str, Any]) -> bool:
+    """True when the submitted request modal said its types could not be listed (it had no type picker)."""
+    return any(block.get("block_id") == ids.TYPES_UNKNOWN for block in view.get("blocks") or [])
+
+
 def request_modal(
     leave_types: Sequence[LeaveType],
     *,
     initial: Draft | None = None,
     today: date,
     replaces: int | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """The modal for a new request; ``initial`` pre-fills it (the preview's Edit, or a Change).
+    """The modal for a new request; ``initial`` pre-fills it (the preview's Edit, or a Change); ``note``
+    on top (why there is no type to pick).
 
     With ``replaces`` (a pending request's id, kept in ``private_metadata``) submitting it changes
     that request: the new one is sent and the old one withdrawn.
     """
     draft = initial or Draft(start_date=today, end_date=today)
     blocks: Blocks = [context(CHANGE_HINT)] if replaces is not None else []
+    blocks += [{**context(note), "block_id": ids.TYPES_UNKNOWN}] if note else []
     blocks += [
         _input(
             ids.START_DATE, "First day", {"type": "datepicker", "initial_date": draft.start_date.isoformat()}
@@ -265,7 +341,7 @@ def colleagues_text(team: Team) -> str:
 def crowded_line(team: Team) -> str:
     """'⚠️ Approving puts 3 people of Engineering off on Tue 24 Nov, Wed 25 Nov: the limit is 2.'"""
     most = max(c.off for c in team.crowded)
-    days = ", ".join(f"{c.day:%a} {c.day.day} {c.day:%b}" for c in team.crowded[:CROWDED_DAYS])
+    days = ", ".join(day_words(c.day) for c in team.crowded[:CROWDED_DAYS])
     more = f" and {len(team.crowded) - CROWDED_DAYS} more days" if len(team.crowded) > CROWDED_DAYS else ""
     where = f" of {escape(team.name)}" if team.name else ""
     return clip(
