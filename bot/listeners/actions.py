@@ -117,12 +117,8 @@ def cancelled_text(result: Decided) -> str:
 async def send(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Submit the previewed request and replace the preview with the outcome."""
     action, respond = clicked(body)
-    draft_id, draft = views.read_preview_value(action["value"])
-    result = await deps.services.requests.submit(
-        draft=draft,
-        key=f"draft:{draft_id}",
-        slack_user_id=body["user"]["id"],
-        typeless=views.preview_typeless(action["value"]),
+    result = await deps.services.previews.submit(
+        action["value"], slack_user_id=body["user"]["id"], country=deps.settings.digest_country
     )
     await respond(text=submitted_text(result), replace_original=True)
 

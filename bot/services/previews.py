@@ -12,11 +12,12 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from bot.parsing import order_matters, parse_request, reads_day_first
+from bot.parsing import ParseError, order_matters, parse_request, reads_day_first
 from bot.services.calendar import country_calendar
 from bot.services.deps import Deps
-from bot.services.requests import Requests
+from bot.services.requests import Requests, Submitted
 from bot.views import requests as views
 from bot.views.blocks import Blocks
 from providers.errors import ProviderError
@@ -73,6 +74,7 @@ class Previews:
         workdays = country_calendar(self.deps.plan, draft.start_date, draft.end_date).workdays(
             draft.start_date, draft.end_date
         )
+        typed = {"text": text, "today": typist.today.isoformat(), "day_first": typist.day_first}
         return views.preview(
             draft,
             uuid.uuid4().hex,
@@ -80,7 +82,34 @@ class Previews:
             month_first=not typist.day_first,
             no_workday=not workdays,
             type_note=self.type_note(draft.leave_type),
+            typed=typed,
         )
+
+    async def submit(self, value: str, *, slack_user_id: str, country: str | None) -> Submitted:
+        """Submit a preview's request (its button ``value``); made while the leave types were not known,
+        its text is read again for the type it names, now that they may be."""
+        draft_id, draft = views.read_preview_value(value)
+        typeless = views.preview_typeless(value)
+        if isinstance(typeless, dict) and draft.leave_type is None:
+            draft = draft.model_copy(update={"leave_type": await self._type_named(typeless, country)})
+        return await self.requests.submit(
+            draft=draft, key=f"draft:{draft_id}", slack_user_id=slack_user_id, typeless=bool(typeless)
+        )
+
+    async def _type_named(self, typed: dict[str, Any], country: str | None) -> str | None:
+        """The leave type a text names, read with the HR system's types if it lists them now."""
+        try:
+            types = await self.requests.leave_types()
+            draft = parse_request(
+                str(typed["text"]),
+                today=date.fromisoformat(str(typed["today"])),
+                leave_types=types,
+                country=country,
+                dates_day_first=bool(typed["day_first"]),
+            )
+        except (ProviderError, ParseError):
+            return None  # still unknown: the HR system's default, which the confirmation names
+        return draft.leave_type
 
     def type_note(self, named: str | None) -> str | None:
         """What the preview says of the leave type while the HR system's types are not known: none could

@@ -15,6 +15,7 @@ from bot.views import ids
 from bot.views.blocks import Blocks, button, clip, context, escape, section, text
 from providers.models import Draft, LeaveSpan, LeaveType, day_words, format_minute
 
+VALUE_LIMIT = 1950  # characters of a button's value kept (Slack's limit is 2,000)
 LINE_LIMIT = 250  # one line of a card's context: ten of them stay well inside a section's 3,000
 
 CHANGE_HINT = (
@@ -57,6 +58,7 @@ def preview(
     month_first: bool = False,
     no_workday: bool = False,
     type_note: str | None = None,
+    typed: dict[str, Any] | None = None,
 ) -> Blocks:
     """The ephemeral preview of a typed request, with Submit / Edit / Cancel; says which days are past,
     when it takes no working day, and which leave type it goes in as when none was named.
@@ -65,10 +67,12 @@ def preview(
     days and how to ask from today instead. Dates are written as the typist writes them (``month_first``
     for en-US), with the year when it is not ``today``'s.
     """
-    data = {"id": draft_id, "draft": draft.model_dump(mode="json")}
-    # The requester never saw which types there are: the confirmation names the one it went in as.
-    data |= {"typeless": True} if type_note else {}
+    data: dict[str, Any] = {"id": draft_id, "draft": draft.model_dump(mode="json")}
+    if type_note:  # the types were not known: Submit reads the type from ``typed`` again, or names its choice
+        data["typeless"] = typed or True
     value = json.dumps(data, separators=(",", ":"))
+    if len(value) > VALUE_LIMIT:  # a button's value holds 2,000 characters: the text is then not kept
+        value = json.dumps({**data, "typeless": True}, separators=(",", ":"))
     words = summary(draft, draft.leave_type, draft.reason, month_first=month_first, this_year=today.year)
     notes = [
         *([past_days(draft, today, month_first=month_first)] if draft.start_date < today else []),
@@ -118,12 +122,11 @@ def no_workday_line(draft: Draft, today: date, *, month_first: bool = False) -> 
     )
 
 
-def default_type_line(name: str, hr: str, *, submitted: bool = False) -> str:
-    """Which type a request that named none goes in as: the HR system's first."""
-    verb = "went in" if submitted else "goes in"
-    tip = "" if submitted else "; name another in the text (`/leave fri sick`) or pick one with Edit"
+def default_type_line(name: str, hr: str) -> str:
+    """Told of a request whose requester could choose no type (none were listed when they asked)."""
     return (
-        f"No type of leave named, so it {verb} as *{escape(name)}*, the first of {escape(hr)}'s types{tip}."
+        f"ℹ️ No type of leave could be chosen when you asked, so it went in as *{escape(name)}*, the first of "
+        f"{escape(hr)}'s types. Cancel it from `/leave mine` and ask again if that's the wrong one."
     )
 
 
@@ -146,9 +149,11 @@ def read_preview_value(value: str) -> tuple[str, Draft]:
     return data["id"], Draft.model_validate(data["draft"])
 
 
-def preview_typeless(value: str) -> bool:
-    """True when the preview said the HR system's leave types were not known (so none could be chosen)."""
-    return bool(json.loads(value).get("typeless"))
+def preview_typeless(value: str) -> dict[str, Any] | bool:
+    """What a preview made while the HR system's leave types were not known kept to read the type again
+    (the text typed, its today and order of dates), True without it, False when the types were known."""
+    typeless = json.loads(value).get("typeless") or False
+    return typeless if isinstance(typeless, dict) else bool(typeless)
 
 
 def modal_typeless(view: dict[str, Any]) -> bool:
