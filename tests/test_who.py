@@ -83,8 +83,9 @@ async def ask(bot: Bot, words: str, hook: str) -> list[Any]:
 
 
 def this_friday(today: date) -> date:
-    """The Friday of this week (today, if it is Friday; a weekend's is the next one)."""
-    return today + timedelta(days=(4 - today.weekday()) % 7)
+    """The Friday `/leave who friday` means: this week's, or next week's on a Friday or a weekend (a weekday
+    named on that weekday is next week's, docs/parsing.md)."""
+    return today + timedelta(days=(4 - today.weekday()) % 7 or 7)
 
 
 async def test_who_answers_for_today_tomorrow_friday_and_next_week(bot: Bot) -> None:
