@@ -160,3 +160,34 @@ async def test_a_working_day_has_no_such_warning(bot: Bot) -> None:
     monday = today + timedelta(days=(0 - today.weekday()) % 7 or 7)
     preview = await bot.command(f"{monday.isoformat()} to {(monday + timedelta(days=4)).isoformat()}")
     assert "takes no working day" not in json.dumps(preview.json())
+
+
+async def test_an_en_us_requester_is_told_in_month_first_dates(bot: Bot) -> None:
+    """Dan's confirmation and the DM with Bob's decision write his dates as he does: 'Sun Jul 4, 2027'."""
+    add_dan(bot)
+    today = await bot.service.deps.today_for(DAN)
+    await bot.command("7/4", user=DAN, hook="first")
+    [preview] = await bot.slack.wait_for("hooks/first")
+    start = next_date(7, 4, today)
+    when = LeaveSpan(start_date=start, end_date=start).describe(month_first=True)
+    value = next(
+        e["value"]
+        for b in preview.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.SUBMIT
+    )
+    await bot.click(ids.SUBMIT, value, user=DAN, hook="sent")
+    [sent] = await bot.slack.wait_for("hooks/sent")
+    assert when in sent.args["text"]
+    await eventually(lambda: len(approval_cards(bot)) == 2)
+    request_id = int(approval_cards(bot)[-1].args["blocks"][-1]["elements"][0]["value"])
+    await bot.click(ids.APPROVE, str(request_id), user="U0BOB", hook="bob")
+    await eventually(
+        lambda: any(
+            c.args.get("channel") == DAN and "was approved" in c.args.get("text", "")
+            for c in bot.slack.calls_to("chat.postMessage")
+        )
+    )
+    [dm] = [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == DAN]
+    assert when in dm.args["text"]

@@ -172,7 +172,7 @@ def submitted_text(result: Submitted) -> str:
 
 
 def _submitted_text(result: Submitted) -> str:
-    when = result.request.span.describe()
+    when = result.request.span.describe(month_first=result.month_first)
     if result.queued:
         return (
             f"⏳ The HR system isn't answering right now. Your leave for {when} is saved and will be sent "

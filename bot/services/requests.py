@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot import logs
 from bot.domain import LIVE, JobKind, RequestState
 from bot.errors import NotAnApprover, UserError, friendly, passing
+from bot.parsing import reads_day_first
 from bot.services.cards import Cards
 from bot.services.deps import Deps
 from bot.services.outbox import Outbox
@@ -34,6 +35,7 @@ class Submitted:
     duplicate: bool = False
     queued: bool = False
     type_note: str = ""  # which leave type it went in as, and why, when the requester chose none
+    month_first: bool = False  # the requester writes dates month first (en-US)
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,20 @@ class Requests:
         if not created and not retry:
             await self.outbox.resume(row.id)  # a press again resumes what a dead instance left
             return Submitted(await self.deps.request(row.id), await self._approvers(row.id), duplicate=True)
-        if not await self.outbox.run(job):
-            return Submitted(await self.deps.request(row.id), [], queued=True, type_note=type_note)
-        return Submitted(await self.deps.request(row.id), await self._approvers(row.id), type_note=type_note)
+        month_first = self._month_first(slack_user_id)
+        queued = not await self.outbox.run(job)
+        return Submitted(
+            await self.deps.request(row.id),
+            [] if queued else await self._approvers(row.id),
+            queued=queued,
+            type_note=type_note,
+            month_first=month_first,
+        )
+
+    def _month_first(self, slack_user_id: str | None) -> bool:
+        """True for a requester whose Slack locale (remembered once their person was found) writes month first."""
+        locale = self.deps.people.remembered_locale(slack_user_id) if slack_user_id else None
+        return not reads_day_first(locale)
 
     async def _approvers(self, request_id: int | None) -> list[str]:
         return [card.approver_slack_id for card in await self.deps.store.cards(request_id=request_id or 0)]

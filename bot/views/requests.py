@@ -397,9 +397,9 @@ def card_fallback(request: LeaveRequest) -> str:
     return f"Leave request from {request.requester_name}: {request.span.describe()}"
 
 
-def requester_outcome(request: LeaveRequest) -> str:
-    """The DM telling a requester what was decided (and by whom, when Slack knows them)."""
-    when = request.span.describe()
+def requester_outcome(request: LeaveRequest, *, month_first: bool = False) -> str:
+    """The DM telling a requester what was decided (and by whom, when Slack knows them); dates as they write them."""
+    when = request.span.describe(month_first=month_first)
     by = f" by <@{request.decided_by}>" if request.decided_by else ""
     if request.status == RequestState.APPROVED:
         return f"✅ Your leave for {when} was approved{by}."
