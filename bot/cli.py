@@ -369,7 +369,7 @@ async def parse_text(settings: Settings, args: argparse.Namespace) -> None:
             locale=args.locale,
             country=settings.digest_country,
         )
-        print(_shown(draft, as_json=args.json))
+        print(_shown(draft, as_json=args.json, today=today, locale=args.locale))
         return
     for text in _lines(args.batch):
         try:
@@ -382,16 +382,20 @@ async def parse_text(settings: Settings, args: argparse.Namespace) -> None:
                     country=settings.digest_country,
                 ),
                 as_json=args.json,
+                today=today,
+                locale=args.locale,
             )
         except ParseError as exc:
             shown = json.dumps({"error": str(exc)}, ensure_ascii=False) if args.json else f"error: {exc}"
         print(shown if args.json else f"{text}\t{shown}")
 
 
-def _shown(draft: Draft, *, as_json: bool) -> str:
+def _shown(draft: Draft, *, as_json: bool, today: date, locale: str) -> str:
     if as_json:
         return json.dumps(draft.model_dump(mode="json"), ensure_ascii=False)
-    return f"{draft.describe()}; type: {draft.leave_type or '-'}; reason: {draft.reason or '-'}"
+    # Written as the locale writes dates, with the year outside --today's.
+    when = draft.describe(this_year=today.year, month_first=not day_first(locale))
+    return f"{when}; type: {draft.leave_type or '-'}; reason: {draft.reason or '-'}"
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -15,11 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from providers.approver_table import configured, parse_approvers, person_for
 from providers.base import Capabilities, LeaveProvider
-from providers.errors import ProviderError, ProviderNotFound
+from providers.errors import ProviderError, ProviderNotFound, ProviderRejected
 from providers.models import (
     Absence,
     Booking,
     HolidayRequest,
+    LeaveSpan,
     LeaveType,
     Outcome,
     Person,
@@ -27,6 +28,8 @@ from providers.models import (
     part_from_text,
     part_to_text,
 )
+
+NOON, DAY = 12 * 60, 24 * 60  # minutes: where a half day ends or begins, and a whole day's end
 
 
 class LocalLeave(SQLModel, table=True):
@@ -105,8 +108,17 @@ class LocalProvider(LeaveProvider):
         return [LeaveType(id=str(i), name=n) for i, n in enumerate(self.config.leave_types, start=1)]
 
     async def submit(self, request: HolidayRequest) -> Booking:
-        """Store the request as pending."""
+        """Store the request as pending; ProviderRejected, naming it, if it overlaps the person's own leave.
+
+        The booking ``request.replaces`` (a change of dates) is no overlap: it is withdrawn next.
+        """
         person = request.requester
+        if clash := await self._overlapping(request):
+            raise ProviderRejected(
+                f"You already have {clash.status.value} leave for {clash.describe()}, which overlaps "
+                f"{request.describe()}. Cancel or change that one first (`/leave mine`).",
+                provider=self.name,
+            )
         row = LocalLeave(
             person_id=person.id,
             person_name=person.name,
@@ -122,6 +134,19 @@ class LocalProvider(LeaveProvider):
             session.add(row)
             await session.commit()
         return Booking(id=str(row.id), status=Status.PENDING)
+
+    async def _overlapping(self, request: HolidayRequest) -> Absence | None:
+        """The person's first pending or approved booking sharing any time with ``request``."""
+        query = select(LocalLeave).where(
+            col(LocalLeave.person_id) == request.requester.id,
+            col(LocalLeave.status).in_([Status.PENDING.value, Status.APPROVED.value]),
+            LocalLeave.start_date <= request.end_date,
+            LocalLeave.end_date >= request.start_date,
+        )
+        async with AsyncSession(self.engine) as session:
+            rows = (await session.exec(query.order_by(col(LocalLeave.start_date)))).all()
+        held = (_absence(row) for row in rows if str(row.id) != request.replaces)
+        return next((a for a in held if overlap(a, request)), None)
 
     async def absences(self, start: date, end: date) -> list[Absence]:
         """Every booking overlapping the range, whatever its status."""
@@ -168,6 +193,22 @@ class LocalProvider(LeaveProvider):
         if row is None:
             raise ProviderNotFound(f"no booking {booking_id}", provider=self.name)
         return Outcome(status=Status(row.status), already_actioned=True)
+
+
+def overlap(a: LeaveSpan, b: LeaveSpan) -> bool:
+    """True when two bookings share any time: a morning and an afternoon of one day do not, nor 9–12 and 13–15."""
+    return _moment(a, start=True) < _moment(b, start=False) and _moment(b, start=True) < _moment(
+        a, start=False
+    )
+
+
+def _moment(span: LeaveSpan, *, start: bool) -> tuple[date, int]:
+    """Where a booking starts or ends, as (day, minute): a morning ends and an afternoon starts at noon."""
+    part = span.start if start else span.end
+    minute = (
+        part if isinstance(part, int) else {"AM": 0 if start else NOON, "PM": NOON if start else DAY}[part]
+    )
+    return (span.start_date if start else span.end_date), minute
 
 
 def _absence(row: LocalLeave) -> Absence:

@@ -116,15 +116,23 @@ class LeaveSpan(_Model):
         to_lunch = day == self.end_date and self.end == "AM"
         return "afternoon" if from_lunch else "morning" if to_lunch else "all day"
 
-    def describe(self) -> str:
-        """The booking in words: 'Fri 27 Nov (afternoon)', 'Mon 23 Nov – Wed 25 Nov'."""
-        first = _day_words(self.start_date)
+    def describe(self, *, this_year: int | None = None, month_first: bool = False) -> str:
+        """The booking in words: 'Fri 27 Nov (afternoon)', 'Mon 23 Nov – Wed 25 Nov', 'Fri 1 Jan 2027'.
+
+        A date outside ``this_year`` (the reader's; by default the current one) shows its year, and both
+        ends do where the years differ; ``month_first`` writes 'Fri Nov 27' (en-US).
+        """
+        year = this_year if this_year is not None else date.today().year
+        years = {self.start_date.year, self.end_date.year}
+        shown = len(years) > 1 or years != {year}
+        first = day_words(self.start_date, year=shown, month_first=month_first)
         if self.start_date == self.end_date:
             part = self.part_on(self.start_date)
             return first if part == "all day" else f"{first} ({part})"
         start = " (afternoon)" if self.start == "PM" else ""
         end = " (morning)" if self.end == "AM" else ""
-        return f"{first}{start} – {_day_words(self.end_date)}{end}"
+        last = day_words(self.end_date, year=shown, month_first=month_first)
+        return f"{first}{start} – {last}{end}"
 
     def days(self) -> list[date]:
         """Every calendar day the booking touches."""
@@ -132,8 +140,11 @@ class LeaveSpan(_Model):
         return [self.start_date + timedelta(days=i) for i in range(count)]
 
 
-def _day_words(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b}"
+def day_words(day: date, *, year: bool | None = None, month_first: bool = False) -> str:
+    """'Fri 27 Nov' ('Fri Nov 27' month first); with the year when ``year``, or (None) when it is not this year's."""
+    shown = day.year != date.today().year if year is None else year
+    words = f"{day:%a} {day:%b} {day.day}" if month_first else f"{day:%a} {day.day} {day:%b}"
+    return f"{words}, {day.year}" if shown and month_first else f"{words} {day.year}" if shown else words
 
 
 MAX_REASON = 500
@@ -152,6 +163,9 @@ class HolidayRequest(LeaveSpan):
     requester: Person
     leave_type: LeaveType | None = None
     reason: str = ""
+    # The booking this request replaces (a change of dates): it is withdrawn once this one is accepted,
+    # so it is no overlap.
+    replaces: str | None = None
 
 
 class Booking(_Model):

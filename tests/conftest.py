@@ -27,7 +27,7 @@ from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
 from bot.webhooks import WebhookReceiver
 from providers.local import LocalProvider
-from providers.models import Booking, HolidayRequest, Outcome
+from providers.models import Booking, HolidayRequest, LeaveType, Outcome
 
 SECRET = "test-signing-secret"
 POSTGRES_URL = os.environ.get("LEAVEBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -132,6 +132,10 @@ class SpyProvider(LocalProvider):
         self.calls[name] += 1
         if self.failures.get(name):
             raise self.failures[name].pop(0)
+
+    async def leave_types(self) -> list[LeaveType]:
+        self._called("leave_types")
+        return await super().leave_types()
 
     async def submit(self, request: HolidayRequest) -> Booking:
         self._called("submit")

@@ -42,8 +42,8 @@ def card_text(blocks: list[dict[str, Any]]) -> str:
 
 
 def words(day: date) -> str:
-    """'Wed 25 Nov', as cards write a day."""
-    return f"{day:%a} {day.day} {day:%b}"
+    """'Wed 25 Nov', as cards write a day ('Wed 6 Jan 2027' outside the current year)."""
+    return f"{day:%a} {day.day} {day:%b}" + (f" {day.year}" if day.year != date.today().year else "")
 
 
 async def approved_leave(bot: Bot, day: date, user: str) -> None:
@@ -61,7 +61,7 @@ async def test_card_counts_working_days_without_public_holidays_and_halves(bot: 
     bot.service.deps.plan = dataclasses.replace(bot.service.deps.plan, country="GB")
     await submitted_request(bot, "2030-12-23 pm to 2030-12-27")
     text = card_text(approval_cards(bot)[-1].args["blocks"])
-    assert "Mon 23 Dec (afternoon) – Fri 27 Dec" in text
+    assert "Mon 23 Dec 2030 (afternoon) – Fri 27 Dec 2030" in text  # not this year: with the year
     assert "*Takes:* 2.5 working days (Christmas Day, Boxing Day not counted)" in text
 
 

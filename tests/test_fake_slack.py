@@ -172,6 +172,12 @@ async def test_users_info_shape(client: AsyncWebClient) -> None:
     assert err.value.response["error"] == "user_not_found"
 
 
+async def test_users_info_gives_the_locale_only_when_asked(client: AsyncWebClient) -> None:
+    """As Slack: ``locale`` is in users.info's user only with include_locale=true."""
+    assert "locale" not in (await client.users_info(user="U111"))["user"]
+    assert (await client.users_info(user="U111", include_locale=True))["user"]["locale"] == "en-GB"
+
+
 async def test_conversations_open_gives_dm_channel(client: AsyncWebClient) -> None:
     """conversations.open with one user answers that user's D channel."""
     resp = await client.conversations_open(users="U111")

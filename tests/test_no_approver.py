@@ -99,7 +99,8 @@ async def test_sent_is_said_only_once_the_approvers_have_their_card(bot: Bot) ->
 
 
 def _when() -> str:
-    return f"{DAY:%a} {DAY.day} {DAY:%b} (afternoon)"
+    year = f" {DAY.year}" if DAY.year != date.today().year else ""  # a date outside this year shows its year
+    return f"{DAY:%a} {DAY.day} {DAY:%b}{year} (afternoon)"
 
 
 async def test_on_timetap_the_message_names_timetap_approvers_and_nothing_reaches_timetap(

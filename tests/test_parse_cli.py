@@ -155,3 +155,12 @@ def test_parse_touches_no_database(tmp_path: Path) -> None:
     leavebot(tmp_path, "parse", "fri pm", "--json")
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_date_outside_the_current_year_is_printed_with_it(tmp_path: Path) -> None:
+    """`leavebot parse` writes the year of a date outside --today's year, month first for en-US."""
+    result = leavebot(tmp_path, "parse", "jan 5", "--today", "2026-11-23")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Tue 5 Jan 2027;")
+    result = leavebot(tmp_path, "parse", "7/4", "--today", "2026-11-23", "--locale", "en-US")
+    assert result.stdout.startswith("Sun Jul 4, 2027;")

@@ -117,9 +117,8 @@ def cancelled_text(result: Decided) -> str:
 async def send(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Submit the previewed request and replace the preview with the outcome."""
     action, respond = clicked(body)
-    draft_id, draft = views.read_preview_value(action["value"])
-    result = await deps.services.requests.submit(
-        draft=draft, key=f"draft:{draft_id}", slack_user_id=body["user"]["id"]
+    result = await deps.services.previews.submit(
+        action["value"], slack_user_id=body["user"]["id"], country=deps.settings.digest_country
     )
     await respond(text=submitted_text(result), replace_original=True)
 
@@ -168,7 +167,12 @@ async def ask_decline_reason(
 
 def submitted_text(result: Submitted) -> str:
     """What the requester sees once their request was sent."""
-    when = result.request.span.describe()
+    text = _submitted_text(result)
+    return f"{text}\n{result.type_note}" if result.type_note and not result.duplicate else text
+
+
+def _submitted_text(result: Submitted) -> str:
+    when = result.request.span.describe(month_first=result.month_first)
     if result.queued:
         return (
             f"⏳ The HR system isn't answering right now. Your leave for {when} is saved and will be sent "
@@ -177,7 +181,9 @@ def submitted_text(result: Submitted) -> str:
     if result.request.status == RequestState.SUBMITTING:
         return f"Your leave for {when} is being sent already; you'll see the result here in a moment."
     if result.request.status == RequestState.PENDING and not result.asked:
-        return views.not_asked_yet(result.request, held=result.held, hr=result.hr)
+        return views.not_asked_yet(
+            result.request, held=result.held, hr=result.hr, month_first=result.month_first
+        )
     again = " (you had sent this already)" if result.duplicate else ""
     return views.asked_text(
         result.request,
@@ -186,6 +192,7 @@ def submitted_text(result: Submitted) -> str:
         held=result.held,
         hr=result.hr,
         again=again,
+        month_first=result.month_first,
     )
 
 

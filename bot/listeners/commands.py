@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import date
 from functools import partial
 from typing import Any
@@ -17,6 +16,7 @@ from bot.listeners import ListenerDeps
 from bot.parsing import ParseError, parse_request
 from bot.services import who as whos_off
 from bot.services.calendar import DigestPlan
+from bot.services.previews import Typist
 from bot.services.who import MENTION
 from bot.views import modal
 from bot.views import reminders as reminder_views
@@ -48,7 +48,14 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
             work = partial(answer, respond, deps, text.split()[1:], command["user_id"])
             deps.after_ack(context, command, client, work)
         elif word:
-            await preview(ack, deps, text, deps.services.deps.today_known(command.get("user_id")))
+            previews, user_id = deps.services.previews, command.get("user_id")
+            typist = previews.typist_known(user_id)
+            if user_id and not previews.ready(text, typist, country=deps.settings.digest_country):
+                await ack()  # the locale (read once from Slack) or the leave types are needed first
+                work = partial(preview_later, respond, deps, text, user_id)
+                deps.after_ack(context, command, client, work, urgent=True)
+            else:
+                await preview(ack, deps, text, typist)
         else:
             await ack()
             work = partial(
@@ -71,33 +78,33 @@ async def open_request_modal(
     replaces: int | None = None,
 ) -> None:
     """Open the request modal at once (changing request ``replaces``); leave types are only waited for briefly."""
+    note = None
     try:
         leave_types = await asyncio.wait_for(deps.services.requests.leave_types(), MODAL_DATA_BUDGET)
     except (TimeoutError, ProviderError):
-        leave_types = []  # better a modal without a type picker than no modal at all
+        leave_types = []  # better a modal without a type picker than no modal at all; it says why
+        note = views.types_unknown_line(deps.services.deps.provider.display_name)
     today = await deps.services.deps.today_for(user_id)
-    view = modal.request_modal(leave_types, initial=initial, today=today, replaces=replaces)
+    view = modal.request_modal(leave_types, initial=initial, today=today, replaces=replaces, note=note)
     await client.views_open(trigger_id=trigger_id, view=view)
 
 
-async def preview(ack: AsyncAck, deps: ListenerDeps, text: str, today: date) -> None:
-    """Parse typed text (``today`` being the typist's own) and answer with the preview, or with what was not understood."""
+async def preview(ack: AsyncAck | AsyncRespond, deps: ListenerDeps, text: str, typist: Typist) -> None:
+    """Parse typed text as the typist means it (their today and locale) and answer with the preview,
+    or with what was not understood."""
     try:
-        draft = parse_request(
-            text,
-            today=today,
-            leave_types=deps.services.requests.cached_leave_types(),
-            country=deps.settings.digest_country,  # whose `thanksgiving` or `boxing day`
-        )
+        # DIGEST_COUNTRY: whose `thanksgiving` or `boxing day`
+        blocks = deps.services.previews.preview(text, typist, country=deps.settings.digest_country)
     except ParseError as exc:
         meant = near_miss(text)  # "cancle friday": the command, rather than why it is no date
         await ack(text=suggestion(meant) if meant else str(exc), response_type="ephemeral")
         return
-    await ack(
-        text="Here's your leave request",
-        blocks=views.preview(draft, uuid.uuid4().hex, today),
-        response_type="ephemeral",
-    )
+    await ack(text="Here's your leave request", blocks=blocks, response_type="ephemeral")
+
+
+async def preview_later(respond: AsyncRespond, deps: ListenerDeps, text: str, user_id: str) -> None:
+    """The preview after the ack, once the typist's locale (and the leave types) could be learnt."""
+    await preview(respond, deps, text, await deps.services.previews.typist(user_id))
 
 
 async def who(respond: AsyncRespond, deps: ListenerDeps, words: list[str], user_id: str | None) -> None:

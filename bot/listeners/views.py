@@ -72,15 +72,18 @@ def modal_draft(deps: ListenerDeps, body: dict[str, Any]) -> Draft:
 async def send(deps: ListenerDeps, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Submit the modal's request (or change the request it replaces) and DM the requester how it went."""
     draft, view, user_id = modal_draft(deps, body), body["view"], body["user"]["id"]
+    typeless = views.modal_typeless(view)  # opened while the types could not be listed
     # The view id is the same on a double-submitted modal, so it keys the request.
     key = f"view:{view['id']}"
     if replaces := view.get("private_metadata"):
         changed = await deps.services.requests.change(
-            request_id=int(replaces), draft=draft, key=key, slack_user_id=user_id
+            request_id=int(replaces), draft=draft, key=key, slack_user_id=user_id, typeless=typeless
         )
         await client.chat_postMessage(channel=user_id, text=changed_text(changed))
         return
-    result = await deps.services.requests.submit(draft=draft, key=key, slack_user_id=user_id)
+    result = await deps.services.requests.submit(
+        draft=draft, key=key, slack_user_id=user_id, typeless=typeless
+    )
     await client.chat_postMessage(channel=user_id, text=submitted_text(result))
 
 

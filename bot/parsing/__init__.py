@@ -26,7 +26,16 @@ from bot.parsing.reader import read_span, settle
 from bot.parsing.tokens import clean, split_quoted, tokenize
 from providers.models import Draft, LeaveType
 
-__all__ = ["EXAMPLES", "ParseError", "day_first", "parse_request", "today_in", "warm_up"]
+__all__ = [
+    "EXAMPLES",
+    "ParseError",
+    "day_first",
+    "order_matters",
+    "parse_request",
+    "reads_day_first",
+    "today_in",
+    "warm_up",
+]
 
 MAX_TEXT = 1000  # characters; a request plus a 500-character reason fits, and parsing time stays bounded
 MONTH_FIRST_REGIONS = {"us"}
@@ -46,10 +55,12 @@ def parse_request(
     locale: str = "en-GB",
     holidays: Collection[date] = (),
     country: str | None = None,
+    dates_day_first: bool | None = None,
 ) -> Draft:
     """Understand ``text`` as a leave request made on ``today`` (the requester's date) in ``locale``.
 
-    ``locale`` decides numeric dates (en-GB: 24/12 is day/month; en-US: 12/24 is month/day);
+    ``locale`` decides numeric dates (en-GB: 24/12 is day/month; en-US: 12/24 is month/day) unless
+    ``dates_day_first`` gives the order itself (a Slack user's, from ``reads_day_first``);
     ``leave_types`` are the provider's, matched by name or by meaning (`ill` → "Sick Leave");
     ``holidays`` are days that do not count as working days in lengths such as `3 days from monday`;
     ``country`` (`US`, `GB-SCT`) decides which `thanksgiving` or `memorial day` a named holiday is.
@@ -60,7 +71,7 @@ def parse_request(
     grammar = Grammar(
         tokenize(body),
         body,
-        day_first(locale),
+        day_first(locale) if dates_day_first is None else dates_day_first,
         _type_words(tuple(t.name for t in leave_types)),
         today,
         country,
@@ -90,6 +101,23 @@ def day_first(locale: str) -> bool:
             f"I read requests in English, with en-GB or en-US dates; “{locale}” isn't supported yet."
         )
     return region.split("-")[0] not in MONTH_FIRST_REGIONS
+
+
+def reads_day_first(locale: str | None) -> bool:
+    """The order of numeric dates for a Slack locale: month first for en-US, day first for every other
+    (de-DE, fr-FR, en-GB…: the words of a request stay English) and for an unknown one."""
+    return (locale or "").replace("_", "-").lower() != "en-us"
+
+
+def order_matters(text: str, *, today: date, country: str | None = None) -> bool:
+    """True when ``text`` reads differently day first and month first (`7/4`), so the locale decides it."""
+    readings = []
+    for order in (True, False):
+        try:
+            readings.append(parse_request(text, today=today, country=country, dates_day_first=order))
+        except ParseError as exc:
+            readings.append(str(exc))
+    return readings[0] != readings[1]
 
 
 def today_in(zone: tzinfo, now: datetime | None = None) -> date:

@@ -120,6 +120,15 @@ async def work_calendar(
     return Calendar(days=plan.days, closed=closed, elsewhere=elsewhere)
 
 
+def country_calendar(plan: DigestPlan, start: date, end: date) -> Calendar:
+    """Working days from the settings alone (DIGEST_DAYS less DIGEST_COUNTRY's holidays): no I/O, for an ack."""
+    holidays = _country_holidays(plan.country, start, end) if plan.country else []
+    closed: dict[date, list[PublicHoliday]] = {}
+    for holiday in holidays:
+        closed.setdefault(holiday.day, []).append(holiday)
+    return Calendar(days=plan.days, closed=closed)
+
+
 def next_day(moment: datetime, zone: tzinfo) -> datetime:
     """The start of the day after ``moment`` in ``zone``, in UTC (when the next reminder may be claimed)."""
     local = moment.astimezone(zone).date() + timedelta(days=1)

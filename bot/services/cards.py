@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import CardContext, NoApprover, RequestState
 from bot.errors import passing
+from bot.parsing import reads_day_first
 from bot.services.calendar import next_day
 from bot.services.context import card_context
 from bot.services.delegates import Delegates
@@ -211,7 +212,9 @@ class Cards:
             return
         slack_id = request.requester_slack_id or await self.deps.people.slack_id_for(request.requester)
         if slack_id:
-            await self.deps.slack.chat_postMessage(channel=slack_id, text=views.requester_outcome(request))
+            month_first = not reads_day_first(await self.deps.people.locale_of(slack_id))
+            text = views.requester_outcome(request, month_first=month_first)
+            await self.deps.slack.chat_postMessage(channel=slack_id, text=text)
 
     async def tell_approvers_cancelled(self, request: LeaveRequest) -> None:
         """DM every approver who got a card that the requester withdrew the leave (the card shows it too)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
@@ -31,11 +32,51 @@ class People:
         self.provider = provider
         self.slack = slack
         self._zones: dict[str, tzinfo | None] = {}  # Slack user id -> their time zone, as Slack last said
+        self._locales: dict[str, str] = {}  # Slack user id -> their locale (en-US…), as Slack last said
 
     async def remember_zones(self) -> None:
-        """Load every known person's time zone, so the acks that need one never wait for the database."""
+        """Load every known person's time zone and locale, so the acks that need one never wait for the database."""
         for slack_user_id, name in (await self.store.slack_zones()).items():
             self._zones.setdefault(slack_user_id, _zone(name))
+        for slack_user_id, locale in (await self.store.slack_locales()).items():
+            self._locales.setdefault(slack_user_id, locale)
+
+    def remembered_locale(self, slack_user_id: str) -> str | None:
+        """A Slack user's locale if it is in memory (loaded at start or learnt since); no I/O."""
+        return self._locales.get(slack_user_id)
+
+    async def locale_of(self, slack_user_id: str) -> str | None:
+        """A Slack user's locale: remembered, else from the store, else read from Slack once and remembered."""
+        if known := self._locales.get(slack_user_id):
+            return known
+        user = await self.store.slack_user(slack_user_id=slack_user_id)
+        if user is not None and user.locale:
+            self._locales[slack_user_id] = user.locale
+            return user.locale
+        if self.slack is None:
+            return None
+        try:
+            profile = (await self.slack.users_info(user=slack_user_id, include_locale=True))["user"]
+        except SlackApiError as exc:
+            log.info("no locale for %s: %s", slack_user_id, exc.response.get("error"))
+            return None
+        await self._remember_profile(slack_user_id, profile, user)
+        return self._locales.get(slack_user_id)
+
+    async def _remember_profile(
+        self, slack_user_id: str, profile: dict[str, Any], known: SlackUser | None
+    ) -> None:
+        """Keep what a users.info said of someone not yet matched to the HR system: zone and locale."""
+        if locale := profile.get("locale"):
+            self._locales[slack_user_id] = locale
+        self._zones[slack_user_id] = _zone(profile.get("tz"))
+        user = known or SlackUser(
+            slack_user_id=slack_user_id,
+            email=((profile.get("profile") or {}).get("email") or "").lower() or None,
+            name=profile.get("real_name") or profile.get("name") or slack_user_id,
+        )
+        user.tz, user.locale = profile.get("tz") or user.tz, locale or user.locale
+        await self.store.save_slack_user(user=user)
 
     def remembered_zone(self, slack_user_id: str) -> tzinfo | None:
         """A Slack user's time zone if it is in memory (loaded at start or learnt since); no I/O."""
@@ -82,7 +123,7 @@ class People:
     async def _refresh(self, slack_user_id: str) -> SlackUser:
         if self.slack is None:
             raise UserError("Slack is not configured, so I can't tell who you are.")
-        profile = (await self.slack.users_info(user=slack_user_id))["user"]
+        profile = (await self.slack.users_info(user=slack_user_id, include_locale=True))["user"]
         email = (profile.get("profile") or {}).get("email")
         if not email:
             raise UserError("I can't see your e-mail address in Slack, so I can't find you in the HR system.")
@@ -98,9 +139,12 @@ class People:
             email=email.lower(),
             name=name,
             tz=profile.get("tz"),
+            locale=profile.get("locale"),
             person_id=person.id,
         )
         self._zones[slack_user_id] = _zone(user.tz)  # a person may have moved: Slack's word is the latest
+        if user.locale:
+            self._locales[slack_user_id] = user.locale
         return await self.store.save_slack_user(user=user)
 
     async def slack_id_for(self, person: Person | None) -> str | None:

@@ -96,8 +96,16 @@ class RequestJobs:
             return Outcome(status=Status.PENDING), {}
         # A try after the first may follow one whose answer never came back (a timeout, a crash).
         booking = None if first_try else await self._booked_already(request)
-        booking = booking or await self.deps.provider.submit(holiday_request(request))
+        booking = booking or await self.deps.provider.submit(await self._to_book(request))
         return Outcome(status=booking.status), {"booking_id": booking.id}
+
+    async def _to_book(self, request: LeaveRequest) -> HolidayRequest:
+        """The request as the provider is asked to book it, naming the booking it replaces (a change)."""
+        wanted = holiday_request(request)
+        if request.replaces_request_id is None:
+            return wanted
+        old = await self.deps.store.request(request_id=request.replaces_request_id)
+        return wanted.model_copy(update={"replaces": old.booking_id if old else None})
 
     async def _validate(self, request: LeaveRequest) -> None:
         """Ask the provider whether it could book the request; a refusal is heard now, not at approval.
@@ -105,7 +113,7 @@ class RequestJobs:
         Not reaching the provider is no reason to refuse: the approval books it, and hears any refusal then.
         """
         try:
-            await self.deps.provider.validate(holiday_request(request))
+            await self.deps.provider.validate(await self._to_book(request))
         except ProviderError as exc:
             if not passing(exc):
                 raise

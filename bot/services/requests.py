@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot import logs
 from bot.domain import LIVE, JobKind, JobResult, NoApprover, RequestState
 from bot.errors import NotAnApprover, UserError, friendly, passing
+from bot.parsing import reads_day_first
 from bot.services.cards import Cards
 from bot.services.deps import Deps
 from bot.services.outbox import Outbox
@@ -43,6 +44,8 @@ class Submitted:
     held: bool = False  # leavebot holds the approval: nothing is booked in the HR system before it
     hr: str = ""  # the HR system's name
     no_approver: NoApprover | None = None
+    type_note: str = ""  # which leave type it went in as, and why, when the requester chose none
+    month_first: bool = False  # the requester writes dates month first (en-US)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,10 @@ class Requests:
         """The leave types fetched last, without any I/O (for work done before the ack)."""
         return self._leave_types[1]
 
+    def types_known(self) -> bool:
+        """True once the provider's leave types were listed (however long ago): no I/O."""
+        return self._leave_types[0] > 0
+
     async def submit(
         self,
         *,
@@ -99,20 +106,27 @@ class Requests:
         slack_user_id: str | None = None,
         person: Person | None = None,
         note: str | None = None,
+        replaces: int | None = None,
+        typeless: bool = False,
     ) -> Submitted:
-        """Send a request to the provider once per ``key``, then ask its approvers (``note`` on their cards)."""
+        """Send a request to the provider once per ``key``, then ask its approvers (``note`` on their cards).
+
+        ``replaces`` is the pending request whose dates this one changes: the provider is told it is no overlap.
+        ``typeless``: the requester could not choose a leave type (the HR system's were not known when they
+        asked), so the confirmation names the one it goes in as.
+        """
         if person is None:
             assert slack_user_id is not None
             person = await self._requester(slack_user_id)
-        leave_type = await self._leave_type(draft.leave_type)
+        leave_type, type_note = await self._leave_type(draft.leave_type, typeless=typeless)
         store, lease = self.deps.store, self.outbox.policy.lease
         # The request and the job that sends it are stored together: nothing in flight is ever orphaned.
         job = OutboxJob(
             kind=JobKind.SUBMIT, actor=slack_user_id, reason=note or "", revert_to=RequestState.FAILED
         )
-        row, created = await store.create_request(
-            request=self._row(draft, key, person, slack_user_id, leave_type), job=job, lease=lease
-        )
+        row = self._row(draft, key, person, slack_user_id, leave_type)
+        row.replaces_request_id = replaces
+        row, created = await store.create_request(request=row, job=job, lease=lease)
         logs.remember(request=row.id)
         retry = not created and await store.move_request(
             request_id=row.id or 0,
@@ -124,11 +138,21 @@ class Requests:
         if not created and not retry:
             await self.outbox.resume(row.id)  # a press again resumes what a dead instance left
             return await self._submitted(row.id or 0, duplicate=True)
+        month_first = self._month_first(slack_user_id)
         if not await self.outbox.run(job):
-            return Submitted(await self.deps.request(row.id), [], queued=True)
-        return await self._submitted(row.id or 0)
+            return Submitted(
+                await self.deps.request(row.id), [], queued=True, type_note=type_note, month_first=month_first
+            )
+        return await self._submitted(row.id or 0, type_note=type_note, month_first=month_first)
 
-    async def _submitted(self, request_id: int, *, duplicate: bool = False) -> Submitted:
+    def _month_first(self, slack_user_id: str | None) -> bool:
+        """True for a requester whose Slack locale (remembered once their person was found) writes month first."""
+        locale = self.deps.people.remembered_locale(slack_user_id) if slack_user_id else None
+        return not reads_day_first(locale)
+
+    async def _submitted(
+        self, request_id: int, *, duplicate: bool = False, type_note: str = "", month_first: bool = False
+    ) -> Submitted:
         """The request as it stands after its approvers were asked (or not yet: the step waits)."""
         asks = await self.deps.store.jobs(request_id=request_id, kinds=[JobKind.ASK_APPROVERS])
         approvers, lacking = await self.cards.asked(request_id)
@@ -140,6 +164,8 @@ class Requests:
             held=self.deps.holds_approval,
             hr=self.deps.provider.display_name,
             no_approver=lacking,
+            type_note=type_note,
+            month_first=month_first,
         )
 
     async def _requester(self, slack_user_id: str) -> Person:
@@ -152,16 +178,21 @@ class Requests:
                 raise
             return Person(id="", name="", slack_user_id=slack_user_id)
 
-    async def _leave_type(self, name: str | None) -> LeaveType | None:
+    async def _leave_type(self, name: str | None, *, typeless: bool) -> tuple[LeaveType | None, str]:
         """The leave type asked for; while the HR system cannot list them, its name alone (the job that
-        sends the request finds it), or none named: the HR system's default."""
+        sends the request finds it), or none named: the HR system's default. With it, what the requester
+        is told of it when they named none (never a type put in silently)."""
+        hr = self.deps.provider.display_name
         try:
             types = await self.leave_types()
         except ProviderError as exc:
             if not passing(exc):
                 raise
-            return LeaveType(id="", name=name) if name else None
-        return pick_leave_type(types, name)
+            known = LeaveType(id="", name=name) if name else None
+            return known, "" if name else views.types_unknown_line(hr, submitted=True)
+        chosen = pick_leave_type(types, name)
+        told = chosen is not None and not name and typeless
+        return chosen, views.default_type_line(chosen.name, hr) if told and chosen else ""
 
     def _row(
         self, draft: Draft, key: str, person: Person, slack_user_id: str | None, leave_type: LeaveType | None
@@ -289,7 +320,9 @@ class Requests:
             reason=old.reason,
         )
 
-    async def change(self, *, request_id: int, draft: Draft, key: str, slack_user_id: str) -> Changed:
+    async def change(
+        self, *, request_id: int, draft: Draft, key: str, slack_user_id: str, typeless: bool = False
+    ) -> Changed:
         """Change the dates of one's own pending request: submit ``draft``, then withdraw the old one.
 
         The old request is withdrawn only once the provider accepted the new one, so a refusal or an
@@ -299,7 +332,12 @@ class Requests:
         old = await self._changeable(request_id, slack_user_id)
         try:
             new = await self.submit(
-                draft=draft, key=key, slack_user_id=slack_user_id, note=views.changes_note(old)
+                draft=draft,
+                key=key,
+                slack_user_id=slack_user_id,
+                note=views.changes_note(old),
+                replaces=request_id,
+                typeless=typeless,
             )
         except ProviderRejected as exc:
             raise UserError(views.change_refused(friendly(exc), old, draft)) from exc

@@ -16,6 +16,7 @@ from bot.services.events import ProviderEvents
 from bot.services.home import Homes
 from bot.services.outbox import Outbox, RetryPolicy
 from bot.services.people import People
+from bot.services.previews import Previews
 from bot.services.reminders import Reminders
 from bot.services.request_jobs import RequestJobs
 from bot.services.requests import Requests
@@ -60,12 +61,13 @@ class Services:
         self.outbox.handle(PROVIDER_CALLS, RequestJobs(deps))
         self.outbox.handle(SLACK_STEPS, SlackSteps(deps, cards=self.cards, homes=self.homes))
         self.requests = Requests(deps, cards=self.cards, outbox=self.outbox)
+        self.previews = Previews(deps, self.requests)
         self.events = ProviderEvents(deps, cards=self.cards, homes=self.homes)
         self.sync = Sync(deps, events=self.events, interval=sync_interval)
         self.reminders = Reminders(deps, cards=self.cards, delegates=self.delegates, homes=self.homes)
 
     async def warm_up(self) -> None:
-        """Fill the caches read before an ack: leave types (so a typed request can name one) and time zones."""
+        """Fill the caches read before an ack: leave types (so a typed request can name one), time zones and locales."""
         await self.deps.people.remember_zones()
         try:
             await self.requests.leave_types()

@@ -167,6 +167,12 @@ class PeopleRows(StoreBase):
         async with self.session() as session:
             return {user_id: tz for user_id, tz in (await session.exec(query)).all() if tz}
 
+    async def slack_locales(self) -> dict[str, str]:
+        """Every Slack user's locale that Slack told us, by user id."""
+        query = select(SlackUser.slack_user_id, SlackUser.locale).where(col(SlackUser.locale).is_not(None))
+        async with self.session() as session:
+            return {user_id: locale for user_id, locale in (await session.exec(query)).all() if locale}
+
     async def save_slack_user(self, *, user: SlackUser) -> SlackUser:
         """Insert or refresh a Slack user."""
         user.updated_at = now()

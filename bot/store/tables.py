@@ -30,6 +30,7 @@ class SlackUser(SQLModel, table=True):
     email: str | None = Field(default=None, index=True)
     name: str
     tz: str | None = None
+    locale: str | None = None  # Slack's (en-US, en-GB…): how numeric dates are read and dates written
     person_id: str | None = None
     updated_at: datetime = timestamp(default_factory=now)
 
@@ -56,6 +57,9 @@ class LeaveRequest(SQLModel, table=True):
     leave_type_id: str | None = None
     leave_type_name: str | None = None
     reason: str = ""
+    # The pending request this one changes the dates of: withdrawn once this one is accepted, so the
+    # HR system is told it is no overlap.
+    replaces_request_id: int | None = None
     decided_by: str | None = None
     decline_reason: str | None = None
     created_at: datetime = timestamp(default_factory=now)

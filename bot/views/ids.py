@@ -27,5 +27,6 @@ END_PART = "end_part"
 START_TIME = "start_time"
 END_TIME = "end_time"
 LEAVE_TYPE = "leave_type"
+TYPES_UNKNOWN = "types_unknown"  # the modal's note that the HR system's leave types could not be listed
 REASON = "reason"
 DECLINE_REASON = "decline_reason"

@@ -91,27 +91,39 @@ def request_modal(
     initial: Draft | None = None,
     today: date,
     replaces: int | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """The modal for a new request; ``initial`` pre-fills it (the preview's Edit, or a Change).
+    """The modal for a new request; ``initial`` pre-fills it (the preview's Edit, or a Change); ``note``
+    on top (why there is no type to pick).
 
     With ``replaces`` (a pending request's id, kept in ``private_metadata``) submitting it changes
     that request: the new one is sent and the old one withdrawn.
     """
     draft = initial or Draft(start_date=today, end_date=today)
     metadata = "" if replaces is None else str(replaces)
-    return modal_view(Form.of(draft, leave_types), leave_types, private_metadata=metadata)
+    return modal_view(Form.of(draft, leave_types), leave_types, private_metadata=metadata, note=note)
 
 
 def updated_modal(view: dict[str, Any], leave_types: Sequence[LeaveType]) -> dict[str, Any]:
     """The open modal ``view`` (as a dispatched choice carries it) laid out for the part now chosen."""
     form = Form.read((view.get("state") or {}).get("values") or {})
-    return modal_view(form, leave_types, private_metadata=view.get("private_metadata") or "")
+    note = next((b for b in view.get("blocks") or [] if b.get("block_id") == ids.TYPES_UNKNOWN), None)
+    return modal_view(form, leave_types, private_metadata=view.get("private_metadata") or "", note=note)
 
 
-def modal_view(form: Form, leave_types: Sequence[LeaveType], *, private_metadata: str = "") -> dict[str, Any]:
-    """The request modal showing what ``form``'s part of the day needs, and nothing it would ignore."""
+def modal_view(
+    form: Form,
+    leave_types: Sequence[LeaveType],
+    *,
+    private_metadata: str = "",
+    note: str | dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The request modal showing what ``form``'s part of the day needs, and nothing it would ignore;
+    ``note`` (its text, or the block an open modal showed it in) says why there is no type to pick."""
     changing = bool(private_metadata)
     blocks: Blocks = [context(CHANGE_HINT)] if changing else []
+    if note:
+        blocks.append(note if isinstance(note, dict) else {**context(note), "block_id": ids.TYPES_UNKNOWN})
     day = {"type": "datepicker", "initial_date": form.start_date}
     starting = input_block(ids.START_PART, "Starting", _select(START_PARTS, form.start_part))
     starting["dispatch_action"] = True  # the layout follows the choice (views.update)
@@ -154,6 +166,11 @@ def _select(choices: dict[str, str], initial: str) -> dict[str, Any]:
 
 def _timepicker(initial: str | None) -> dict[str, Any]:
     return {"type": "timepicker", "initial_time": initial}
+
+
+def modal_typeless(view: dict[str, Any]) -> bool:
+    """True when the submitted request modal said its types could not be listed (it had no type picker)."""
+    return any(block.get("block_id") == ids.TYPES_UNKNOWN for block in view.get("blocks") or [])
 
 
 class ModalError(ValueError):

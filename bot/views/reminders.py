@@ -11,14 +11,14 @@ from bot.store.tables import LeaveRequest
 from bot.views import ids
 from bot.views.blocks import Blocks, button, context, section, text
 from bot.views.home import CANCELLABLE, request_line
-from providers.models import Balance
+from providers.models import Balance, day_words
 
 MINE_SHOWN = 20  # requests listed by `/leave mine`: two blocks each at most, inside a message's 50
 
 
 def day(value: date) -> str:
-    """'Fri 4 Dec'."""
-    return f"{value:%a} {value.day} {value:%b}"
+    """'Fri 4 Dec', or 'Fri 1 Jan 2027' outside the current year."""
+    return day_words(value)
 
 
 def mentions(slack_ids: Sequence[str]) -> str:

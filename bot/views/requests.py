@@ -11,8 +11,9 @@ from bot.domain import COLLEAGUES, CROWDED_DAYS, CardContext, NoApprover, Reques
 from bot.store.tables import LeaveRequest
 from bot.views import ids
 from bot.views.blocks import Blocks, button, clip, context, escape, input_block, section, text
-from providers.models import Draft, LeaveSpan, format_minute
+from providers.models import Draft, LeaveSpan, day_words, format_minute
 
+VALUE_LIMIT = 1950  # characters of a button's value kept (Slack's limit is 2,000)
 LINE_LIMIT = 250  # one line of a card's context: ten of them stay well inside a section's 3,000
 
 OUTCOME_WORDS = {
@@ -22,9 +23,16 @@ OUTCOME_WORDS = {
 }
 
 
-def summary(span: LeaveSpan, leave_type: str | None, reason: str) -> str:
-    """Dates, type and reason in a few mrkdwn lines."""
-    lines = [f"*When:* {span.describe()}"]
+def summary(
+    span: LeaveSpan,
+    leave_type: str | None,
+    reason: str,
+    *,
+    month_first: bool = False,
+    this_year: int | None = None,
+) -> str:
+    """Dates, type and reason in a few mrkdwn lines (dates as the reader writes them, the year outside this one)."""
+    lines = [f"*When:* {span.describe(month_first=month_first, this_year=this_year)}"]
     if leave_type:
         lines.append(f"*Type:* {escape(leave_type)}")
     if reason:
@@ -32,16 +40,38 @@ def summary(span: LeaveSpan, leave_type: str | None, reason: str) -> str:
     return "\n".join(lines)
 
 
-def preview(draft: Draft, draft_id: str, today: date) -> Blocks:
-    """The ephemeral preview of a typed request, with Submit / Edit / Cancel; says which days are past.
+def preview(
+    draft: Draft,
+    draft_id: str,
+    today: date,
+    *,
+    month_first: bool = False,
+    no_workday: bool = False,
+    type_note: str | None = None,
+    typed: dict[str, Any] | None = None,
+) -> Blocks:
+    """The ephemeral preview of a typed request, with Submit / Edit / Cancel; says which days are past,
+    when it takes no working day, and which leave type it goes in as when none was named.
 
     A past start is kept (sick leave is booked afterwards), never silently: the preview names the past
-    days and how to ask from today instead.
+    days and how to ask from today instead. Dates are written as the typist writes them (``month_first``
+    for en-US), with the year when it is not ``today``'s.
     """
-    value = json.dumps({"id": draft_id, "draft": draft.model_dump(mode="json")}, separators=(",", ":"))
+    data: dict[str, Any] = {"id": draft_id, "draft": draft.model_dump(mode="json")}
+    if type_note:  # the types were not known: Submit reads the type from ``typed`` again, or names its choice
+        data["typeless"] = typed or True
+    value = json.dumps(data, separators=(",", ":"))
+    if len(value) > VALUE_LIMIT:  # a button's value holds 2,000 characters: the text is then not kept
+        value = json.dumps({**data, "typeless": True}, separators=(",", ":"))
+    words = summary(draft, draft.leave_type, draft.reason, month_first=month_first, this_year=today.year)
+    notes = [
+        *([past_days(draft, today, month_first=month_first)] if draft.start_date < today else []),
+        *([no_workday_line(draft, today, month_first=month_first)] if no_workday else []),
+        *([type_note] if type_note else []),
+    ]
     return [
-        section(f"*Here's your leave request:*\n{summary(draft, draft.leave_type, draft.reason)}"),
-        *([context(past_days(draft, today))] if draft.start_date < today else []),
+        section(f"*Here's your leave request:*\n{words}"),
+        *(context(note) for note in notes),
         {
             "type": "actions",
             "elements": [
@@ -53,17 +83,53 @@ def preview(draft: Draft, draft_id: str, today: date) -> Blocks:
     ]
 
 
-def past_days(draft: Draft, today: date) -> str:
+def past_days(draft: Draft, today: date, *, month_first: bool = False) -> str:
     """The warning for a request that starts before ``today`` (the requester's date)."""
     last_past = min(draft.end_date, date.fromordinal(today.toordinal() - 1))
-    days = f"{draft.start_date:%a %-d %b}" + (
-        f" – {last_past:%a %-d %b}" if last_past != draft.start_date else ""
-    )
+    past = LeaveSpan(start_date=draft.start_date, end_date=last_past)
+    days = past.describe(month_first=month_first, this_year=today.year)
+    verb = "is" if last_past == draft.start_date else "are"
     if draft.end_date < today:
-        return f":warning: {days} {'is' if last_past == draft.start_date else 'are'} in the past. Submit books them anyway (e.g. sick leave already taken)."
+        return (
+            f":warning: {days} {verb} in the past: the whole request is. "
+            "Submit records it anyway (e.g. sick leave already taken)."
+        )
+    end = day_words(draft.end_date, year=draft.end_date.year != today.year, month_first=month_first)
     return (
-        f":warning: {days} {'is' if last_past == draft.start_date else 'are'} in the past. Submit books them too "
-        f"(e.g. sick leave already taken); to start from today instead, type `/leave today to {draft.end_date:%-d %b}`."
+        f":warning: {days} {verb} in the past. Submit books them too "
+        f"(e.g. sick leave already taken); to start from today instead, type `/leave today to {end.partition(' ')[2]}`."
+    )
+
+
+def no_workday_line(draft: Draft, today: date, *, month_first: bool = False) -> str:
+    """The warning for a request with no working day in it (a weekend, a public holiday)."""
+    when = LeaveSpan(start_date=draft.start_date, end_date=draft.end_date).describe(
+        month_first=month_first, this_year=today.year
+    )
+    return (
+        f":warning: {when} takes no working day (a weekend or a public holiday), so no leave is needed. "
+        "Submit records it anyway."
+    )
+
+
+def default_type_line(name: str, hr: str) -> str:
+    """Told of a request whose requester could choose no type (none were listed when they asked)."""
+    return (
+        f"ℹ️ No type of leave could be chosen when you asked, so it went in as *{escape(name)}*, the first of "
+        f"{escape(hr)}'s types. Cancel it from `/leave mine` and ask again if that's the wrong one."
+    )
+
+
+def types_unknown_line(hr: str, *, submitted: bool = False) -> str:
+    """Said while the HR system's leave types cannot be listed: the request goes in as its own default."""
+    if submitted:
+        return (
+            f":warning: {escape(hr)}'s types of leave couldn't be listed just now, so it went in as "
+            f"{escape(hr)}'s default type. Cancel it from `/leave mine` and ask again if that's the wrong one."
+        )
+    return (
+        f":warning: {escape(hr)}'s types of leave couldn't be listed just now, so any type you named can't be "
+        f"matched: Submit sends it as {escape(hr)}'s default type. To choose one, try again in a minute."
     )
 
 
@@ -71,6 +137,13 @@ def read_preview_value(value: str) -> tuple[str, Draft]:
     """The draft id and draft carried by a preview button."""
     data = json.loads(value)
     return data["id"], Draft.model_validate(data["draft"])
+
+
+def preview_typeless(value: str) -> dict[str, Any] | bool:
+    """What a preview made while the HR system's leave types were not known kept to read the type again
+    (the text typed, its today and order of dates), True without it, False when the types were known."""
+    typeless = json.loads(value).get("typeless") or False
+    return typeless if isinstance(typeless, dict) else bool(typeless)
 
 
 def approval_card(
@@ -189,7 +262,7 @@ def colleagues_text(team: Team) -> str:
 def crowded_line(team: Team) -> str:
     """'⚠️ Approving puts 3 people of Engineering off on Tue 24 Nov, Wed 25 Nov: the limit is 2.'"""
     most = max(c.off for c in team.crowded)
-    days = ", ".join(f"{c.day:%a} {c.day.day} {c.day:%b}" for c in team.crowded[:CROWDED_DAYS])
+    days = ", ".join(day_words(c.day) for c in team.crowded[:CROWDED_DAYS])
     more = f" and {len(team.crowded) - CROWDED_DAYS} more days" if len(team.crowded) > CROWDED_DAYS else ""
     where = f" of {escape(team.name)}" if team.name else ""
     return clip(
@@ -240,9 +313,9 @@ def card_fallback(request: LeaveRequest) -> str:
     return f"Leave request from {request.requester_name}: {request.span.describe()}"
 
 
-def requester_outcome(request: LeaveRequest) -> str:
-    """The DM telling a requester what was decided (and by whom, when Slack knows them)."""
-    when = request.span.describe()
+def requester_outcome(request: LeaveRequest, *, month_first: bool = False) -> str:
+    """The DM telling a requester what was decided (and by whom, when Slack knows them); dates as they write them."""
+    when = request.span.describe(month_first=month_first)
     by = f" by <@{request.decided_by}>" if request.decided_by else ""
     if request.status == RequestState.APPROVED:
         return f"✅ Your leave for {when} was approved{by}."
@@ -286,13 +359,14 @@ def asked_text(
     held: bool,
     hr: str,
     again: str = "",
+    month_first: bool = False,
 ) -> str:
     """What the requester is told once their approvers were asked: who has it, or why nobody does.
 
     Where leavebot holds the approval nothing is "booked" before it: the request is saved, and with
     nobody at all to ask it is withdrawn; an HR system holding it keeps it for its own admins.
     """
-    when = request.span.describe()
+    when = request.span.describe(month_first=month_first)
     lacking = f"you have no approver {no.where} that I can find in Slack" if no else ""
     if no is not None and not approvers:
         if request.status == RequestState.CANCELLED:
@@ -314,10 +388,10 @@ def asked_text(
     return f"📨 Sent{again}: your leave for {when} is waiting for {names}{up}."
 
 
-def not_asked_yet(request: LeaveRequest, *, held: bool, hr: str) -> str:
+def not_asked_yet(request: LeaveRequest, *, held: bool, hr: str, month_first: bool = False) -> str:
     """Told when the request went through but its approvers could not be asked yet (the step waits)."""
     where = "saved" if held else f"booked in {hr} as pending"
     return (
-        f"📨 Your leave for {request.span.describe()} is {where}, but I couldn't reach your approvers yet. "
+        f"📨 Your leave for {request.span.describe(month_first=month_first)} is {where}, but I couldn't reach your approvers yet. "
         "I'll keep trying, and tell you once they have it."
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.views.blocks import Blocks, clip, context, escape, header, section
+from providers import models
 from providers.models import Absence, Person, PublicHoliday
 
 SECTION_LIMIT = 2900  # Slack's limit is 3,000; the margin keeps a section safe whatever is appended
@@ -47,8 +48,8 @@ class Group:
 
 
 def day_words(day: date) -> str:
-    """'Tue 24 Nov'."""
-    return f"{day:%a} {day.day} {day:%b}"
+    """'Tue 24 Nov', or 'Fri 1 Jan 2027' outside the current year."""
+    return models.day_words(day)
 
 
 def people(count: int) -> str:

@@ -140,9 +140,10 @@ class FakeSlack(Loopback):
         name: str,
         real_name: str | None = None,
         tz: str = "Europe/London",
+        locale: str = "en-GB",
         is_bot: bool = False,
     ) -> None:
-        """Register a workspace member for users.info / users.lookupByEmail."""
+        """Register a workspace member for users.info / users.lookupByEmail (``locale`` only with include_locale)."""
         with self._lock:
             self.users[user_id] = {
                 "id": user_id,
@@ -150,6 +151,7 @@ class FakeSlack(Loopback):
                 "name": name,
                 "real_name": real_name or name,
                 "tz": tz,
+                "locale": locale,
                 "is_bot": is_bot,
             }
 
@@ -486,7 +488,11 @@ class FakeSlack(Loopback):
         user = self.users.get(args.get("user", ""))
         if user is None:
             raise SlackError("user_not_found")
-        return {"user": self._user_json(user)}
+        found = self._user_json(user)
+        # As Slack: the locale only when asked for (include_locale=true; slack_sdk sends a bool as 1).
+        if str(args.get("include_locale", "")).lower() in ("1", "true"):
+            found["locale"] = user["locale"]
+        return {"user": found}
 
     def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
         email = str(args.get("email", "")).casefold()
