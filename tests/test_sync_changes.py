@@ -1,11 +1,12 @@
 """Changes each HR system makes by itself reach `/leave who` within one sync interval, and the mirror never
 keeps an absence the HR system no longer has after the next pass.
 
-One family over the five HR systems: a booking made in the HR system, its dates changed there, and it
-cancelled or deleted there; and, where the HR system keeps the approval (Timetastic, When I Work), a
-request from Slack approved, declined or cancelled there: every card, the DM, the App Home. Every fake
-makes these the way its own UI would (``book_by_itself``, ``move_by_itself``, ``remove_by_itself``,
-``decide_by_itself``: no webhook). Passes are driven through ``Sync.run_due`` one
+One family over the five HR systems and ``local``: a booking made in the HR system, its dates changed
+there, and it cancelled or deleted there; and, where the HR system keeps the approval (Timetastic, When I
+Work, local), a request from Slack approved, declined or cancelled there: every card, the DM, the App
+Home. Every fake makes these the way its own UI would (``book_by_itself``, ``move_by_itself``,
+``remove_by_itself``, ``decide_by_itself``: no webhook); local's "UI" is its table in leavebot's database,
+changed by an operator outside the bot (``fakes.local_table``). Passes are driven through ``Sync.run_due`` one
 interval after the start, so what is asserted is what one scheduled near pass does.
 """
 
@@ -24,9 +25,9 @@ import test_timetap
 import test_timetastic
 import test_wheniwork
 import test_whosoff
-from conftest import ALICE, Bot
+from conftest import ALICE, APPROVERS, Bot
 from fakes import offiserv, timetap, timetastic, wheniwork, whosoff
-from fakes.loopback import Loopback
+from fakes.local_table import LocalTable
 from fakes.slack import FakeSlack
 from helpers.bots import dms_to, submitted
 from helpers.cards import buttons
@@ -46,25 +47,34 @@ LATER = _weekday(SOON + timedelta(days=1))
 
 
 ALICES = {"timetastic": timetastic.ALICE, "wheniwork": wheniwork.ALICE, "whosoff": whosoff.ALICE}
-ALICES |= {"timetap": timetap.ALICE, "offiserv": "alice"}
+ALICES |= {"timetap": timetap.ALICE, "offiserv": "alice", "local": "alice@example.com"}
 
 
 @dataclass(frozen=True)
 class HR:
     """One HR system's fake, how leavebot connects to it, and someone it can book off by itself."""
 
-    fake: type[Loopback]
+    fake: Callable[[Path], Any]  # started with the bot's SQLite file, a context manager
     connect: Callable[[Any], Any]
     person: Any
     name: str
 
 
+def _local(path: Path) -> LocalTable:
+    return LocalTable(path)
+
+
 HRS = {
-    "timetastic": HR(timetastic.FakeTimetastic, test_timetastic.connect, timetastic.MALLORY, "<@U0MALLORY>"),
-    "wheniwork": HR(wheniwork.FakeWhenIWork, test_wheniwork.connect, wheniwork.MALLORY, "<@U0MALLORY>"),
-    "whosoff": HR(whosoff.FakeWhosOff, test_whosoff.connect, whosoff.MALLORY, "<@U0MALLORY>"),
-    "timetap": HR(timetap.FakeTimeTap, test_timetap.connect, timetap.MALLORY, "<@U0MALLORY>"),
-    "offiserv": HR(offiserv.FakeOffiServ, test_offiserv.connect, "mallory", "<@U0MALLORY>"),
+    "timetastic": HR(
+        lambda _: timetastic.FakeTimetastic(), test_timetastic.connect, timetastic.MALLORY, "<@U0MALLORY>"
+    ),
+    "wheniwork": HR(
+        lambda _: wheniwork.FakeWhenIWork(), test_wheniwork.connect, wheniwork.MALLORY, "<@U0MALLORY>"
+    ),
+    "whosoff": HR(lambda _: whosoff.FakeWhosOff(), test_whosoff.connect, whosoff.MALLORY, "<@U0MALLORY>"),
+    "timetap": HR(lambda _: timetap.FakeTimeTap(), test_timetap.connect, timetap.MALLORY, "<@U0MALLORY>"),
+    "offiserv": HR(lambda _: offiserv.FakeOffiServ(), test_offiserv.connect, "mallory", "<@U0MALLORY>"),
+    "local": HR(_local, lambda table: table.provider(APPROVERS), "mallory@example.com", "<@U0MALLORY>"),
 }
 
 
@@ -92,7 +102,7 @@ class Synced:
 async def synced(request: pytest.FixtureRequest, tmp_path: Path, slack: FakeSlack) -> AsyncIterator[Synced]:
     """leavebot on one HR system, its mirror filled by the first full pass."""
     hr = HRS[request.param]
-    with hr.fake() as fake:
+    with hr.fake(tmp_path / "leavebot.db") as fake:  # provider_bot's database
         if hasattr(fake, "deliver_automatically"):
             fake.deliver_automatically = False  # Timetastic's webhooks lost: only passes see its changes
         async with provider_bot(hr.connect(fake), slack, tmp_path) as bot:
@@ -141,6 +151,7 @@ async def test_leave_booked_in_the_hr_system_shows_in_leave_mine_by_the_next_pas
 HR_KEPT = [
     "timetastic",
     "wheniwork",
+    "local",
 ]  # the others' approval is leavebot's: nothing to decide in the HR system
 DECISIONS = {"approve": "approved", "decline": "declined", "cancel": "cancel"}
 
@@ -155,7 +166,7 @@ async def test_a_request_decided_in_the_hr_system_reaches_every_card_and_the_req
     who` names her only if it was approved; later passes change nothing more."""
     bot = synced.bot
     day = test_timetastic.DAY  # == test_wheniwork.DAY; a near pass reaches as far as the last request waiting
-    if synced.hr.fake is wheniwork.FakeWhenIWork:
+    if synced.name in ("wheniwork", "local"):  # two approvers
         request = await test_wheniwork.submitted(bot)  # waits for both cards
     else:
         request = await submitted(bot, f"{day.isoformat()} pm for the dentist")
