@@ -188,3 +188,28 @@ async def test_a_request_decided_in_the_hr_system_reaches_every_card_and_the_req
     await synced.next_pass()
     assert len(bot.slack.calls_to("chat.update")) == len(updates)
     assert len([t for t in dms_to(bot, ALICE) if DECISIONS[decision] in t.lower()]) == 1
+
+
+FAR = _weekday(date.today() + timedelta(days=60))  # beyond a near pass: only a full pass looks there
+
+
+async def test_the_mirror_keeps_no_absence_the_hr_system_no_longer_has_after_the_next_pass(
+    synced: Synced,
+) -> None:
+    """Two bookings removed in the HR system, one in the next two weeks and one two months ahead: the
+    next near pass takes the first out of the mirror, the next full pass (whose window reaches the second)
+    the other; neither is read back by any surface after that."""
+    store, name = synced.bot.service.deps.store, synced.bot.service.deps.provider.name
+    soon = synced.fake.book_by_itself(synced.hr.person, SOON)
+    far = synced.fake.book_by_itself(synced.hr.person, FAR)
+    assert await synced.bot.service.sync.run_pass(full=True) is not None
+    assert {soon, far} <= {a.id for a in await synced.bot.service.deps.absences(SOON, FAR)}
+    synced.fake.remove_by_itself(soon)
+    synced.fake.remove_by_itself(far)
+    await synced.next_pass()
+    assert soon not in {a.id for a in await store.mirrored(provider=name, start=SOON, end=SOON)}
+    full = await synced.bot.service.sync.run_pass(full=True)
+    assert full is not None
+    left = {a.id for a in await synced.bot.service.deps.absences(SOON, FAR) if a.status != "cancelled"}
+    assert not {soon, far} & left
+    assert synced.hr.name not in await synced.who(FAR, "far")
