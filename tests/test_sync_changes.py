@@ -32,8 +32,10 @@ from fakes.slack import FakeSlack
 from helpers.bots import dms_to, submitted
 from helpers.cards import buttons
 from remote_bot import provider_bot
+from test_home import open_home
 from test_who import ask
 
+from bot.services.digest import post_digest
 from bot.store.tables import now
 
 
@@ -213,3 +215,34 @@ async def test_the_mirror_keeps_no_absence_the_hr_system_no_longer_has_after_the
     left = {a.id for a in await synced.bot.service.deps.absences(SOON, FAR) if a.status != "cancelled"}
     assert not {soon, far} & left
     assert synced.hr.name not in await synced.who(FAR, "far")
+
+
+BALANCE_CALLS = ("/users/", "/v4/user-allowance/", "/data/limits")  # Timetastic, WhosOff, OffiServ
+
+
+@pytest.mark.parametrize("synced", [n for n in HRS if n != "local"], indirect=True)
+async def test_with_the_hr_system_down_every_reader_answers_from_the_mirror_as_of_its_last_pass(
+    synced: Synced,
+) -> None:
+    """The HR system fails every call and the last good pass is an hour old: Alice's App Home still lists
+    the leave booked for her there, `/leave who` and the digest still name Mallory, both marked "(as of
+    HH:MM)", and the digest posts; the only HR call tried is the Home's balance (shown without it)."""
+    deps = synced.bot.service.deps
+    synced.fake.book_by_itself(ALICES[synced.name], SOON)
+    synced.fake.book_by_itself(synced.hr.person, SOON)
+    await synced.next_pass()
+    an_hour_ago = now() - timedelta(hours=1)
+    await deps.store.end_sync(provider=deps.provider.name, near_at=an_hour_ago)
+    synced.fake.fail_next(1000, status=503)
+    calls = len(synced.fake.calls)
+    as_of = f"(as of {an_hour_ago.astimezone(deps.zone):%H:%M})"
+
+    home = json.dumps(await open_home(synced.bot, ALICE))
+    assert f"{SOON:%a} {SOON.day} {SOON:%b}" in home
+    who = await synced.who(SOON, "down")
+    assert synced.hr.name in who and as_of in who
+    assert await post_digest(deps, day=SOON, channels=["C0DIGEST"]) == {"C0DIGEST": True}
+    [digest] = [c for c in synced.bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
+    assert synced.hr.name in json.dumps(digest.args["blocks"]) and as_of in digest.args["text"]
+    tried = [c.path for c in synced.fake.calls[calls:]]
+    assert all(path.startswith(BALANCE_CALLS) for path in tried), tried  # the Home's balance: tried, left out
