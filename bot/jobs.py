@@ -61,8 +61,10 @@ async def run_forever(services: Services, settings: Settings, *, resume: Resume 
 
 async def sync_forever(services: Services) -> None:
     """Keep the absence mirror in step (a pass when one is due), apart from the job loop: a long pass over a
-    slow HR system must not hold up the retries and reminders."""
-    await forever("sync pass", lambda: services.sync.run_due(now()))
+    slow HR system must not hold up the retries and reminders. A SYNC_INTERVAL under a tick is checked
+    that often."""
+    every = min(TICK, services.sync.interval.total_seconds())
+    await forever("sync pass", lambda: services.sync.run_due(now()), every=every)
 
 
 async def forever(what: str, step: Callable[[], Awaitable[object]], *, every: float = TICK) -> None:

@@ -19,6 +19,7 @@ from providers.errors import ProviderError, ProviderNotFound, ProviderRejected
 from providers.models import (
     Absence,
     Booking,
+    BookingState,
     HolidayRequest,
     LeaveSpan,
     LeaveType,
@@ -154,6 +155,16 @@ class LocalProvider(LeaveProvider):
         async with AsyncSession(self.engine) as session:
             rows = (await session.exec(query.order_by(col(LocalLeave.start_date), col(LocalLeave.id)))).all()
         return [_absence(row) for row in rows]
+
+    async def booking(self, booking_id: str) -> BookingState:
+        """One booking as the table holds it; ProviderNotFound once its row is gone (deleted outside leavebot)."""
+        row = None
+        if booking_id.isdigit():
+            async with AsyncSession(self.engine) as session:
+                row = await session.get(LocalLeave, int(booking_id))
+        if row is None:
+            raise ProviderNotFound(f"no booking {booking_id}", provider=self.name)
+        return BookingState(absence=_absence(row))
 
     async def approve(self, booking_id: str) -> Outcome:
         """Pending → approved, once."""

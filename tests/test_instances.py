@@ -1,4 +1,5 @@
-"""Two `leavebot serve` processes on one PostgreSQL database: 50 simultaneous approve clicks, one approval.
+"""Two `leavebot serve` processes on one PostgreSQL database: 50 simultaneous approve clicks, one approval;
+a decision made inside the HR system, seen by both instances' sync passes, announced once.
 
 The database decides who acts (a conditional update), so it holds across processes as it does across
 tasks. Requires PostgreSQL; without it this test is reported as skipped.
@@ -14,6 +15,8 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -21,10 +24,12 @@ import pytest
 import slack_requests as sr
 from conftest import ALICE, APPROVERS, BOB, CAROL, FIGURES, SECRET
 from fakes.slack import FakeSlack
-from helpers.cards import button_value, preview_value
+from fakes.timetastic import TOKEN, FakeTimetastic
+from helpers.cards import button_value, buttons, preview_value
 from test_e2e import DAY
 
 from bot.store import Store, create_engine
+from bot.store.tables import LeaveRequest
 from bot.views import ids
 
 CLICKS = 50
@@ -51,9 +56,12 @@ async def healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError(f"{url} never became healthy")
 
 
-@pytest.fixture
-async def instances(database_url: str, slack: FakeSlack, tmp_path: Path) -> AsyncIterator[list[str]]:
-    """Two instances of `leavebot serve` (local provider) sharing the test's PostgreSQL database."""
+@asynccontextmanager
+async def running_instances(
+    database_url: str, slack: FakeSlack, tmp_path: Path, **settings: str
+) -> AsyncIterator[list[str]]:
+    """Two instances of `leavebot serve` sharing one database (local provider unless ``settings`` say);
+    yields their base URLs once both answer /healthz."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEAVEBOT_", "LOCAL_", "DIGEST_"))
     }
@@ -64,6 +72,7 @@ async def instances(database_url: str, slack: FakeSlack, tmp_path: Path) -> Asyn
         "DATABASE_URL": database_url,
         "LOCAL_APPROVERS": APPROVERS,
     }
+    env |= settings
     ports = [free_port(), free_port()]
     logs = [(tmp_path / f"instance-{port}.log").open("wb") for port in ports]
     processes = [
@@ -86,6 +95,13 @@ async def instances(database_url: str, slack: FakeSlack, tmp_path: Path) -> Asyn
             process.terminate()
             process.wait(timeout=10)
             log.close()
+
+
+@pytest.fixture
+async def instances(database_url: str, slack: FakeSlack, tmp_path: Path) -> AsyncIterator[list[str]]:
+    """Two instances of `leavebot serve` (local provider) sharing the test's PostgreSQL database."""
+    async with running_instances(database_url, slack, tmp_path) as urls:
+        yield urls
 
 
 async def post(http: httpx.AsyncClient, url: str, body: str) -> httpx.Response:
@@ -160,3 +176,96 @@ def told_late(slack: FakeSlack) -> list[str]:
         if c.method.startswith("hooks/click-")
         and ("already decided" in json.dumps(c.args) or "is deciding" in json.dumps(c.args))
     ]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_decision_made_in_timetastic_reaches_slack_once_with_two_instances_syncing(
+    database_url: str, slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Two instances sync Timetastic (its webhooks lost) every second into one PostgreSQL database; Alice's
+    request is approved inside Timetastic: every approval card is edited once, with no buttons left, and
+    Alice is told once, however many passes both instances run after."""
+    with FakeTimetastic() as fake:
+        fake.deliver_automatically = False
+        settings = {
+            "LEAVEBOT_PROVIDER": "timetastic",
+            "TIMETASTIC_API_TOKEN": TOKEN,
+            "TIMETASTIC_BASE_URL": fake.url,
+            "SYNC_INTERVAL": "1s",
+        }
+        async with running_instances(database_url, slack, tmp_path, **settings) as (first, second):
+            engine = create_engine(database_url)
+            try:
+                store = Store(engine)
+                request = await _submitted_through(first, second, slack, store)
+                cards = await store.cards(request_id=request.id)
+                fake.decide_by_itself(str(request.booking_id), approve=True)
+                await slack.wait_for("chat.update", count=len(cards), timeout=20)
+                await until_approved_told(slack)
+                decided = await _sync_time(store)
+                for _ in range(3):  # three more passes, by whichever instance holds the lease
+                    decided = await _next_sync(store, after=decided)
+                await _until_both_synced(tmp_path)
+            finally:
+                await engine.dispose()
+    updates = slack.calls_to("chat.update")
+    assert sorted(u.args["channel"] for u in updates) == sorted(c.channel for c in cards)
+    assert len(updates) == len(cards) and all(buttons(u.args["blocks"]) == [] for u in updates)
+    assert len(approved_told(slack)) == 1
+
+
+async def _submitted_through(first: str, second: str, slack: FakeSlack, store: Store) -> LeaveRequest:
+    """Alice's request typed on one instance and submitted on the other; returned once its cards are out."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        preview = await post(
+            http,
+            first,
+            sr.slash_command(f"{DAY.isoformat()} pm", user_id=ALICE, response_url=slack.response_url("c")),
+        )
+        submit = sr.block_action(
+            user_id=ALICE,
+            action_id=ids.SUBMIT,
+            value=preview_value(preview.json()),
+            response_url=slack.response_url("s"),
+        )
+        await post(http, second, sr.interactive(submit))
+    [card, *_] = await slack.wait_for("chat.postMessage", timeout=15)
+    request = await store.request(request_id=int(button_value(card.args["blocks"], ids.APPROVE)))
+    assert request is not None and request.booking_id is not None
+    return request
+
+
+def approved_told(slack: FakeSlack) -> list[str]:
+    """What Alice was told of her request's approval."""
+    texts = [c.args["text"] for c in slack.calls_to("chat.postMessage") if c.args["channel"] == ALICE]
+    return [t for t in texts if "approved" in t.lower()]
+
+
+async def until_approved_told(slack: FakeSlack) -> None:
+    deadline = time.monotonic() + 20
+    while not approved_told(slack):
+        assert time.monotonic() < deadline, "Alice was never told"
+        await asyncio.sleep(0.1)
+
+
+async def _until_both_synced(tmp_path: Path) -> None:
+    """Wait until each instance's log shows a pass of its own (the lease goes to whoever asks first)."""
+    deadline = time.monotonic() + 20
+    while not all("synced Timetastic" in log.read_text() for log in tmp_path.glob("instance-*.log")):
+        assert time.monotonic() < deadline, "one instance never synced"
+        await asyncio.sleep(0.2)
+
+
+async def _sync_time(store: Store) -> datetime:
+    state = await store.sync_state(provider="timetastic")
+    assert state is not None and state.near_at is not None
+    return state.near_at
+
+
+async def _next_sync(store: Store, *, after: datetime) -> datetime:
+    """Wait for a pass later than ``after``; its time."""
+    deadline = time.monotonic() + 20
+    while (moment := await _sync_time(store)) <= after:
+        assert time.monotonic() < deadline, "no pass ran"
+        await asyncio.sleep(0.2)
+    return moment

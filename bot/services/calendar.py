@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Protocol
 
 from bot.config import WEEKDAYS, Settings
 from providers.base import LeaveProvider
@@ -18,6 +19,48 @@ log = logging.getLogger(__name__)
 HOLIDAYS_AHEAD = timedelta(days=62)  # public holidays read ahead, for "back on" dates
 Route = frozenset[str] | None  # the departments a channel shows; None: everyone
 OUT_OF_OFFICE = "Out of office"  # what the team sees of a private leave type
+
+
+class HolidaySource(Protocol):
+    """What the calendar reads public holidays from: a provider, or the kept copy of its holidays."""
+
+    display_name: str
+
+    async def public_holidays(self, start: date, end: date) -> list[PublicHoliday] | None: ...
+
+
+class KeptHolidays:
+    """A provider's public holidays by calendar year, read once and kept; the sync's full passes read them
+    again. So `/leave who`, the digest and the cards, which read absences from the mirror, make no HR call
+    for their calendar either (a slow or failing HR system does not hold them up)."""
+
+    def __init__(self, provider: LeaveProvider) -> None:
+        self.provider = provider
+        self.display_name = provider.display_name
+        self._years: dict[int, list[PublicHoliday] | None] = {}
+
+    async def public_holidays(self, start: date, end: date) -> list[PublicHoliday] | None:
+        """The kept holidays of ``start``..``end``; years not kept yet are read now (ProviderError may rise)."""
+        years = range(start.year, end.year + 1)
+        if missing := [year for year in years if year not in self._years]:
+            await self.read(missing[0], missing[-1])
+        kept = [self._years[year] for year in years]
+        if any(holidays is None for holidays in kept):
+            return None  # the provider knows none: DIGEST_COUNTRY's are used
+        return [h for holidays in kept for h in holidays or () if start <= h.day <= end]
+
+    async def read(self, first: int, last: int) -> None:
+        """Read the years ``first``..``last`` from the provider again, in one call."""
+        found = await self.provider.public_holidays(date(first, 1, 1), date(last, 12, 31))
+        for year in range(first, last + 1):
+            self._years[year] = None if found is None else [h for h in found if h.day.year == year]
+
+    async def refresh(self, today: date) -> None:
+        """Read again every year a calendar from ``today`` may touch; a failure keeps what was kept."""
+        try:
+            await self.read(today.year, (today + HOLIDAYS_AHEAD).year)
+        except ProviderError as exc:
+            log.warning("could not read public holidays from %s: %s", self.display_name, exc)
 
 
 @dataclass(frozen=True)
@@ -98,7 +141,7 @@ class Calendar:
 
 
 async def work_calendar(
-    provider: LeaveProvider, plan: DigestPlan, start: date, until: date | None = None
+    provider: HolidaySource, plan: DigestPlan, start: date, until: date | None = None
 ) -> Calendar:
     """The calendar from ``start`` on (to ``until`` at least): the provider's public holidays, else the country's
     (also while the provider is not answering: who is off is still told, from the absence mirror)."""

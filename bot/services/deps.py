@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserError
-from bot.services.calendar import Calendar, DigestPlan, work_calendar
+from bot.services.calendar import Calendar, DigestPlan, KeptHolidays, work_calendar
 from bot.services.people import People
 from bot.store import Store, in_background
 from bot.store.tables import LeaveRequest, now
@@ -30,9 +30,13 @@ class Deps:
     plan: DigestPlan  # the company calendar and what the team may see
     zone: tzinfo  # the company's time zone: what "today" is for someone whose zone is unknown
     sync_interval: timedelta = timedelta(minutes=5)  # how often the absence mirror is brought in step
+    holidays: KeptHolidays = field(init=False, repr=False)  # the provider's public holidays, kept
     _listings: dict[tuple[date, date], asyncio.Future[list[Absence]]] = field(
         default_factory=dict, repr=False
     )
+
+    def __post_init__(self) -> None:
+        self.holidays = KeptHolidays(self.provider)
 
     @property
     def bot_kept(self) -> bool:
@@ -63,7 +67,7 @@ class Deps:
 
     async def calendar(self, start: date, until: date | None = None) -> Calendar:
         """The company's working days from ``start`` (to ``until`` at least)."""
-        return await work_calendar(self.provider, self.plan, start, until)
+        return await work_calendar(self.holidays, self.plan, start, until)
 
     async def absences(self, start: date, end: date) -> list[Absence]:
         """Absences touching ``start``..``end``: from the mirror once a full sync pass covers them (no HR call),

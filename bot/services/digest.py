@@ -103,7 +103,7 @@ async def _claim(deps: Deps, channel: str, day: date) -> bool:
 async def _contents(
     deps: Deps, plan: DigestPlan, day: date, routes: Sequence[Route]
 ) -> dict[Route, list[Message]]:
-    calendar = await work_calendar(deps.provider, plan, day)
+    calendar = await work_calendar(deps.holidays, plan, day)
     if calendar.is_workday(day):
         return await digest_messages(deps, plan, day, calendar, routes)
     log.info("no digest on %s: %s", day, _why_not(day, calendar))

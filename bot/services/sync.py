@@ -49,9 +49,16 @@ class Sync:
         self.deps = deps
         self.events = events
         self.interval = interval
+        self._holidays_at: datetime | None = None
 
     async def run_due(self, moment: datetime) -> SyncReport | None:
-        """A pass if one is due (a full one at the start and every few intervals); None if none ran."""
+        """A pass if one is due (a full one at the start and every few intervals); None if none ran.
+
+        Every instance, lease or not, reads the public holidays again as often as a full pass runs, so the
+        calendar of `/leave who` and the digest never waits for the HR system."""
+        if _older(self._holidays_at, moment, self.interval * FULL_EVERY):
+            self._holidays_at = moment
+            await self.deps.holidays.refresh(moment.astimezone(self.deps.zone).date())
         state = await self.deps.store.sync_state(provider=self.deps.provider.name)
         if _older(state and state.full_at, moment, self.interval * FULL_EVERY):
             return await self.run_pass(full=True, moment=moment)

@@ -82,7 +82,7 @@ async def who(deps: Deps, plan: DigestPlan, words: str, *, today: date) -> list[
     query = read_who(words, today=today)
     if query.slack_user_id is not None:
         return [await person_leave(deps, plan, query.slack_user_id, today=today, until=query.end)]
-    calendar = await work_calendar(deps.provider, plan, query.start)
+    calendar = await work_calendar(deps.holidays, plan, query.start)
     absences = plan.shown(await deps.approved(query.start, query.end))
     name = await deps.people.namer(absences)
     heading = who_heading(query.start, query.end, today) + await deps.as_of_words()
