@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -404,6 +404,9 @@ class WhenIWorkProvider(SessionProvider):
         user_id: int | None = None  # W-UserId: which workplace, when the login has several
         morning: str = "09:00-13:00"  # what a morning off means in When I Work
         afternoon: str = "13:00-17:00"
+        # "location": the requester's own managers and supervisors (those sharing a location with them);
+        # "all": every admin and manager of the account, and the supervisors of the requester's locations.
+        approvers: Literal["location", "all"] = "location"
 
         @field_validator("base_url", "login_url")
         @classmethod
@@ -509,17 +512,24 @@ class WhenIWorkProvider(SessionProvider):
         return _person(found[0])
 
     async def approvers(self, person: Person) -> list[Person]:
-        """Admins and managers, and supervisors who share one of the person's locations.
+        """The requester's own managers and the supervisors of their locations (WHENIWORK_APPROVERS=all:
+        every admin and manager too).
 
-        When I Work names no approver per user: its roles decide who may accept requests. A
-        supervisor approves only people below a manager [inferred].
+        When I Work names no approver per user: its roles and locations decide. A manager or supervisor
+        manages the locations they are assigned to; a supervisor approves only people below a manager;
+        above a manager, and for someone whose locations have no manager or supervisor, are the
+        account's admins [inferred: so that a request never waits for nobody].
         """
         users = (await self._json("GET", "/users", _Users)).users
         user_id = _number(person.id, "user", self.name)
         me = next((u for u in users if u.id == user_id), None) or await self._user(user_id)
         if me is None:
             raise ProviderNotFound(f"When I Work has no user {person.id}", provider=self.name)
-        chosen = [u for u in users if u.id != me.id and not u.is_deleted and _approves(u, me)]
+        others = [u for u in users if u.id != me.id and not u.is_deleted]
+        if self.config.approvers == "all":
+            return [_person(u) for u in others if u.role in (ADMIN, MANAGER) or _supervises(u, me)]
+        chosen = [u for u in others if _manages(u, me) or _supervises(u, me)]
+        chosen = chosen or [u for u in others if u.role == ADMIN]
         return [_person(u) for u in chosen]
 
     async def _user(self, user_id: int) -> _User | None:
@@ -687,11 +697,20 @@ class WhenIWorkProvider(SessionProvider):
             log.warning("could not attach a message to When I Work request %s: %s", request_id, exc.message)
 
 
-def _approves(user: _User, requester: _User) -> bool:
-    if user.role in (ADMIN, MANAGER):
-        return True
+def _shares_location(user: _User, requester: _User) -> bool:
+    return bool(set(user.locations) & set(requester.locations))
+
+
+def _manages(user: _User, requester: _User) -> bool:
+    """A manager of one of the requester's locations, for someone below a manager."""
     below_manager = requester.role in (EMPLOYEE, LEAD, SUPERVISOR)
-    return user.role == SUPERVISOR and below_manager and bool(set(user.locations) & set(requester.locations))
+    return user.role == MANAGER and below_manager and _shares_location(user, requester)
+
+
+def _supervises(user: _User, requester: _User) -> bool:
+    """A supervisor of one of the requester's locations, for an employee, lead or another supervisor."""
+    below_manager = requester.role in (EMPLOYEE, LEAD, SUPERVISOR)
+    return user.role == SUPERVISOR and below_manager and _shares_location(user, requester)
 
 
 def _type_field(leave_type: LeaveType | None) -> dict[str, int]:

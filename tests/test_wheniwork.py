@@ -17,6 +17,7 @@ import pytest
 from conftest import ALICE as U_ALICE
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
+from conftest import MALLORY as U_MALLORY
 from fakes.slack import FakeSlack
 from fakes.wheniwork import (
     ACCEPTED,
@@ -29,9 +30,11 @@ from fakes.wheniwork import (
     DENIED,
     EXPIRED,
     MALLORY,
+    MANAGER,
     PASSWORD,
     PENDING,
     SICK,
+    UPTOWN,
     USERNAME,
     VACATION,
     FakeWhenIWork,
@@ -59,6 +62,7 @@ DAY = date.today() + timedelta(days=30)
 WINTER_MONDAY = date(2031, 1, 13)  # Chicago is on CST (-06:00)
 SUMMER_MONDAY = date(2031, 7, 14)  # CDT (-05:00)
 VACATION_TYPE = LeaveType(id=str(VACATION), name="Vacation")
+UNA = 106  # a manager of Uptown only, added where a test needs her
 
 
 # The fake's admin account, on the legacy login unless told.
@@ -434,19 +438,41 @@ async def test_people_match_their_exact_address_only(
         await provider.find_person("alice@example")
 
 
-async def test_approvers_are_admins_managers_and_supervisors_of_the_location(
+async def test_approvers_are_the_managers_and_supervisors_of_the_requesters_locations(
     fake: FakeWhenIWork, provider: WhenIWorkProvider
 ) -> None:
-    """Alice (Downtown): Bob, Carol (supervisor there) and Dave; Mallory (Uptown): no Carol; Bob: no supervisor."""
+    """Alice (Downtown): Bob (manager there) and Carol (supervisor there), not Una (Uptown's manager) nor the
+    admin; Mallory (Uptown): Bob and Una; a manager (Bob): the admin; someone with no manager or supervisor
+    at their location: the admin."""
     fake.users.append({**fake.users[1], "id": 198, "email": "gone@example.com", "is_deleted": True})
+    fake.add_user(UNA, "Una Uptown", "una@example.com", role=MANAGER, locations=[UPTOWN])
+    fake.add_user(107, "Zed Nowhere", "zed@example.com", locations=[99])
 
     async def approvers_of(email: str) -> set[int]:
         return {int(p.id) for p in await provider.approvers(await provider.find_person(email))}
 
-    assert await approvers_of("alice@example.com") == {BOB, CAROL, DAVE}
-    assert await approvers_of("mallory@example.com") == {BOB, DAVE}
+    assert await approvers_of("alice@example.com") == {BOB, CAROL}
+    assert await approvers_of("mallory@example.com") == {BOB, UNA}
     assert await approvers_of("bob@example.com") == {DAVE}
-    assert await approvers_of("carol@example.com") == {BOB, DAVE}
+    assert await approvers_of("carol@example.com") == {BOB}
+    assert await approvers_of("zed@example.com") == {DAVE}
+    assert await approvers_of(USERNAME) == set()  # the only admin: nobody above
+
+
+async def test_approvers_all_keeps_every_admin_and_manager(fake: FakeWhenIWork) -> None:
+    """WHENIWORK_APPROVERS=all: admins and managers approve everyone, supervisors their locations' people."""
+    fake.add_user(UNA, "Una Uptown", "una@example.com", role=MANAGER, locations=[UPTOWN])
+    provider = connect(fake, approvers="all")
+
+    async def approvers_of(email: str) -> set[int]:
+        return {int(p.id) for p in await provider.approvers(await provider.find_person(email))}
+
+    try:
+        assert await approvers_of("alice@example.com") == {BOB, CAROL, DAVE, UNA}
+        assert await approvers_of("mallory@example.com") == {BOB, DAVE, UNA}
+        assert await approvers_of("bob@example.com") == {DAVE, UNA}
+    finally:
+        await provider.aclose()
 
 
 # -- errors and limits -----------------------------------------------------------------------------------
@@ -623,3 +649,28 @@ async def test_decline_in_slack_denies_it_with_the_reason_as_a_message(wiw: When
 
 async def _has_dm(wiw: WhenIWorkBot, user: str, words: str) -> bool:
     return any(words in t for t in dms_to(wiw, user))
+
+
+@pytest.mark.parametrize(
+    ("setting", "carded"), [({}, [U_BOB, U_CAROL]), ({"approvers": "all"}, [U_BOB, U_CAROL, U_MALLORY])]
+)
+async def test_cards_go_to_the_requesters_own_managers_unless_every_manager_is_asked(
+    slack: FakeSlack, tmp_path: Path, setting: dict[str, str], carded: list[str]
+) -> None:
+    """Mallory manages Uptown only: Alice's (Downtown) request reaches Bob and Carol, and Mallory only with
+    WHENIWORK_APPROVERS=all; a manager not asked cannot approve it."""
+    with FakeWhenIWork() as server:
+        server.set_user(MALLORY, role=MANAGER, locations=[UPTOWN])
+        async with KIT.bot(slack, tmp_path, server, **setting) as wiw:
+            preview = await wiw.command(f"{DAY.isoformat()} pm for the dentist")
+            await wiw.click(ids.SUBMIT, preview_value(preview.json()), user=U_ALICE, hook="submit")
+            cards = await wiw.slack.wait_for("chat.postMessage", count=len(carded))
+            await wiw.drain()
+            assert sorted(c.args["channel"] for c in wiw.slack.calls_to("chat.postMessage")) == carded
+            if U_MALLORY not in carded:
+                request_id = button_value(cards[0].args["blocks"], ids.APPROVE)
+                await wiw.click(ids.APPROVE, request_id, user=U_MALLORY, hook="mallory")
+                [refusal] = await wiw.slack.wait_for("hooks/mallory")
+                assert "Only an approver" in refusal.args["text"]
+                await wiw.drain()
+                assert [r["user_status"] for r in server.requests.values()] == [PENDING]

@@ -10,7 +10,9 @@ header or query, or ``Authorization: Bearer``), answered 401 once a test expires
 are checked under one lock, so of two racing changes only one wins; a request must be canceled
 before it can be deleted; ``GET /2/requests`` needing ``start`` and ``end`` (a 400 with an empty
 text body otherwise), paged by ``page`` (from 0) and ``limit`` (default 5, at most 200) with
-``more``, side-loading ``users`` and ``messages``; ``/users?search=``; ``/requesttypes`` (404 when a
+``more``, side-loading ``users`` and ``messages``; ``/users?search=&location_id=`` (one location or
+several, ``1,5,3``); users with a ``role`` (1 admin, 2 manager, 3 employee, 5 supervisor) and the
+``locations`` they are assigned to, and ``/locations`` (``/locations/{id}``); ``/requesttypes`` (404 when a
 test sets ``request_types = None``); messages on requests; errors as ``{"error", "code"}``; 429
 with ``Retry-After``, or the newer API's 403 that means "slow down".
 
@@ -115,6 +117,10 @@ class FakeWhenIWork(Loopback):
         self.zone = ZONE
         self.iso_dates = False
         self.users = default_users()
+        self.locations = {
+            DOWNTOWN: {"id": DOWNTOWN, "name": "Downtown", "address": "9303 Lyon Drive, Hill Valley"},
+            UPTOWN: {"id": UPTOWN, "name": "Uptown", "address": "100 Courthouse Square, Hill Valley"},
+        }
         self.workplaces = [DAVE]  # the users the newer login's person has
         self.request_types: list[dict[str, Any]] | None = [
             {
@@ -149,6 +155,19 @@ class FakeWhenIWork(Loopback):
         return f"{self.root}/login-service"
 
     # -- test set-up and queries -----------------------------------------------------------------
+
+    def add_user(
+        self, user_id: int, name: str, email: str, *, role: int = EMPLOYEE, locations: list[int] | None = None
+    ) -> None:
+        """Another user of the account, with a role and the locations they are assigned to."""
+        first, _, last = name.partition(" ")
+        with self._lock:
+            self.users.append(_user(user_id, first, last, email, role, list(locations or [])))
+
+    def set_user(self, user_id: int, **fields: Any) -> None:
+        """Change a user's record (``role``, ``locations``…), as a manager would in When I Work."""
+        with self._lock:
+            self._user(user_id).update(fields)
 
     def expire_tokens(self) -> None:
         """Every token given out so far stops working (the next call answers 401)."""
@@ -301,6 +320,11 @@ class FakeWhenIWork(Loopback):
             case "GET", ["users", user_id]:
                 found = next((u for u in self.users if str(u["id"]) == user_id), None)
                 return Reply(200, {"user": found}) if found else _error(404, "User not found.", 1404)
+            case "GET", ["locations"]:
+                return Reply(200, {"locations": list(self.locations.values())})
+            case "GET", ["locations", location_id]:
+                where = self.locations.get(int(location_id) if location_id.isdigit() else -1)
+                return Reply(200, {"location": where}) if where else _error(404, "Location not found.", 1404)
             case "GET", ["requesttypes"]:
                 if self.request_types is None:
                     return _error(404, "Not found.", 1404)
@@ -345,7 +369,8 @@ class FakeWhenIWork(Loopback):
             and any(words in str(u[k]).lower() for k in ("first_name", "last_name", "email"))
         ]
         if query.get("location_id"):
-            found = [u for u in found if int(query["location_id"]) in u["locations"]]
+            wanted = {int(i) for i in query["location_id"].split(",") if i.strip().isdigit()}
+            found = [u for u in found if wanted & set(u["locations"])]
         return found
 
     # -- requests --------------------------------------------------------------------------------

@@ -84,10 +84,11 @@ class ProviderKit(Generic[P, F]):
 
     @asynccontextmanager
     async def bot(
-        self, slack: FakeSlack, tmp_path: Path, fake: F | None = None
+        self, slack: FakeSlack, tmp_path: Path, fake: F | None = None, **config: Any
     ) -> AsyncIterator[ProviderBot[F]]:
-        """leavebot on this provider, served by uvicorn, talking to the fake Slack and ``fake`` (a fresh one unless given)."""
+        """leavebot on this provider, served by uvicorn, talking to the fake Slack and ``fake`` (a fresh one unless
+        given), the provider's settings overridden by ``config``."""
         started: AbstractContextManager[F] = self.fake() if fake is None else nullcontext(fake)
         with started as server:
-            async with provider_bot(self.connect(server), slack, tmp_path) as bot:
+            async with provider_bot(self.connect(server, **config), slack, tmp_path) as bot:
                 yield ProviderBot(**vars(bot), fake=server)
