@@ -177,7 +177,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
             webhooks=WebhookReceiver(services).receive,
             stopping=listeners.stop,
             provider=services.deps.provider.name,
-            oauth_redirect=OAuthRedirect(services),
+            oauth_redirect=OAuthRedirect(services).answer,
         )
         log.info("leavebot (%s provider) listening on port %s", services.deps.provider.name, settings.port)
         config = uvicorn.Config(

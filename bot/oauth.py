@@ -40,7 +40,7 @@ class OAuthRedirect:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def __call__(self, request: Request) -> Response:
+    async def answer(self, request: Request) -> Response:
         """Exchange the code, keep the token, refresh the person's Home; a friendly page either way."""
         connections = self.services.connections
         if connections is None:

@@ -44,7 +44,7 @@ def create_server(
 
     ``webhooks`` (``bot.webhooks.WebhookReceiver.receive``) answers ``POST /webhooks/{provider}``; without it
     that path is 404. ``provider`` names whose last sync pass ``/healthz`` reports. ``oauth_redirect``
-    (``bot.oauth.OAuthRedirect``) answers ``GET /slack/oauth_redirect``, where Slack sends someone back after
+    (``bot.oauth.OAuthRedirect.answer``) answers ``GET /slack/oauth_redirect``, where Slack sends someone back after
     allowing leavebot to set their status; without it that path is 404.
     """
 

@@ -165,11 +165,17 @@ class Connections:
         slack = self.deps.slack
         client = AsyncWebClient(base_url=slack.base_url if slack else "https://slack.com/api/")
         try:
-            answer = await client.oauth_v2_access(
-                client_id=self.config.client_id,
-                client_secret=self.config.client_secret,
-                code=code,
-                redirect_uri=self.config.redirect_uri,
+            # oauth.v2.access as slack_sdk's ``oauth_v2_access`` makes it, but with the client id and secret
+            # in the form body (which Slack accepts as well as HTTP Basic auth): slack_sdk 3.47 sends Basic auth
+            # through aiohttp's BasicAuth, deprecated in aiohttp 3.14 (a DeprecationWarning on every call).
+            answer = await client.api_call(
+                "oauth.v2.access",
+                data={
+                    "client_id": self.config.client_id,
+                    "client_secret": self.config.client_secret,
+                    "code": code,
+                    "redirect_uri": self.config.redirect_uri,
+                },
             )
         except SlackApiError as exc:
             error = exc.response.get("error")
