@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakes.slack import FakeSlack
-
 from alembic.script import ScriptDirectory
+from fakes.slack import FakeSlack
 
 from bot.store.migrate import alembic_config
 
