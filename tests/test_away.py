@@ -21,6 +21,7 @@ import uvicorn
 from conftest import ALICE, APPROVERS, BOB, CAROL, MALLORY, SECRET, USERS, Bot, SpyProvider
 from cryptography.fernet import Fernet
 from fakes.slack import CLIENT_ID, CLIENT_SECRET, FakeSlack
+from pydantic import SecretStr
 
 from bot.app import create_app, slack_client
 from bot.config import Settings
@@ -478,3 +479,17 @@ async def test_restart_keeps_what_was_claimed(bot: Bot, second: Services) -> Non
         await second.away.run(datetime.now(UTC))
     assert bot.slack.status_of(ALICE)["status_text"] == ""
     assert len(calls_of(bot.slack, "users.profile.set", ALICE)) == 2
+
+
+async def test_check_fails_without_the_right_key_once_anyone_connected(bot: Bot) -> None:
+    """`leavebot check`: skipped while nobody connected; ✗ without LEAVEBOT_SECRET_KEY or with another key; ✓ with it."""
+    from bot.check import check_user_tokens
+
+    settings = bot.settings
+    assert (await check_user_tokens(settings)).ok is None
+    await connect(bot, ALICE)
+    assert (await check_user_tokens(settings)).ok is False
+    other = settings.model_copy(update={"leavebot_secret_key": SecretStr(Fernet.generate_key().decode())})
+    assert "cannot be read" in (await check_user_tokens(other)).detail
+    right = settings.model_copy(update={"leavebot_secret_key": SecretStr(KEY)})
+    assert (await check_user_tokens(right)).ok is True
