@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
@@ -11,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
 from bot.config import Settings
-from bot.listeners import DELIVERY, ListenerDeps, actions, commands, events, report_error, views
+from bot.listeners import DELIVERY, ListenerDeps, actions, away, commands, events, report_error, views
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -20,6 +23,25 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
+
+
+OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+
+
+@contextmanager
+def bolt_blind_to_oauth() -> Iterator[None]:
+    """Hide SLACK_CLIENT_ID / SLACK_CLIENT_SECRET from the environment while Bolt builds the app.
+
+    Finding both, AsyncApp turns itself into a multi-workspace app with file-based installation stores
+    and stops using the bot token (slack_bolt 1.30, ``AsyncApp.__init__``). leavebot is one workspace's
+    app; the credentials only serve the user-token flow it runs itself (bot/oauth.py). Building the app
+    awaits nothing, so no other task can see the environment without them.
+    """
+    hidden = {name: os.environ.pop(name) for name in OAUTH_VARIABLES if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 def create_app(deps: ListenerDeps, *, slack: AsyncWebClient, socket_mode: bool = False) -> AsyncApp:
@@ -32,12 +54,13 @@ def create_app(deps: ListenerDeps, *, slack: AsyncWebClient, socket_mode: bool =
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     # Answer Slack as soon as a listener returns: listeners ack and hand their work to deps.after_ack,
     # instead of Bolt's default of polling every 10 ms for an ack made in a separate task.
-    app = AsyncApp(
-        client=slack,
-        signing_secret=secret,
-        request_verification_enabled=not socket_mode,
-        process_before_response=True,
-    )
+    with bolt_blind_to_oauth():
+        app = AsyncApp(
+            client=slack,
+            signing_secret=secret,
+            request_verification_enabled=not socket_mode,
+            process_before_response=True,
+        )
 
     @app.middleware
     async def drop_redeliveries(
@@ -57,7 +80,7 @@ def create_app(deps: ListenerDeps, *, slack: AsyncWebClient, socket_mode: bool =
         logs.remember(slack=key, user=context.user_id)
         return await next()  # type: ignore[no-any-return]
 
-    for listeners in (commands, actions, views, events):
+    for listeners in (commands, actions, views, events, away):
         listeners.register(app, deps)
 
     @app.error

@@ -45,7 +45,9 @@ async def run_checks(settings: Settings) -> list[Check]:
     """Every check, in the order an operator would fix them."""
     checks = await check_slack(settings)
     checks.append(await check_app_token(settings))
-    checks.append(await check_database(settings))
+    checks.append(database := await check_database(settings))
+    if database.ok:
+        checks.append(await check_user_tokens(settings))
     checks.append(await check_hr_system(settings))
     return checks
 
@@ -193,6 +195,52 @@ async def check_database(settings: Settings, *, migrated: bool = True) -> Check:
             "run `leavebot db upgrade`",
         )
     return Check("Database", True, f"{shown}: reachable, migrated to head")
+
+
+KEY_FIX = (
+    "set LEAVEBOT_SECRET_KEY to the key the tokens were stored with (a new key cannot read them: "
+    "people would have to connect again)"
+)
+
+
+async def check_user_tokens(settings: Settings) -> Check:
+    """Once anyone connected their Slack status, LEAVEBOT_SECRET_KEY must be set and read their tokens."""
+    from cryptography.fernet import Fernet, InvalidToken
+
+    from bot.store import Store, create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        tokens = await Store(engine).user_tokens()
+    finally:
+        await engine.dispose()
+    name = "Slack status tokens"
+    if not tokens:
+        ready = (
+            "set up"
+            if settings.oauth_ready
+            else "not set up (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, LEAVEBOT_PUBLIC_URL, LEAVEBOT_SECRET_KEY)"
+        )
+        return Check(name, None, f"nobody connected yet; leave in Slack statuses {ready}")
+    if settings.leavebot_secret_key is None:
+        return Check(name, False, f"{len(tokens)} stored, but LEAVEBOT_SECRET_KEY is not set", KEY_FIX)
+    fernet = Fernet(settings.leavebot_secret_key.get_secret_value())
+    unreadable = 0
+    for row in tokens:
+        try:
+            fernet.decrypt(row.token.encode())
+        except InvalidToken:
+            unreadable += 1
+    if unreadable:
+        return Check(
+            name, False, f"{unreadable} of {len(tokens)} cannot be read with LEAVEBOT_SECRET_KEY", KEY_FIX
+        )
+    missing = (
+        ""
+        if settings.oauth_ready
+        else " (but SLACK_CLIENT_ID, SLACK_CLIENT_SECRET or LEAVEBOT_PUBLIC_URL is unset)"
+    )
+    return Check(name, True, f"{len(tokens)} connected, all readable{missing}")
 
 
 async def check_hr_system(settings: Settings) -> Check:

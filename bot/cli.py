@@ -161,6 +161,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from bot.app import create_app
     from bot.listeners import ListenerDeps
+    from bot.oauth import OAuthRedirect
     from bot.runtime import run_beside, running
     from bot.server import create_server
     from bot.webhooks import WebhookReceiver
@@ -177,6 +178,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
             webhooks=WebhookReceiver(services).receive,
             stopping=listeners.stop,
             provider=services.deps.provider.name,
+            oauth_redirect=OAuthRedirect(services).answer,
         )
         log.info("leavebot (%s provider) listening on port %s", services.deps.provider.name, settings.port)
         config = uvicorn.Config(

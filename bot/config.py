@@ -83,6 +83,19 @@ class Settings(BaseSettings):
     # The log's threshold and shape (bot/logs.py): text lines, or one JSON object per line.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Slack's OAuth credentials of the app (Basic Information → App Credentials): only for the user tokens
+    # of people who ask for their leave in their Slack status. Bolt's own OAuth mode is never switched on.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    # The https base of the links leavebot hands out (the OAuth redirect URL, calendar feeds).
+    leavebot_public_url: str | None = None
+    # A Fernet key (`leavebot check` prints a fresh one when it is missing): encrypts the stored user tokens.
+    leavebot_secret_key: SecretStr | None = None
+    # The emoji of the status set while someone is on leave, and their working day (their own time zone).
+    away_status_emoji: str = ":palm_tree:"
+    workday_start: time = time(9, 0)
+    workday_split: time = time(13, 0)  # where a morning ends and an afternoon begins
+    workday_end: time = time(17, 30)
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
@@ -95,6 +108,51 @@ class Settings(BaseSettings):
     @classmethod
     def _read_duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("leavebot_public_url")
+    @classmethod
+    def _public_https(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        local = url.startswith(("http://127.0.0.1", "http://localhost"))
+        if not (url.startswith("https://") or local):
+            raise ValueError("must be an https:// URL (http:// only for 127.0.0.1 or localhost)")
+        return url
+
+    @field_validator("leavebot_secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from cryptography.fernet import Fernet
+
+        try:
+            Fernet(value.get_secret_value().strip())
+        except ValueError:
+            raise ValueError(
+                "must be a Fernet key: 32 url-safe base64-encoded bytes "
+                '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+            ) from None
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("away_status_emoji")
+    @classmethod
+    def _emoji(cls, value: str) -> str:
+        name = value.strip().strip(":")
+        if not re.fullmatch(r"[a-z0-9_+\-']{1,100}", name):
+            raise ValueError("must be an emoji name such as :palm_tree:")
+        return f":{name}:"
+
+    @property
+    def oauth_ready(self) -> bool:
+        """True when people can connect their Slack status: client id and secret, public URL and secret key."""
+        return bool(
+            self.slack_client_id
+            and self.slack_client_secret
+            and self.leavebot_public_url
+            and self.leavebot_secret_key
+        )
 
     @field_validator("slack_api_url")
     @classmethod

@@ -51,6 +51,8 @@ async def tick(
         day = moment.astimezone(settings.zone).date()
         await post_digest(services.deps, day=day, plan=DigestPlan.from_settings(settings))
     await services.reminders.send(ReminderPlan.from_settings(settings), moment)
+    if services.away:
+        await services.away.run(moment)
     await services.deps.store.forget_deliveries(before=moment - DELIVERY_MEMORY)
 
 

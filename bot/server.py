@@ -34,6 +34,7 @@ def create_server(
     webhooks: Callable[[Request], Awaitable[Response]] | None = None,
     stopping: Callable[[], Awaitable[None]] | None = None,
     provider: str | None = None,
+    oauth_redirect: Callable[[Request], Awaitable[Response]] | None = None,
 ) -> Starlette:
     """The ASGI app; ``background`` (the job loop) runs for as long as the server does.
 
@@ -42,7 +43,9 @@ def create_server(
     handed back for another instance.
 
     ``webhooks`` (``bot.webhooks.WebhookReceiver.receive``) answers ``POST /webhooks/{provider}``; without it
-    that path is 404. ``provider`` names whose last sync pass ``/healthz`` reports.
+    that path is 404. ``provider`` names whose last sync pass ``/healthz`` reports. ``oauth_redirect``
+    (``bot.oauth.OAuthRedirect.answer``) answers ``GET /slack/oauth_redirect``, where Slack sends someone back after
+    allowing leavebot to set their status; without it that path is 404.
     """
 
     async def slack_events(request: Request) -> Response:
@@ -62,6 +65,9 @@ def create_server(
 
     async def no_webhooks(_: Request) -> Response:
         return PlainTextResponse("no such webhook", status_code=404)
+
+    async def no_oauth(_: Request) -> Response:
+        return PlainTextResponse("not found", status_code=404)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -89,6 +95,7 @@ def create_server(
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/webhooks/{provider}", webhooks or no_webhooks, methods=["POST"]),
+        Route("/slack/oauth_redirect", oauth_redirect or no_oauth, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -145,12 +145,17 @@ def test_subscribes_to_app_home_opened(manifest: dict[str, Any]) -> None:
 
 
 def test_bot_scopes_are_exactly_the_minimal_set(manifest: dict[str, Any]) -> None:
-    """Bot scopes are exactly commands, chat:write, users:read, users:read.email; no user scopes."""
+    """Bot scopes are exactly commands, chat:write, users:read, users:read.email; the user scopes are exactly
+    what the status opt-in asks for (bot.services.connect.USER_SCOPES), with its redirect URL."""
+    from bot.services.connect import REDIRECT_PATH, USER_SCOPES
+
     scopes = manifest["oauth_config"]["scopes"]
     bot = scopes["bot"]
     assert len(bot) == len(set(bot)), f"duplicate bot scopes: {bot}"
     assert set(bot) == EXPECTED_BOT_SCOPES
-    assert set(scopes) == {"bot"}, "no user or optional scopes are requested"
+    assert set(scopes) == {"bot", "user"}, "no optional scopes are requested"
+    assert sorted(scopes["user"]) == sorted(USER_SCOPES)
+    assert [u.endswith(REDIRECT_PATH) for u in manifest["oauth_config"]["redirect_urls"]] == [True]
 
 
 def test_only_slash_command_is_leave(manifest: dict[str, Any]) -> None:
@@ -172,6 +177,7 @@ def _without_urls(manifest: dict[str, Any]) -> dict[str, Any]:
         command.pop("url", None)
     bare["settings"]["event_subscriptions"].pop("request_url", None)
     bare["settings"]["interactivity"].pop("request_url", None)
+    bare["oauth_config"].pop("redirect_urls", None)  # no public URL: the status opt-in needs `leavebot serve`
     bare["settings"]["socket_mode_enabled"] = True
     return bare
 

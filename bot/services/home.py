@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from slack_sdk.errors import SlackApiError
@@ -11,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import UserError, passing
 from bot.services.deps import Deps
 from bot.store.tables import LeaveRequest
+from bot.views.away import AwayOffer
 from bot.views.home import TO_DECIDE_SHOWN, HomeSummary, build_home
 from bot.views.reminders import balance_text
 from providers.errors import ProviderError
@@ -22,8 +24,9 @@ log = logging.getLogger(__name__)
 class Homes:
     """Everyone's App Home, and the lists it shows."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, *, connected: Callable[[str], Awaitable[bool]] | None = None) -> None:
         self.deps = deps
+        self.connected = connected  # None: statuses are not set up, the Home offers nothing of them
 
     async def mine_of(self, slack_user_id: str, *, today: date) -> list[LeaveRequest]:
         """A user's own requests from ``today`` on."""
@@ -50,7 +53,7 @@ class Homes:
         hr = provider.display_name if provider.decides_elsewhere else None
         return balance_text(balance, hr=hr, kept=kept)
 
-    async def summary(self, slack_user_id: str, *, today: date) -> HomeSummary:
+    async def summary(self, slack_user_id: str, *, today: date, link: str | None = None) -> HomeSummary:
         """Their upcoming requests, the requests waiting for their decision, and their balance.
 
         Only the requests to decide that the Home shows are read (and then counted if there are more): an
@@ -66,7 +69,13 @@ class Homes:
             to_decide=to_decide,
             waiting=waiting,
             balance=await self._balance(slack_user_id),
+            away=await self._away(slack_user_id, link),
         )
+
+    async def _away(self, slack_user_id: str, link: str | None) -> AwayOffer | None:
+        if self.connected is None:
+            return None
+        return AwayOffer(connected=await self.connected(slack_user_id), link=link)
 
     async def _balance(self, slack_user_id: str) -> Balance | None:
         provider = self.deps.provider
@@ -79,13 +88,18 @@ class Homes:
             return None
 
     async def publish(
-        self, slack_user_id: str, *, today: date | None = None, notice: str | None = None
+        self,
+        slack_user_id: str,
+        *,
+        today: date | None = None,
+        notice: str | None = None,
+        link: str | None = None,
     ) -> None:
-        """Publish someone's Home tab as it stands now."""
+        """Publish someone's Home tab as it stands now (``link``: the status consent link just made for them)."""
         if self.deps.slack is None:
             return
         today = today or await self.deps.today_for(slack_user_id)
-        summary = await self.summary(slack_user_id, today=today)
+        summary = await self.summary(slack_user_id, today=today, link=link)
         await self.deps.slack.views_publish(
             user_id=slack_user_id, view=build_home(summary, today=today, notice=notice)
         )

@@ -8,8 +8,10 @@ from datetime import UTC, timedelta, tzinfo
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import PROVIDER_CALLS
+from bot.services.away import AwayStatus
 from bot.services.calendar import DigestPlan
 from bot.services.cards import Cards
+from bot.services.connect import AwayConfig, Connections
 from bot.services.delegates import Delegates
 from bot.services.deps import Deps
 from bot.services.events import ProviderEvents
@@ -43,6 +45,7 @@ class Services:
         plan: DigestPlan | None = None,
         sync_interval: timedelta = timedelta(minutes=5),
         escalate_to: str | None = None,
+        away: AwayConfig | None = None,
     ) -> None:
         people = People(store=store, provider=provider, slack=slack)
         self.deps = deps = Deps(
@@ -54,7 +57,9 @@ class Services:
             zone=zone,
             sync_interval=sync_interval,
         )
-        self.homes = Homes(deps)
+        # Leave in people's Slack status (None: SLACK_CLIENT_ID, _SECRET, LEAVEBOT_PUBLIC_URL or _SECRET_KEY unset).
+        self.connections = Connections(deps, away) if away else None
+        self.homes = Homes(deps, connected=self.connections.connected if self.connections else None)
         self.delegates = Delegates(deps)
         self.cards = Cards(deps, delegates=self.delegates, homes=self.homes, escalate_to=escalate_to)
         self.outbox = Outbox(store, retry)
@@ -65,6 +70,11 @@ class Services:
         self.events = ProviderEvents(deps, cards=self.cards, homes=self.homes)
         self.sync = Sync(deps, events=self.events, interval=sync_interval)
         self.reminders = Reminders(deps, cards=self.cards, delegates=self.delegates, homes=self.homes)
+        self.away = (
+            AwayStatus(deps, self.connections, away, lease=self.outbox.policy.lease)
+            if self.connections and away
+            else None
+        )
 
     async def warm_up(self) -> None:
         """Fill the caches read before an ack: leave types (so a typed request can name one), time zones and locales."""

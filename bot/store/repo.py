@@ -7,14 +7,16 @@ One part per family of tables; ``Store`` is all of them over one engine.
 
 from __future__ import annotations
 
+from bot.store.away import AwayRows
 from bot.store.base import create_engine
 from bot.store.mirror import MirrorRows
 from bot.store.people import PeopleRows
 from bot.store.requests import RequestRows
+from bot.store.tokens import TokenRows
 from bot.store.work import WorkRows
 
 __all__ = ["Store", "create_engine"]
 
 
-class Store(RequestRows, PeopleRows, WorkRows, MirrorRows):
+class Store(RequestRows, PeopleRows, WorkRows, MirrorRows, TokenRows, AwayRows):
     """The bot's database."""

@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain import LIVE, RequestState
 from bot.store.tables import LeaveRequest
 from bot.views import ids
+from bot.views.away import AwayOffer, away_blocks
 from bot.views.blocks import Blocks, button, context, escape, header, section, text
 from providers.models import Balance
 
@@ -39,12 +40,15 @@ class HomeSummary:
     to_decide: Sequence[LeaveRequest] = ()  # the first of them, at least those shown
     balance: Balance | None = None
     waiting: int | None = None  # how many wait in all (None: as many as ``to_decide``)
+    away: AwayOffer | None = None  # None: leavebot is not set up to show leave in Slack statuses
 
 
 def build_home(summary: HomeSummary, *, today: date, notice: str | None = None) -> dict[str, Any]:
     """The Home tab view; ``notice`` (the answer to a button pressed here) goes on top."""
     blocks: Blocks = [section(f"ℹ️ {notice}")] if notice else []
     blocks += [header("Your leave"), *_tools(summary.balance), *_mine(summary.mine, today)]
+    if summary.away is not None:
+        blocks += away_blocks(summary.away)
     if summary.to_decide:
         waiting = summary.waiting if summary.waiting is not None else len(summary.to_decide)
         blocks += [{"type": "divider"}, header(f"Waiting for you ({waiting})")]

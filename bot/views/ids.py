@@ -11,6 +11,9 @@ HOME_REQUEST = "home_request"
 HOME_APPROVE = "home_approve"
 HOME_DECLINE = "home_decline"
 HOME_CANCEL = "home_cancel"
+HOME_AWAY_CONNECT = "home_away_connect"  # "Show my leave in my Slack status"
+HOME_AWAY_LINK = "home_away_link"  # the consent link (a URL button: Slack still sends its click)
+HOME_AWAY_DISCONNECT = "home_away_disconnect"
 
 # `/leave mine`'s buttons.
 MINE_CANCEL = "mine_cancel"

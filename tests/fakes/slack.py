@@ -8,6 +8,8 @@ tests should ``await fake.wait_for("chat.postMessage")`` before asserting on rec
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import itertools
 import json
@@ -34,9 +36,21 @@ MISSING_CHANNEL = "C_MISSING"
 APP_TOKEN = "xapp-test"
 # The bot scopes an installed leavebot is granted; Slack names them in every answer's x-oauth-scopes header.
 GRANTED_SCOPES = ("commands", "chat:write", "users:read", "users:read.email")
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "fake-client-secret"
+# The user scopes someone grants when they connect their status (what leavebot asks for).
+USER_SCOPES = ("users.profile:read", "users.profile:write", "dnd:write")
+# Slack's methods that only a user token may call, and the user scope each needs.
+_USER_METHODS = {
+    "users.profile.get": "users.profile:read",
+    "users.profile.set": "users.profile:write",
+    "dnd.setSnooze": "dnd:write",
+    "dnd.endSnooze": "dnd:write",
+}
+STATUS_LIMIT = 100
 
 # Fields slack_sdk (and other clients) may send as JSON strings inside a form body.
-_JSON_FIELDS = ("blocks", "view", "attachments")
+_JSON_FIELDS = ("blocks", "view", "attachments", "profile")
 _TS_EPOCH = 1764000000
 
 
@@ -106,6 +120,17 @@ class FakeSlack(Loopback):
         self._revoked = False
         self._down = False
         self._seq = itertools.count(1)
+        # OAuth: codes handed out by Slack's consent page, user tokens, and each member's profile and DND.
+        self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
+        self.redirect_uri: str | None = None  # the one registered; None: any
+        self.codes: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.user_tokens: dict[str, tuple[str, tuple[str, ...]]] = {}  # token -> (user, scopes)
+        self.revoked_users: set[str] = set()
+        self.profiles: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"status_text": "", "status_emoji": "", "status_expiration": 0}
+        )
+        self.snoozes: dict[str, float] = {}  # user -> snooze end (epoch seconds)
+        self._caller: tuple[str, tuple[str, ...]] | None = None  # the user token's owner, during a call
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -121,6 +146,10 @@ class FakeSlack(Loopback):
             "conversations.open": self._conversations_open,
             "chat.scheduleMessage": self._chat_schedule_message,
             "chat.deleteScheduledMessage": self._chat_delete_scheduled_message,
+            "users.profile.get": self._users_profile_get,
+            "users.profile.set": self._users_profile_set,
+            "dnd.setSnooze": self._dnd_set_snooze,
+            "dnd.endSnooze": self._dnd_end_snooze,
         }
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -154,6 +183,34 @@ class FakeSlack(Loopback):
                 "locale": locale,
                 "is_bot": is_bot,
             }
+
+    def consent(self, user_id: str, scopes: tuple[str, ...] = USER_SCOPES) -> str:
+        """What Slack's consent page does when ``user_id`` presses Allow: a one-time code for oauth.v2.access."""
+        with self._lock:
+            code = f"code-{next(self._seq)}-{user_id}"
+            self.codes[code] = (user_id, scopes)
+            return code
+
+    def revoke_user(self, user_id: str) -> None:
+        """Make every later call with ``user_id``'s user token answer ``token_revoked``."""
+        with self._lock:
+            self.revoked_users.add(user_id)
+
+    def set_status(self, user_id: str, text: str, emoji: str = "", expiration: int = 0) -> None:
+        """The member sets their own status in Slack."""
+        with self._lock:
+            self.profiles[user_id].update(status_text=text, status_emoji=emoji, status_expiration=expiration)
+
+    def status_of(self, user_id: str) -> dict[str, Any]:
+        """A member's status as Slack shows it now (an expired one is gone)."""
+        with self._lock:
+            return dict(self._profile(user_id))
+
+    def snoozed_until(self, user_id: str) -> float | None:
+        """When a member's DND snooze ends, while one is on."""
+        with self._lock:
+            end = self.snoozes.get(user_id)
+            return end if end and end > time.time() else None
 
     def revoke(self) -> None:
         """Make every later Web API call answer ``token_revoked``."""
@@ -248,9 +305,10 @@ class FakeSlack(Loopback):
         if not incoming.path.startswith("/api/"):
             return Reply(404, "not found")
         args = self._args(incoming)
-        token = self._token(args, incoming.headers.get("Authorization"))
+        authorization = incoming.headers.get("Authorization")
+        token = self._token(args, authorization)
         with self._lock:
-            return self._call(incoming.path.removeprefix("/api/"), args, token)
+            return self._call(incoming.path.removeprefix("/api/"), args, token, authorization)
 
     def _fault_body(self, status: int, message: str) -> Any:
         return {"ok": False, "error": message or ("ratelimited" if status == 429 else "internal_error")}
@@ -263,13 +321,20 @@ class FakeSlack(Loopback):
             return authorization.removeprefix("Bearer ")
         return body_token
 
-    def _call(self, method: str, args: dict[str, Any], token: str | None) -> Reply:
+    def _call(
+        self, method: str, args: dict[str, Any], token: str | None, authorization: str | None = None
+    ) -> Reply:
         if method == "apps.connections.open":
             return self._connections_open(token)
+        if method == "oauth.v2.access":  # authenticated by the app's client id and secret, not a token
+            return self._oauth_v2_access(args, authorization)
         try:
             self._check_auth(token)
+            self._caller = self.user_tokens.get(token or "")
+            if method in _USER_METHODS:
+                self._check_user_scope(method)
         except SlackError as err:
-            return Reply(200, {"ok": False, "error": err.error})
+            return Reply(200, {"ok": False, "error": err.error, **err.extra})
         # Like Slack, an answer to an authenticated call names the token's scopes.
         granted = {"x-oauth-scopes": ",".join(self.scopes)}
         try:
@@ -297,6 +362,10 @@ class FakeSlack(Loopback):
     def _check_auth(self, token: str | None) -> None:
         if not token:
             raise SlackError("not_authed")
+        if token in self.user_tokens:
+            if self.user_tokens[token][0] in self.revoked_users:
+                raise SlackError("token_revoked")
+            return
         if token != self.token:
             raise SlackError("invalid_auth")
         if self._revoked:
@@ -508,3 +577,101 @@ class FakeSlack(Loopback):
         if len(users) == 1:
             return {"channel": {"id": f"D{users[0]}"}}
         return {"channel": {"id": "G" + "".join(sorted(users))}}
+
+    # -- OAuth, profiles and Do Not Disturb ------------------------------------------------------
+
+    def _oauth_v2_access(self, args: dict[str, Any], authorization: str | None) -> Reply:
+        """oauth.v2.access: a code from the consent page for a user token, once; client id and secret by HTTP
+        Basic auth (as slack_sdk sends them) or in the body."""
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        if authorization and authorization.startswith("Basic "):
+            with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+                client_id, _, client_secret = base64.b64decode(authorization[6:]).decode().partition(":")
+        code = str(args.get("code", ""))
+        if client_id != self.client_id:
+            error = "invalid_client_id"
+        elif client_secret != self.client_secret:
+            error = "bad_client_secret"
+        elif code not in self.codes:
+            error = "invalid_code"  # unknown, or used already: a code works once
+        elif self.redirect_uri is not None and args.get("redirect_uri") != self.redirect_uri:
+            error = "bad_redirect_uri"
+        else:
+            user, scopes = self.codes.pop(code)
+            token = f"xoxp-{user}-{next(self._seq)}"
+            self.user_tokens[token] = (user, scopes)
+            return Reply(
+                200,
+                {
+                    "ok": True,
+                    "app_id": APP_ID,
+                    "authed_user": {
+                        "id": user,
+                        "scope": ",".join(scopes),
+                        "access_token": token,
+                        "token_type": "user",
+                    },
+                    "team": {"id": TEAM_ID, "name": TEAM_NAME},
+                    "enterprise": None,
+                    "is_enterprise_install": False,
+                },
+            )
+        return Reply(200, {"ok": False, "error": error})
+
+    def _check_user_scope(self, method: str) -> None:
+        if self._caller is None:
+            raise SlackError("not_allowed_token_type")  # a bot token cannot set someone's status or DND
+        needed = _USER_METHODS[method]
+        if needed not in self._caller[1]:
+            raise SlackError("missing_scope", needed=needed, provided=",".join(self._caller[1]))
+
+    def _profile(self, user: str) -> dict[str, Any]:
+        profile = self.profiles[user]
+        expiration = profile.get("status_expiration") or 0
+        if expiration and expiration <= time.time():  # Slack clears a status when it expires
+            profile.update(status_text="", status_emoji="", status_expiration=0)
+        return profile
+
+    def _users_profile_get(self, args: dict[str, Any]) -> dict[str, Any]:
+        assert self._caller is not None
+        user = self._caller[0]
+        known = self.users.get(user, {})
+        return {
+            "profile": {
+                "real_name": known.get("real_name", ""),
+                "email": known.get("email"),
+                **self._profile(user),
+            }
+        }
+
+    def _users_profile_set(self, args: dict[str, Any]) -> dict[str, Any]:
+        assert self._caller is not None
+        if args.get("user") and args["user"] != self._caller[0]:
+            raise SlackError("cannot_update_admin_user")
+        changes = args.get("profile")
+        if not isinstance(changes, dict):
+            raise SlackError("invalid_profile")
+        if len(str(changes.get("status_text", ""))) > STATUS_LIMIT:
+            raise SlackError("too_long")
+        profile = self._profile(self._caller[0])
+        for key in ("status_text", "status_emoji", "status_expiration"):
+            if key in changes:
+                profile[key] = int(changes[key] or 0) if key == "status_expiration" else str(changes[key])
+        return {"profile": dict(profile)}
+
+    def _dnd_set_snooze(self, args: dict[str, Any]) -> dict[str, Any]:
+        assert self._caller is not None
+        try:
+            minutes = int(args.get("num_minutes", ""))
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+        end = int(time.time()) + minutes * 60
+        self.snoozes[self._caller[0]] = end
+        return {"snooze_enabled": True, "snooze_endtime": end, "snooze_remaining": minutes * 60}
+
+    def _dnd_end_snooze(self, args: dict[str, Any]) -> dict[str, Any]:
+        assert self._caller is not None
+        end = self.snoozes.pop(self._caller[0], None)
+        if not end or end <= time.time():
+            raise SlackError("snooze_not_active")
+        return {"dnd_enabled": True, "next_dnd_start_ts": 0, "next_dnd_end_ts": 0, "snooze_enabled": False}

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.store.tables  # noqa: F401  (registers the bot's tables)
+import bot.store.away_tables  # noqa: F401  (registers the bot's tables: bot.store.tables and these)
 import providers.local  # noqa: F401  (the local provider keeps its leave in the same database)
 
 connection = context.config.attributes.get("connection")
