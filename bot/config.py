@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # The log's threshold and shape (bot/logs.py): text lines, or one JSON object per line.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # The https base of the links leavebot hands out (the OAuth redirect URL, calendar feeds).
+    leavebot_public_url: str | None = None
+    # Who sees the department and company calendar feeds in their App Home: everyone, or only approvers.
+    ical_team_feeds: Literal["everyone", "approvers"] = "everyone"
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
@@ -89,6 +93,22 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @field_validator("leavebot_public_url")
+    @classmethod
+    def _public_https(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        local = url.startswith(("http://127.0.0.1", "http://localhost"))
+        if not (url.startswith("https://") or local):
+            raise ValueError("must be an https:// URL (http:// only for 127.0.0.1 or localhost)")
+        return url
+
+    @field_validator("ical_team_feeds", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("sync_interval", mode="before")
     @classmethod

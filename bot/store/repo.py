@@ -8,6 +8,7 @@ One part per family of tables; ``Store`` is all of them over one engine.
 from __future__ import annotations
 
 from bot.store.base import create_engine
+from bot.store.feeds import FeedRows
 from bot.store.mirror import MirrorRows
 from bot.store.people import PeopleRows
 from bot.store.requests import RequestRows
@@ -16,5 +17,5 @@ from bot.store.work import WorkRows
 __all__ = ["Store", "create_engine"]
 
 
-class Store(RequestRows, PeopleRows, WorkRows, MirrorRows):
+class Store(RequestRows, PeopleRows, WorkRows, MirrorRows, FeedRows):
     """The bot's database."""
