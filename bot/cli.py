@@ -162,6 +162,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.listeners import ListenerDeps
     from bot.runtime import run_beside, running
     from bot.server import create_server
+    from bot.ical_route import FeedRoute
     from bot.webhooks import WebhookReceiver
 
     await _preflight(settings)
@@ -176,6 +177,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
             webhooks=WebhookReceiver(services).receive,
             stopping=listeners.stop,
             provider=services.deps.provider.name,
+            feeds=FeedRoute(services.feeds).get,
         )
         log.info("leavebot (%s provider) listening on port %s", services.deps.provider.name, settings.port)
         config = uvicorn.Config(

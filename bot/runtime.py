@@ -16,6 +16,7 @@ from bot.config import Settings, load_provider_config
 from bot.jobs import Resume, run_forever, sync_forever
 from bot.parsing import warm_up as warm_up_parser
 from bot.services.calendar import DigestPlan
+from bot.services.feeds import FeedPolicy
 from bot.services.outbox import RetryPolicy
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, in_background, upgrade
@@ -52,6 +53,7 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         plan=DigestPlan.from_settings(settings),
         retry=RetryPolicy.leased(timedelta(seconds=settings.work_lease)),
         sync_interval=settings.sync_interval,
+        feeds=FeedPolicy.from_settings(settings),
     )
     try:
         yield services

@@ -34,6 +34,7 @@ def create_server(
     webhooks: Callable[[Request], Awaitable[Response]] | None = None,
     stopping: Callable[[], Awaitable[None]] | None = None,
     provider: str | None = None,
+    feeds: Callable[[Request], Awaitable[Response]] | None = None,
 ) -> Starlette:
     """The ASGI app; ``background`` (the job loop) runs for as long as the server does.
 
@@ -90,6 +91,8 @@ def create_server(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/webhooks/{provider}", webhooks or no_webhooks, methods=["POST"]),
     ]
+    if feeds is not None:  # ``bot.ical_route.FeedRoute.get``: GET /ical/<secret>.ics
+        routes.append(Route("/ical/{name}", feeds, methods=["GET"]))
     return Starlette(routes=routes, lifespan=lifespan)
 
 

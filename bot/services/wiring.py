@@ -13,6 +13,7 @@ from bot.services.cards import Cards
 from bot.services.delegates import Delegates
 from bot.services.deps import Deps
 from bot.services.events import ProviderEvents
+from bot.services.feeds import FeedPolicy, Feeds
 from bot.services.home import Homes
 from bot.services.outbox import Outbox, RetryPolicy
 from bot.services.people import People
@@ -41,6 +42,7 @@ class Services:
         retry: RetryPolicy | None = None,
         plan: DigestPlan | None = None,
         sync_interval: timedelta = timedelta(minutes=5),
+        feeds: FeedPolicy | None = None,
     ) -> None:
         people = People(store=store, provider=provider, slack=slack)
         self.deps = deps = Deps(
@@ -52,6 +54,7 @@ class Services:
             zone=zone,
             sync_interval=sync_interval,
         )
+        self.feeds = Feeds(deps, feeds or FeedPolicy())
         self.homes = Homes(deps)
         self.delegates = Delegates(deps)
         self.cards = Cards(deps, delegates=self.delegates, homes=self.homes)
