@@ -159,10 +159,10 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from bot.app import create_app
+    from bot.ical_route import FeedRoute
     from bot.listeners import ListenerDeps
     from bot.runtime import run_beside, running
     from bot.server import create_server
-    from bot.ical_route import FeedRoute
     from bot.webhooks import WebhookReceiver
 
     await _preflight(settings)

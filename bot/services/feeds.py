@@ -76,7 +76,9 @@ class Feeds:
         if own:
             user = await self.deps.store.slack_user(slack_user_id=feed.slack_user_id)
             mine = {feed.slack_user_id, user.person_id if user else None} - {None}
-            absences = [(a, u, s) for a, u, s in absences if a.person.id in mine or a.person.slack_user_id in mine]
+            absences = [
+                (a, u, s) for a, u, s in absences if a.person.id in mine or a.person.slack_user_id in mine
+            ]
         elif feed.kind == "department":
             absences = [(a, u, s) for a, u, s in absences if a.person.department == feed.department]
         wanted = (Status.APPROVED, Status.PENDING) if own else (Status.APPROVED,)
@@ -117,14 +119,27 @@ class Feeds:
                 continue  # leavebot changed it after the last pass saw it: the request says how it stands
             seen.add(row.booking_id)
             uid = _uid(provider, request, row.booking_id)
-            stamp = _aware(request.updated_at) if request else datetime.combine(row.start_date, datetime.min.time(), UTC)
+            stamp = (
+                _aware(request.updated_at)
+                if request
+                else datetime.combine(row.start_date, datetime.min.time(), UTC)
+            )
             found.append((row.absence, uid, stamp))
         for request in requests:
-            if request.booking_id in seen or request.status not in (RequestState.PENDING, RequestState.APPROVED):
+            if request.booking_id in seen or request.status not in (
+                RequestState.PENDING,
+                RequestState.APPROVED,
+            ):
                 continue
             absence = request.as_absence()
             person = absence.person.model_copy(update={"department": departments.get(absence.person.id)})
-            found.append((absence.model_copy(update={"person": person}), _uid(provider, request, None), _aware(request.updated_at)))
+            found.append(
+                (
+                    absence.model_copy(update={"person": person}),
+                    _uid(provider, request, None),
+                    _aware(request.updated_at),
+                )
+            )
         return found
 
     async def _zones(self, absences: list[Absence]) -> dict[str, tzinfo]:

@@ -74,7 +74,9 @@ class FeedRows(StoreBase):
         """The feed a secret opens, or None; one indexed lookup by hash, then a constant-time comparison."""
         wanted = secret_hash(secret)
         async with self.session() as session:
-            row = (await session.exec(select(CalendarFeed).where(col(CalendarFeed.secret_hash) == wanted))).first()
+            row = (
+                await session.exec(select(CalendarFeed).where(col(CalendarFeed.secret_hash) == wanted))
+            ).first()
         if row is None or not hmac.compare_digest(row.secret_hash, wanted):
             return None
         return row
