@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from fakes.slack import FakeSlack
 
-from bot.store.migrate import MIGRATIONS
+from bot.store.migrate import alembic_config
 
 OWN_PREFIXES = ("SLACK_", "LEAVEBOT_", "DIGEST_", "LOCAL_")
 OWN_NAMES = ("DATABASE_URL", "PORT")
 APPROVERS = "*=boss@example.com"
-LATEST_MIGRATION = sorted(p.name[:4] for p in MIGRATIONS.glob("versions/0*.py"))[-1]
+LATEST_MIGRATION = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def clean_env(**values: str) -> dict[str, str]:

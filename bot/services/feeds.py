@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +26,7 @@ class FeedPolicy:
 
     public_url: str | None = None
     team_feeds: str = "everyone"
-    workday: Workday = Workday()
+    workday: Workday = field(default_factory=Workday)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeedPolicy:
@@ -59,9 +60,9 @@ class Feeds:
         feed = await store.feed_by_secret(secret=secret)
         if feed is None:
             return None
-        if feed.kind != "mine" and self.policy.team_feeds == "approvers":
-            if not await store.is_approver(slack_user_id=feed.slack_user_id):
-                return None
+        team = feed.kind != "mine" and self.policy.team_feeds == "approvers"
+        if team and not await store.is_approver(slack_user_id=feed.slack_user_id):
+            return None
         since = (today or datetime.now(self.deps.zone).date()) - HISTORY
         items = await self._items(feed, since)
         name = {"mine": "My leave", "department": f"{feed.department} leave", "company": "Company leave"}
@@ -150,10 +151,8 @@ class Feeds:
         for absence in absences:
             user = users.get((absence.person.email or "").lower())
             if user and user.tz:
-                try:
+                with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
                     zones[absence.person.id] = ZoneInfo(user.tz)
-                except (ZoneInfoNotFoundError, ValueError):
-                    pass
         return zones
 
 
