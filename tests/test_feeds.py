@@ -157,3 +157,30 @@ async def test_etag_gives_304_and_a_rotated_secret_gets_the_404_of_any_unknown_p
     assert (
         await http.get(services.feeds.url(fresh).removeprefix("https://leave.example.com"))
     ).status_code == 200
+
+
+async def test_home_without_a_public_url_says_feeds_need_it(bot) -> None:  # type: ignore[no-untyped-def]
+    """With LEAVEBOT_PUBLIC_URL unset the App Home names the setting instead of showing broken links."""
+    from test_home import open_home
+
+    view = await open_home(bot, "U0ALICE")
+    text = str(view)
+    assert "LEAVEBOT_PUBLIC_URL" in text and "/ical/" not in text
+
+
+async def test_home_links_open_their_feeds_and_a_new_link_retires_the_old(served, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """The Home's links work; after New link the Home shows another link and the old one is 404."""
+    http, services = served
+    await store.save_slack_user(
+        user=SlackUser(slack_user_id="U0A", email=ALICE.email, name="Alice", person_id=ALICE.id)
+    )
+    await mirror(store, absence("1", ALICE, Status.APPROVED))
+    links = await services.feeds.links("U0A")
+    assert links is not None and set(links) == {"mine", "department", "company"}
+    for url in links.values():
+        await fetch(http, url)
+    await services.feeds.rotate("U0A", "mine")
+    after = await services.feeds.links("U0A")
+    assert after is not None and after["mine"] != links["mine"] and after["company"] == links["company"]
+    gone = await http.get(links["mine"].removeprefix("https://leave.example.com"))
+    assert gone.status_code == 404

@@ -54,6 +54,38 @@ class Feeds:
         assert self.policy.public_url
         return f"{self.policy.public_url}/ical/{feed.secret}.ics"
 
+    async def links(self, slack_user_id: str) -> dict[str, str] | None:
+        """Someone's feed links by kind (None without LEAVEBOT_PUBLIC_URL); team feeds as ICAL_TEAM_FEEDS allows."""
+        if not self.policy.public_url:
+            return None
+        store = self.deps.store
+        kinds = ["mine"]
+        if self.policy.team_feeds == "everyone" or await store.is_approver(slack_user_id=slack_user_id):
+            department = await self._department(slack_user_id)
+            kinds += ["department", "company"] if department else ["company"]
+        else:
+            department = None
+        feeds = [
+            await store.feed_of(
+                slack_user_id=slack_user_id, kind=k, department=department if k == "department" else None
+            )
+            for k in kinds
+        ]
+        return {feed.kind: self.url(feed) for feed in feeds}
+
+    async def rotate(self, slack_user_id: str, kind: str) -> None:
+        """A new secret for one of someone's feeds: the old link gets 404 from now on."""
+        if kind in KINDS:
+            await self.deps.store.rotate_feed(slack_user_id=slack_user_id, kind=kind)
+
+    async def _department(self, slack_user_id: str) -> str | None:
+        """Someone's department as the mirror knows it (no HR call); None where unknown or none."""
+        user = await self.deps.store.slack_user(slack_user_id=slack_user_id)
+        if user is None or user.person_id is None:
+            return None
+        rows = await self.deps.store.mirror_rows(provider=self.deps.provider.name, since=date.min)
+        return next((r.department for r in rows if r.person_id == user.person_id and r.department), None)
+
     async def render(self, secret: str, *, today: date | None = None) -> Rendered | None:
         """The feed a secret opens, or None (unknown, rotated, or no longer allowed)."""
         store = self.deps.store

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import UserError, passing
 from bot.services.deps import Deps
+from bot.services.feeds import Feeds
 from bot.store.tables import LeaveRequest
 from bot.views.home import TO_DECIDE_SHOWN, HomeSummary, build_home
 from providers.errors import ProviderError
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 class Homes:
     """Everyone's App Home, and the lists it shows."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, feeds: Feeds | None = None) -> None:
         self.deps = deps
+        self.feeds = feeds
 
     async def mine_of(self, slack_user_id: str, *, today: date) -> list[LeaveRequest]:
         """A user's own requests from ``today`` on."""
@@ -44,6 +46,7 @@ class Homes:
             to_decide=to_decide,
             waiting=waiting,
             balance=await self._balance(slack_user_id),
+            feeds=await self.feeds.links(slack_user_id) if self.feeds else None,
         )
 
     async def _balance(self, slack_user_id: str) -> Balance | None:

@@ -55,7 +55,7 @@ class Services:
             sync_interval=sync_interval,
         )
         self.feeds = Feeds(deps, feeds or FeedPolicy())
-        self.homes = Homes(deps)
+        self.homes = Homes(deps, self.feeds)
         self.delegates = Delegates(deps)
         self.cards = Cards(deps, delegates=self.delegates, homes=self.homes)
         self.outbox = Outbox(store, retry)

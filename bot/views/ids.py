@@ -29,3 +29,6 @@ END_TIME = "end_time"
 LEAVE_TYPE = "leave_type"
 REASON = "reason"
 DECLINE_REASON = "decline_reason"
+
+# The App Home's calendar feeds: a new secret link for the feed whose kind is the button's value.
+FEED_ROTATE = "feed_rotate"
