@@ -184,3 +184,29 @@ async def test_home_links_open_their_feeds_and_a_new_link_retires_the_old(served
     assert after is not None and after["mine"] != links["mine"] and after["company"] == links["company"]
     gone = await http.get(links["mine"].removeprefix("https://leave.example.com"))
     assert gone.status_code == 404
+
+
+def test_a_public_url_that_is_not_https_is_one_line_naming_the_variable() -> None:
+    """LEAVEBOT_PUBLIC_URL must be https (http only on 127.0.0.1 / localhost); the error names it."""
+    from bot.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, leavebot_public_url="http://leave.example.com")
+    assert str(caught.value).startswith("LEAVEBOT_PUBLIC_URL: must be an https:// URL")
+    assert (
+        load_settings(_env_file=None, leavebot_public_url="https://x.example/").leavebot_public_url
+        == "https://x.example"
+    )
+
+
+async def test_with_approvers_only_a_non_approver_has_no_team_feed(store: Store) -> None:
+    """ICAL_TEAM_FEEDS=approvers: someone never asked to approve gets their own feed only, and an old team link is 404."""
+    services = Services(
+        provider=LocalProvider(LocalProvider.Config(), engine=store.engine),
+        store=store,
+        slack=None,
+        feeds=FeedPolicy(public_url="https://leave.example.com", team_feeds="approvers"),
+    )
+    assert set(await services.feeds.links("U0A") or {}) == {"mine"}
+    old = await store.feed_of(slack_user_id="U0A", kind="company")
+    assert await services.feeds.render(old.secret) is None
