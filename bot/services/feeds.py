@@ -83,8 +83,7 @@ class Feeds:
         user = await self.deps.store.slack_user(slack_user_id=slack_user_id)
         if user is None or user.person_id is None:
             return None
-        rows = await self.deps.store.mirror_rows(provider=self.deps.provider.name, since=date.min)
-        return next((r.department for r in rows if r.person_id == user.person_id and r.department), None)
+        return await self.deps.store.department_of(provider=self.deps.provider.name, person_id=user.person_id)
 
     async def render(self, secret: str, *, today: date | None = None) -> Rendered | None:
         """The feed a secret opens, or None (unknown, rotated, or no longer allowed)."""

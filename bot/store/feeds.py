@@ -91,6 +91,21 @@ class FeedRows(StoreBase):
         async with self.session() as session:
             return list((await session.exec(query)).all())
 
+    async def department_of(self, *, provider: str, person_id: str) -> str | None:
+        """A person's department as their latest mirrored booking says; None where it says none."""
+        query = (
+            select(MirroredAbsence.department)
+            .where(
+                col(MirroredAbsence.provider) == provider,
+                col(MirroredAbsence.person_id) == person_id,
+                col(MirroredAbsence.department).is_not(None),
+            )
+            .order_by(col(MirroredAbsence.start_date).desc())
+            .limit(1)
+        )
+        async with self.session() as session:
+            return (await session.exec(query)).first()
+
     async def requests_since(self, *, provider: str, since: date) -> list[LeaveRequest]:
         """leavebot's own requests with this provider ending on or after ``since``."""
         query = select(LeaveRequest).where(
