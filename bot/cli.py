@@ -160,6 +160,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from bot.app import create_app
+    from bot.ical_route import FeedRoute
     from bot.listeners import ListenerDeps
     from bot.oauth import OAuthRedirect
     from bot.runtime import run_beside, running
@@ -179,6 +180,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> None:
             stopping=listeners.stop,
             provider=services.deps.provider.name,
             oauth_redirect=OAuthRedirect(services).answer,
+            feeds=FeedRoute(services.feeds).get,
         )
         log.info("leavebot (%s provider) listening on port %s", services.deps.provider.name, settings.port)
         config = uvicorn.Config(

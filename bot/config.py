@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     workday_start: time = time(9, 0)
     workday_split: time = time(13, 0)  # where a morning ends and an afternoon begins
     workday_end: time = time(17, 30)
+    # Who sees the department and company calendar feeds in their App Home: everyone, or only approvers.
+    ical_team_feeds: Literal["everyone", "approvers"] = "everyone"
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
@@ -103,11 +105,6 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return value.upper() if info.field_name == "log_level" else value.lower()
-
-    @field_validator("sync_interval", mode="before")
-    @classmethod
-    def _read_duration(cls, value: Any) -> Any:
-        return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("leavebot_public_url")
     @classmethod
@@ -119,6 +116,16 @@ class Settings(BaseSettings):
         if not (url.startswith("https://") or local):
             raise ValueError("must be an https:// URL (http:// only for 127.0.0.1 or localhost)")
         return url
+
+    @field_validator("ical_team_feeds", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("sync_interval", mode="before")
+    @classmethod
+    def _read_duration(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("leavebot_secret_key")
     @classmethod

@@ -17,6 +17,7 @@ from bot.jobs import Resume, run_forever, sync_forever
 from bot.parsing import warm_up as warm_up_parser
 from bot.services.calendar import DigestPlan
 from bot.services.connect import AwayConfig
+from bot.services.feeds import FeedPolicy
 from bot.services.outbox import RetryPolicy
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, in_background, upgrade
@@ -55,6 +56,7 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         sync_interval=settings.sync_interval,
         escalate_to=settings.escalation_approver,
         away=AwayConfig.from_settings(settings),
+        feeds=FeedPolicy.from_settings(settings),
     )
     try:
         yield services

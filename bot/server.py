@@ -35,6 +35,7 @@ def create_server(
     stopping: Callable[[], Awaitable[None]] | None = None,
     provider: str | None = None,
     oauth_redirect: Callable[[Request], Awaitable[Response]] | None = None,
+    feeds: Callable[[Request], Awaitable[Response]] | None = None,
 ) -> Starlette:
     """The ASGI app; ``background`` (the job loop) runs for as long as the server does.
 
@@ -97,6 +98,8 @@ def create_server(
         Route("/webhooks/{provider}", webhooks or no_webhooks, methods=["POST"]),
         Route("/slack/oauth_redirect", oauth_redirect or no_oauth, methods=["GET"]),
     ]
+    if feeds is not None:  # ``bot.ical_route.FeedRoute.get``: GET /ical/<secret>.ics
+        routes.append(Route("/ical/{name}", feeds, methods=["GET"]))
     return Starlette(routes=routes, lifespan=lifespan)
 
 

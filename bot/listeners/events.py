@@ -66,6 +66,23 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
 
     app.action(ids.HOME_CANCEL)(deps.durable("cancel_in_home", cancel_in_home))
 
+    @app.action(ids.FEED_ROTATE)
+    async def new_feed_link(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+
+        async def rotate() -> str:
+            await deps.services.feeds.rotate(user_id, str(action.get("value", "")))
+            return "Here is a new link; the old one no longer works."
+
+        deps.after_ack(context, body, client, partial(answer_in_home, deps, user_id, rotate))
+
 
 async def answer_in_home(deps: ListenerDeps, user_id: str, work: Callable[[], Awaitable[str | None]]) -> None:
     """Do a Home button's work; show what the clicker must be told on top of their Home."""

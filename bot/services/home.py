@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import UserError, passing
 from bot.services.deps import Deps
+from bot.services.feeds import Feeds
 from bot.store.tables import LeaveRequest
 from bot.views.away import AwayOffer
 from bot.views.home import TO_DECIDE_SHOWN, HomeSummary, build_home
@@ -24,8 +25,15 @@ log = logging.getLogger(__name__)
 class Homes:
     """Everyone's App Home, and the lists it shows."""
 
-    def __init__(self, deps: Deps, *, connected: Callable[[str], Awaitable[bool]] | None = None) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        feeds: Feeds | None = None,
+        *,
+        connected: Callable[[str], Awaitable[bool]] | None = None,
+    ) -> None:
         self.deps = deps
+        self.feeds = feeds
         self.connected = connected  # None: statuses are not set up, the Home offers nothing of them
 
     async def mine_of(self, slack_user_id: str, *, today: date) -> list[LeaveRequest]:
@@ -70,6 +78,7 @@ class Homes:
             waiting=waiting,
             balance=await self._balance(slack_user_id),
             away=await self._away(slack_user_id, link),
+            feeds=await self.feeds.links(slack_user_id) if self.feeds else None,
         )
 
     async def _away(self, slack_user_id: str, link: str | None) -> AwayOffer | None:

@@ -15,6 +15,7 @@ from bot.services.connect import AwayConfig, Connections
 from bot.services.delegates import Delegates
 from bot.services.deps import Deps
 from bot.services.events import ProviderEvents
+from bot.services.feeds import FeedPolicy, Feeds
 from bot.services.home import Homes
 from bot.services.outbox import Outbox, RetryPolicy
 from bot.services.people import People
@@ -46,6 +47,7 @@ class Services:
         sync_interval: timedelta = timedelta(minutes=5),
         escalate_to: str | None = None,
         away: AwayConfig | None = None,
+        feeds: FeedPolicy | None = None,
     ) -> None:
         people = People(store=store, provider=provider, slack=slack)
         self.deps = deps = Deps(
@@ -59,7 +61,9 @@ class Services:
         )
         # Leave in people's Slack status (None: SLACK_CLIENT_ID, _SECRET, LEAVEBOT_PUBLIC_URL or _SECRET_KEY unset).
         self.connections = Connections(deps, away) if away else None
-        self.homes = Homes(deps, connected=self.connections.connected if self.connections else None)
+        self.feeds = Feeds(deps, feeds or FeedPolicy())
+        connected = self.connections.connected if self.connections else None
+        self.homes = Homes(deps, self.feeds, connected=connected)
         self.delegates = Delegates(deps)
         self.cards = Cards(deps, delegates=self.delegates, homes=self.homes, escalate_to=escalate_to)
         self.outbox = Outbox(store, retry)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.store.away import AwayRows
 from bot.store.base import create_engine
+from bot.store.feeds import FeedRows
 from bot.store.mirror import MirrorRows
 from bot.store.people import PeopleRows
 from bot.store.requests import RequestRows
@@ -18,5 +19,5 @@ from bot.store.work import WorkRows
 __all__ = ["Store", "create_engine"]
 
 
-class Store(RequestRows, PeopleRows, WorkRows, MirrorRows, TokenRows, AwayRows):
+class Store(RequestRows, PeopleRows, WorkRows, MirrorRows, TokenRows, AwayRows, FeedRows):
     """The bot's database."""

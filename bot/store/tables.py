@@ -308,3 +308,22 @@ class SyncState(SQLModel, table=True):
     full_at: datetime | None = timestamp(default=None)  # the last good pass of the whole window
     window_start: date | None = None  # the whole window at the last full pass
     window_end: date | None = None
+
+
+class CalendarFeed(SQLModel, table=True):
+    """One person's secret link to a calendar feed: their own leave, their department's or the company's.
+
+    Found by ``secret_hash`` (SHA-256 of the secret): the lookup never compares the secret itself byte by
+    byte. Rotating replaces the secret, so the old link finds nothing.
+    """
+
+    __tablename__ = "calendar_feed"
+    __table_args__ = (UniqueConstraint("slack_user_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_user_id: str
+    kind: str  # "mine", "department" or "company"
+    secret: str
+    secret_hash: str = Field(unique=True, index=True)
+    department: str | None = None  # a department feed's department, as last known
+    created_at: datetime = timestamp(default_factory=now)

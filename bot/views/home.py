@@ -6,7 +6,7 @@ they have action ids of their own and are answered by publishing the Home again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,6 +16,7 @@ from bot.store.tables import LeaveRequest
 from bot.views import ids
 from bot.views.away import AwayOffer, away_blocks
 from bot.views.blocks import Blocks, button, context, escape, header, section, text
+from bot.views.feed_links import feed_blocks
 from providers.models import Balance
 
 MINE_SHOWN = 20  # a Home tab holds 100 blocks: 20 of yours, 30 to decide (two blocks each), the rest
@@ -41,6 +42,7 @@ class HomeSummary:
     balance: Balance | None = None
     waiting: int | None = None  # how many wait in all (None: as many as ``to_decide``)
     away: AwayOffer | None = None  # None: leavebot is not set up to show leave in Slack statuses
+    feeds: Mapping[str, str] | None = None  # calendar feed links by kind; None: LEAVEBOT_PUBLIC_URL unset
 
 
 def build_home(summary: HomeSummary, *, today: date, notice: str | None = None) -> dict[str, Any]:
@@ -53,6 +55,7 @@ def build_home(summary: HomeSummary, *, today: date, notice: str | None = None) 
         waiting = summary.waiting if summary.waiting is not None else len(summary.to_decide)
         blocks += [{"type": "divider"}, header(f"Waiting for you ({waiting})")]
         blocks += _to_decide(summary.to_decide, waiting)
+    blocks += feed_blocks(summary.feeds)
     blocks.append(context("`/leave tomorrow pm` · `/leave who` · `/leave who next week` · `/leave help`"))
     return {"type": "home", "blocks": blocks}
 

@@ -33,3 +33,6 @@ LEAVE_TYPE = "leave_type"
 TYPES_UNKNOWN = "types_unknown"  # the modal's note that the HR system's leave types could not be listed
 REASON = "reason"
 DECLINE_REASON = "decline_reason"
+
+# The App Home's calendar feeds: a new secret link for the feed whose kind is the button's value.
+FEED_ROTATE = "feed_rotate"

@@ -1,0 +1,121 @@
+"""Calendar feeds: each person's secret links, and what a feed shows (the mirror and leavebot's own requests)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import date
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.store.base import StoreBase
+from bot.store.tables import ApprovalCard, CalendarFeed, LeaveRequest, MirroredAbsence
+
+
+def secret_hash(secret: str) -> str:
+    """The SHA-256 of a feed secret, as stored and looked up."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    """A fresh feed secret: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+class FeedRows(StoreBase):
+    """Feed links and the rows feeds are built from."""
+
+    async def feed_of(self, *, slack_user_id: str, kind: str, department: str | None = None) -> CalendarFeed:
+        """Someone's feed of ``kind``, made on first asking; a department feed follows their department."""
+        async with self.session() as session:
+            query = select(CalendarFeed).where(
+                col(CalendarFeed.slack_user_id) == slack_user_id, col(CalendarFeed.kind) == kind
+            )
+            row = (await session.exec(query)).first()
+            if row is not None:
+                if row.department != department:
+                    row.department = department
+                    session.add(row)
+                    await session.commit()
+                return row
+            secret = new_secret()
+            row = CalendarFeed(
+                slack_user_id=slack_user_id,
+                kind=kind,
+                secret=secret,
+                secret_hash=secret_hash(secret),
+                department=department,
+            )
+            session.add(row)
+            try:
+                await session.commit()
+                return row
+            except IntegrityError:  # made by another instance meanwhile
+                await session.rollback()
+        return await self.feed_of(slack_user_id=slack_user_id, kind=kind, department=department)
+
+    async def rotate_feed(self, *, slack_user_id: str, kind: str) -> bool:
+        """Give someone's feed a new secret (the old link stops working); False when they had none."""
+        secret = new_secret()
+        query = (
+            update(CalendarFeed)
+            .where(col(CalendarFeed.slack_user_id) == slack_user_id, col(CalendarFeed.kind) == kind)
+            .values(secret=secret, secret_hash=secret_hash(secret))
+        )
+        async with self.session() as session:
+            changed = (await session.exec(query)).rowcount  # type: ignore[call-overload]
+            await session.commit()
+        return bool(changed)
+
+    async def feed_by_secret(self, *, secret: str) -> CalendarFeed | None:
+        """The feed a secret opens, or None; one indexed lookup by hash, then a constant-time comparison."""
+        wanted = secret_hash(secret)
+        async with self.session() as session:
+            row = (
+                await session.exec(select(CalendarFeed).where(col(CalendarFeed.secret_hash) == wanted))
+            ).first()
+        if row is None or not hmac.compare_digest(row.secret_hash, wanted):
+            return None
+        return row
+
+    async def mirror_rows(self, *, provider: str, since: date) -> list[MirroredAbsence]:
+        """The mirror's bookings ending on or after ``since`` that the last pass still listed."""
+        query = select(MirroredAbsence).where(
+            col(MirroredAbsence.provider) == provider,
+            col(MirroredAbsence.end_date) >= since,
+            col(MirroredAbsence.gone_since).is_(None),
+        )
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
+
+    async def department_of(self, *, provider: str, person_id: str) -> str | None:
+        """A person's department as their latest mirrored booking says; None where it says none."""
+        query = (
+            select(MirroredAbsence.department)
+            .where(
+                col(MirroredAbsence.provider) == provider,
+                col(MirroredAbsence.person_id) == person_id,
+                col(MirroredAbsence.department).is_not(None),
+            )
+            .order_by(col(MirroredAbsence.start_date).desc())
+            .limit(1)
+        )
+        async with self.session() as session:
+            return (await session.exec(query)).first()
+
+    async def requests_since(self, *, provider: str, since: date) -> list[LeaveRequest]:
+        """leavebot's own requests with this provider ending on or after ``since``."""
+        query = select(LeaveRequest).where(
+            col(LeaveRequest.provider) == provider, col(LeaveRequest.end_date) >= since
+        )
+        async with self.session() as session:
+            return list((await session.exec(query)).all())
+
+    async def is_approver(self, *, slack_user_id: str) -> bool:
+        """True once someone has been asked to approve a request."""
+        query = select(ApprovalCard.id).where(col(ApprovalCard.approver_slack_id) == slack_user_id).limit(1)
+        async with self.session() as session:
+            return (await session.exec(query)).first() is not None

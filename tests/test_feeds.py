@@ -1,0 +1,212 @@
+"""Calendar feeds over real HTTP: parsed with icalendar and checked field by field against the mirror."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+import icalendar
+import pytest
+import uvicorn
+
+from bot.ical_route import FeedRoute
+from bot.server import create_server
+from bot.services.feeds import FeedPolicy
+from bot.services.wiring import Services
+from bot.store import Store
+from bot.store.tables import SlackUser
+from providers.local import LocalProvider
+from providers.models import Absence, Person, Status
+
+DAY = date.today() + timedelta(days=10)
+ALICE = Person(id="alice@example.com", name="Alice Archer", email="alice@example.com", department="Eng")
+BOB = Person(id="bob@example.com", name="Bob Boss", email="bob@example.com", department="Eng")
+DAN = Person(id="dan@example.com", name="Dan Dee", email="dan@example.com", department="Sales")
+
+
+@pytest.fixture
+async def served(store: Store) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    """The server with the feed route, over the given store, on 127.0.0.1."""
+    services = Services(
+        provider=LocalProvider(LocalProvider.Config(), engine=store.engine),
+        store=store,
+        slack=None,
+        feeds=FeedPolicy(public_url="https://leave.example.com"),
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_server(None, store, feeds=FeedRoute(services.feeds).get),  # type: ignore[arg-type]
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        yield http, services
+    server.should_exit = True
+    await serving
+
+
+def absence(booking: str, person: Person, status: Status, **span: object) -> Absence:
+    """A booking of the HR system, as a sync pass lists it."""
+    fields = {"start_date": DAY, "end_date": DAY, **span}
+    return Absence(id=booking, person=person, status=status, leave_type="Annual leave", **fields)  # type: ignore[arg-type]
+
+
+async def mirror(store: Store, *absences: Absence) -> None:
+    """Put the bookings into the mirror as a full pass would."""
+    await store.reconcile(
+        provider="local",
+        start=date.today() - timedelta(days=60),
+        end=date.today() + timedelta(days=365),
+        listed=list(absences),
+        seen=datetime.now(UTC),
+        full=True,
+    )
+
+
+async def fetch(http: httpx.AsyncClient, url: str) -> tuple[httpx.Response, list[icalendar.Event]]:
+    """GET a feed by its public URL and parse it."""
+    response = await http.get(url.removeprefix("https://leave.example.com"))
+    assert response.status_code == 200, response.text
+    calendar = icalendar.Calendar.from_ical(response.content)
+    return response, list(calendar.walk("VEVENT"))
+
+
+async def test_own_feed_shows_approved_and_pending_leave_as_in_the_mirror(served, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """Approved whole days are all-day events with exclusive DTEND; pending is TENTATIVE; an afternoon is timed in the person's zone."""
+    http, services = served
+    await store.save_slack_user(
+        user=SlackUser(
+            slack_user_id="U0A", email=ALICE.email, name="Alice", tz="Europe/Berlin", person_id=ALICE.id
+        )
+    )
+    await mirror(
+        store,
+        absence("1", ALICE, Status.APPROVED, end_date=DAY + timedelta(days=2)),
+        absence(
+            "2",
+            ALICE,
+            Status.PENDING,
+            start_date=DAY + timedelta(days=5),
+            end_date=DAY + timedelta(days=5),
+            start="PM",
+        ),
+        absence("3", ALICE, Status.DECLINED),
+        absence("4", BOB, Status.APPROVED),
+    )
+    feed = await store.feed_of(slack_user_id="U0A", kind="mine")
+    _, events = await fetch(http, services.feeds.url(feed))
+    by_uid = {str(e["UID"]): e for e in events}
+    assert set(by_uid) == {"booking-1@local.leavebot", "booking-2@local.leavebot"}
+    whole = by_uid["booking-1@local.leavebot"]
+    assert whole.decoded("DTSTART") == DAY and whole.decoded("DTEND") == DAY + timedelta(days=3)
+    assert whole["DTSTART"].params.get("VALUE") == "DATE" and str(whole["STATUS"]) == "CONFIRMED"
+    half = by_uid["booking-2@local.leavebot"]
+    assert str(half["STATUS"]) == "TENTATIVE"
+    start = half.decoded("DTSTART")
+    assert start.tzinfo is not None and str(start.tzinfo) == "Europe/Berlin" and start.hour == 13
+    assert half["DTSTART"].params["TZID"] == "Europe/Berlin"
+
+
+async def test_team_feeds_show_approved_only_hide_private_types_and_reasons(served, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """The department feed has its department's approved leave; a sick day is "Out of office"; the company feed has everyone's."""
+    http, services = served
+    sick = absence("5", BOB, Status.APPROVED).model_copy(update={"leave_type": "Sick leave"})
+    await mirror(
+        store,
+        absence("1", ALICE, Status.APPROVED),
+        absence("2", ALICE, Status.PENDING),
+        sick,
+        absence("6", DAN, Status.APPROVED),
+    )
+    department = await store.feed_of(slack_user_id="U0A", kind="department", department="Eng")
+    _, events = await fetch(http, services.feeds.url(department))
+    assert sorted(str(e["SUMMARY"]) for e in events) == [
+        "Alice Archer · Annual leave",
+        "Bob Boss · Out of office",
+    ]
+    company = await store.feed_of(slack_user_id="U0A", kind="company")
+    response, events = await fetch(http, services.feeds.url(company))
+    assert len(events) == 3 and b"Sick" not in response.content and b"DESCRIPTION" not in response.content
+
+
+async def test_etag_gives_304_and_a_rotated_secret_gets_the_404_of_any_unknown_path(
+    served, store: Store
+) -> None:  # type: ignore[no-untyped-def]
+    """A client holding the feed gets 304; after rotation the old link answers exactly like a path that never existed."""
+    http, services = served
+    await mirror(store, absence("1", ALICE, Status.APPROVED))
+    feed = await store.feed_of(slack_user_id="U0A", kind="company")
+    url = services.feeds.url(feed).removeprefix("https://leave.example.com")
+    first = await http.get(url)
+    assert first.headers["cache-control"].startswith("private, max-age=")
+    again = await http.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert await store.rotate_feed(slack_user_id="U0A", kind="company")
+    old, nowhere = await http.get(url), await http.get("/no/such/path")
+    assert old.status_code == nowhere.status_code == 404
+    assert old.content == nowhere.content and old.headers["content-type"] == nowhere.headers["content-type"]
+    fresh = await store.feed_of(slack_user_id="U0A", kind="company")
+    assert (
+        await http.get(services.feeds.url(fresh).removeprefix("https://leave.example.com"))
+    ).status_code == 200
+
+
+async def test_home_without_a_public_url_says_feeds_need_it(bot) -> None:  # type: ignore[no-untyped-def]
+    """With LEAVEBOT_PUBLIC_URL unset the App Home names the setting instead of showing broken links."""
+    from test_home import open_home
+
+    view = await open_home(bot, "U0ALICE")
+    text = str(view)
+    assert "LEAVEBOT_PUBLIC_URL" in text and "/ical/" not in text
+
+
+async def test_home_links_open_their_feeds_and_a_new_link_retires_the_old(served, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """The Home's links work; after New link the Home shows another link and the old one is 404."""
+    http, services = served
+    await store.save_slack_user(
+        user=SlackUser(slack_user_id="U0A", email=ALICE.email, name="Alice", person_id=ALICE.id)
+    )
+    await mirror(store, absence("1", ALICE, Status.APPROVED))
+    links = await services.feeds.links("U0A")
+    assert links is not None and set(links) == {"mine", "department", "company"}
+    for url in links.values():
+        await fetch(http, url)
+    await services.feeds.rotate("U0A", "mine")
+    after = await services.feeds.links("U0A")
+    assert after is not None and after["mine"] != links["mine"] and after["company"] == links["company"]
+    gone = await http.get(links["mine"].removeprefix("https://leave.example.com"))
+    assert gone.status_code == 404
+
+
+def test_a_public_url_that_is_not_https_is_one_line_naming_the_variable() -> None:
+    """LEAVEBOT_PUBLIC_URL must be https (http only on 127.0.0.1 / localhost); the error names it."""
+    from bot.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, leavebot_public_url="http://leave.example.com")
+    assert str(caught.value).startswith("LEAVEBOT_PUBLIC_URL: must be an https:// URL")
+    assert (
+        load_settings(_env_file=None, leavebot_public_url="https://x.example/").leavebot_public_url
+        == "https://x.example"
+    )
+
+
+async def test_with_approvers_only_a_non_approver_has_no_team_feed(store: Store) -> None:
+    """ICAL_TEAM_FEEDS=approvers: someone never asked to approve gets their own feed only, and an old team link is 404."""
+    services = Services(
+        provider=LocalProvider(LocalProvider.Config(), engine=store.engine),
+        store=store,
+        slack=None,
+        feeds=FeedPolicy(public_url="https://leave.example.com", team_feeds="approvers"),
+    )
+    assert set(await services.feeds.links("U0A") or {}) == {"mine"}
+    old = await store.feed_of(slack_user_id="U0A", kind="company")
+    assert await services.feeds.render(old.secret) is None
