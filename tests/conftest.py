@@ -8,6 +8,7 @@ import socket
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -251,22 +252,24 @@ async def bot(database_url: str, slack: FakeSlack, request: pytest.FixtureReques
     await service.warm_up()  # as `leavebot serve` does
     listeners = ListenerDeps(services=service, settings=settings)
     app = create_app(listeners, slack=client)
-    config = uvicorn.Config(
-        create_server(app, service.deps.store, stopping=listeners.stop),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        ws="none",
-    )
-    server = uvicorn.Server(config)
+    async with served_on_loopback(create_server(app, service.deps.store, stopping=listeners.stop)) as http:
+        yield Bot(
+            http=http, slack=slack, service=service, provider=provider, settings=settings, listeners=listeners
+        )
+    await engine.dispose()
+
+
+@asynccontextmanager
+async def served_on_loopback(asgi: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """``asgi`` served by uvicorn on a free port of 127.0.0.1 while the block runs, and a client of it."""
+    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning", ws="none"))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-        yield Bot(
-            http=http, slack=slack, service=service, provider=provider, settings=settings, listeners=listeners
-        )
-    server.should_exit = True
-    await serving
-    await engine.dispose()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            yield http
+    finally:
+        server.should_exit = True
+        await serving

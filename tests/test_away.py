@@ -17,8 +17,18 @@ import httpx
 import pytest
 import slack_requests as sr
 import time_machine
-import uvicorn
-from conftest import ALICE, APPROVERS, BOB, CAROL, MALLORY, SECRET, USERS, Bot, SpyProvider
+from conftest import (
+    ALICE,
+    APPROVERS,
+    BOB,
+    CAROL,
+    MALLORY,
+    SECRET,
+    USERS,
+    Bot,
+    SpyProvider,
+    served_on_loopback,
+)
 from cryptography.fernet import Fernet
 from fakes.slack import CLIENT_ID, CLIENT_SECRET, FakeSlack
 from pydantic import SecretStr
@@ -76,18 +86,10 @@ async def bot(database_url: str, slack: FakeSlack, monkeypatch: pytest.MonkeyPat
     server = create_server(
         app, service.deps.store, stopping=listeners.stop, oauth_redirect=OAuthRedirect(service).answer
     )
-    config = uvicorn.Config(server, host="127.0.0.1", port=0, log_level="warning", ws="none")
-    uv = uvicorn.Server(config)
-    serving = asyncio.create_task(uv.serve())
-    while not uv.started:
-        await asyncio.sleep(0.01)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+    async with served_on_loopback(server) as http:
         yield Bot(
             http=http, slack=slack, service=service, provider=provider, settings=settings, listeners=listeners
         )
-    uv.should_exit = True
-    await serving
     await engine.dispose()
 
 

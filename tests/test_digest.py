@@ -17,8 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from conftest import SECRET
+from conftest import SECRET, served_on_loopback
 from fakes.hr import FakeHR, FakeHRProvider, company
 from fakes.slack import FakeSlack
 from slack_sdk.errors import SlackApiError
@@ -291,21 +290,10 @@ async def instance(
     client = slack_client(config)
     service = Services(provider=provider, store=Store(engine), slack=client, zone=config.zone)
     app = create_app(ListenerDeps(services=service, settings=config), slack=client)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_server(app, service.deps.store), host="127.0.0.1", port=0, log_level="warning", ws="none"
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        async with served_on_loopback(create_server(app, service.deps.store)) as http:
             yield Instance(service=service, settings=config, http=http)
     finally:
-        server.should_exit = True
-        await serving
         await provider.aclose()
         await engine.dispose()
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import icalendar
 import pytest
-import uvicorn
+from conftest import served_on_loopback
 
 from bot.ical_route import FeedRoute
 from bot.server import create_server
@@ -35,22 +34,9 @@ async def served(store: Store) -> AsyncIterator[tuple[httpx.AsyncClient, Service
         slack=None,
         feeds=FeedPolicy(public_url="https://leave.example.com"),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_server(None, store, feeds=FeedRoute(services.feeds).get),  # type: ignore[arg-type]
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+    asgi = create_server(None, store, feeds=FeedRoute(services.feeds).get)  # type: ignore[arg-type]
+    async with served_on_loopback(asgi) as http:
         yield http, services
-    server.should_exit = True
-    await serving
 
 
 def absence(booking: str, person: Person, status: Status, **span: object) -> Absence:
