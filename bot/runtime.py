@@ -73,10 +73,8 @@ async def run_beside(services: Services, settings: Settings, *, resume: Resume |
     typed request cannot name a leave type before the types arrive from a slow HR system.
     """
     in_background()
-    await asyncio.to_thread(
-        warm_up_parser, settings.digest_country
-    )  # dateparser's first call costs ~0.2 s of CPU: not on the loop
-    await services.warm_up()
+    # dateparser's first call costs ~0.2 s of CPU: in a thread, beside the caches' reads over the network
+    await asyncio.gather(asyncio.to_thread(warm_up_parser, settings.digest_country), services.warm_up())
     # What start-up allocated lives as long as the process: keep the collector from walking it under load
     # (a full collection over it was the slowest ack measured by benchmarks/ack.py).
     gc.collect()

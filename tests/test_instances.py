@@ -108,6 +108,21 @@ async def post(http: httpx.AsyncClient, url: str, body: str) -> httpx.Response:
     return await http.post(f"{url}/slack/events", content=body, headers=sr.signed_headers(body, SECRET))
 
 
+async def typed(http: httpx.AsyncClient, url: str, slack: FakeSlack, text: str, *, hook: str = "c") -> str:
+    """Alice types `/leave <text>` at the instance at ``url``: the Submit button's value on its preview.
+
+    The preview is the ack's body, or, while a just-started instance is still reading the leave types,
+    posted to the response_url right after an empty ack: either is what Alice sees.
+    """
+    command = sr.slash_command(text, user_id=ALICE, response_url=slack.response_url(hook))
+    ack = await post(http, url, command)
+    assert ack.status_code == 200
+    if ack.content:
+        return preview_value(ack.json())
+    (later,) = await slack.wait_for(f"hooks/{hook}", timeout=15)
+    return button_value(later.args["blocks"], ids.SUBMIT)
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_fifty_clicks_on_two_instances_approve_once(
     instances: list[str], slack: FakeSlack, database_url: str
@@ -116,12 +131,7 @@ async def test_fifty_clicks_on_two_instances_approve_once(
     message to Alice, each card updated once, and every other click told it was decided already."""
     first, second = instances
     async with httpx.AsyncClient(timeout=30) as http:
-        preview = await post(
-            http,
-            first,
-            sr.slash_command(DAY.isoformat(), user_id=ALICE, response_url=slack.response_url("c")),
-        )
-        value = preview_value(preview.json())
+        value = await typed(http, first, slack, DAY.isoformat())
         submit = sr.block_action(
             user_id=ALICE, action_id=ids.SUBMIT, value=value, response_url=slack.response_url("s")
         )
@@ -217,15 +227,10 @@ async def test_a_decision_made_in_timetastic_reaches_slack_once_with_two_instanc
 async def _submitted_through(first: str, second: str, slack: FakeSlack, store: Store) -> LeaveRequest:
     """Alice's request typed on one instance and submitted on the other; returned once its cards are out."""
     async with httpx.AsyncClient(timeout=30) as http:
-        preview = await post(
-            http,
-            first,
-            sr.slash_command(f"{DAY.isoformat()} pm", user_id=ALICE, response_url=slack.response_url("c")),
-        )
         submit = sr.block_action(
             user_id=ALICE,
             action_id=ids.SUBMIT,
-            value=preview_value(preview.json()),
+            value=await typed(http, first, slack, f"{DAY.isoformat()} pm"),
             response_url=slack.response_url("s"),
         )
         await post(http, second, sr.interactive(submit))

@@ -26,10 +26,10 @@ import pytest
 import slack_requests as sr
 from conftest import ALICE, APPROVERS, BOB, CAROL, FIGURES, SECRET
 from fakes.slack import FakeSlack
-from helpers.cards import button_value, preview_value
+from helpers.cards import button_value
 from sqlalchemy import text
 from test_e2e import DAY
-from test_instances import free_port, healthy
+from test_instances import free_port, healthy, typed
 
 from bot.store import create_engine
 from bot.views import ids
@@ -145,8 +145,7 @@ async def test_a_submit_killed_after_its_ack_is_booked_once_by_the_next_instance
     """Alice presses Submit; the instance is killed ``instant`` ms after acking; the next one books it, once."""
     async with instances(database_url, slack, tmp_path) as started, httpx.AsyncClient(timeout=30) as http:
         first = await started.start()
-        command = sr.slash_command(DAY.isoformat(), user_id=ALICE, response_url=slack.response_url("c"))
-        value = preview_value((await post(http, first, command)).json())
+        value = await typed(http, first, slack, DAY.isoformat())
         click = sr.block_action(
             user_id=ALICE, action_id=ids.SUBMIT, value=value, response_url=slack.response_url("s")
         )
@@ -177,8 +176,7 @@ async def test_an_approval_killed_after_its_ack_is_decided_once_by_the_next_inst
     """Bob presses Approve; the instance is killed ``instant`` ms after acking; the next one approves, once."""
     async with instances(database_url, slack, tmp_path) as started, httpx.AsyncClient(timeout=30) as http:
         first = await started.start()
-        command = sr.slash_command(DAY.isoformat(), user_id=ALICE, response_url=slack.response_url("c"))
-        value = preview_value((await post(http, first, command)).json())
+        value = await typed(http, first, slack, DAY.isoformat())
         submit = sr.block_action(
             user_id=ALICE, action_id=ids.SUBMIT, value=value, response_url=slack.response_url("s")
         )
@@ -219,10 +217,7 @@ async def test_a_stop_with_twenty_submissions_in_flight_loses_none(
         first = await started.start()
         clicks = []
         for i, day in enumerate(days):
-            command = sr.slash_command(
-                day.isoformat(), user_id=ALICE, response_url=slack.response_url(f"c{i}")
-            )
-            value = preview_value((await post(http, first, command)).json())
+            value = await typed(http, first, slack, day.isoformat(), hook=f"c{i}")
             click = sr.block_action(
                 user_id=ALICE, action_id=ids.SUBMIT, value=value, response_url=slack.response_url(f"s{i}")
             )
@@ -259,8 +254,7 @@ async def test_a_restart_storm_loses_nothing(database_url: str, slack: FakeSlack
             url = await started.start()
             for day in round_days:
                 key = day.isoformat()
-                command = sr.slash_command(key, user_id=ALICE, response_url=slack.response_url(f"c{key}"))
-                value = preview_value((await post(http, url, command)).json())
+                value = await typed(http, url, slack, key, hook=f"c{key}")
                 click = sr.block_action(
                     user_id=ALICE,
                     action_id=ids.SUBMIT,

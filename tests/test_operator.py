@@ -104,13 +104,13 @@ def test_unreachable_database_is_one_line(tmp_path: Path, url: str, naming: str)
     assert "hunter2" not in result.stderr
 
 
-@needs_postgres
-def test_sslmode_in_the_url_is_understood(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_sslmode_in_the_url_is_understood(tmp_path: Path, database_url: str) -> None:
     """libpq's ?sslmode= is passed on as asyncpg's ssl: disable works, require is refused by a server without TLS."""
-    plain = leavebot(tmp_path, "db", "upgrade", DATABASE_URL=f"{POSTGRES_URL}?sslmode=disable")
+    plain = leavebot(tmp_path, "db", "upgrade", DATABASE_URL=f"{database_url}?sslmode=disable")
     assert plain.returncode == 0, plain.stderr
 
-    tls = leavebot(tmp_path, "db", "upgrade", DATABASE_URL=f"{POSTGRES_URL}?sslmode=require")
+    tls = leavebot(tmp_path, "db", "upgrade", DATABASE_URL=f"{database_url}?sslmode=require")
     assert_one_line_error(tls, code=1, naming="SSL")
 
 

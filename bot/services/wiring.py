@@ -81,11 +81,14 @@ class Services:
         )
 
     async def warm_up(self) -> None:
-        """Fill the caches read before an ack: leave types (so a typed request can name one), time zones and locales."""
-        await self.deps.people.remember_zones()
+        """Fill the caches read before an ack: leave types (so a typed request can name one), time zones and locales.
+
+        The leave types come first: until they are known a typed request's preview waits for them after its ack.
+        """
         try:
             await self.requests.leave_types()
         except ProviderError as exc:
             log.warning(
                 "could not read leave types from %s at start: %s", self.deps.provider.display_name, exc
             )
+        await self.deps.people.remember_zones()
