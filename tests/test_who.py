@@ -27,6 +27,11 @@ WEDNESDAY = date(2026, 11, 25)
         pytest.param("2026-12-24", date(2026, 12, 24), date(2026, 12, 24), id="iso-date"),
         pytest.param("next week", date(2026, 11, 30), date(2026, 12, 4), id="next-week"),
         pytest.param("this week", WEDNESDAY, date(2026, 11, 27), id="rest-of-this-week"),
+        pytest.param("is off?", WEDNESDAY, WEDNESDAY, id="question-today"),
+        pytest.param("is off on friday?", date(2026, 11, 27), date(2026, 11, 27), id="question-weekday"),
+        pytest.param("are out next week", date(2026, 11, 30), date(2026, 12, 4), id="question-out"),
+        pytest.param("'s on holiday tomorrow", date(2026, 11, 26), date(2026, 11, 26), id="question-holiday"),
+        pytest.param("off for 2026-12-24", date(2026, 12, 24), date(2026, 12, 24), id="question-off-for"),
     ],
 )
 def test_who_reads_days_and_spans(words: str, start: date, end: date) -> None:
@@ -105,6 +110,16 @@ async def test_who_answers_for_today_tomorrow_friday_and_next_week(bot: Bot) -> 
     assert len(days) == 5 and days[0].startswith(f"*{monday:%a} {monday.day} {monday:%b} (0)*")
     wednesday = next(b["text"]["text"] for b in week.args["blocks"] if "(1)" in b["text"].get("text", ""))
     assert f"<@{BOB}>: Annual leave, all day" in wednesday.replace("Leave", "leave")
+
+
+@pytest.mark.parametrize("question", ["who's off tomorrow?", "Who’s out tomorrow", "who is off tomorrow?"])
+async def test_who_answers_a_question_as_it_is_asked(bot: Bot, question: str) -> None:
+    """`/leave who's off tomorrow?` is `/leave who tomorrow`, not a leave request for tomorrow."""
+    await approved_leave(bot, date.today() + timedelta(days=1), user=BOB)
+    response = await bot.command(question, hook="question")
+    assert response.status_code == 200 and not response.content  # acked empty: no preview of a request
+    [answer] = await bot.slack.wait_for("hooks/question")
+    assert "Who's off tomorrow" in answer.args["text"] and f"<@{BOB}>" in json.dumps(answer.args["blocks"])
 
 
 async def test_who_someone_lists_their_upcoming_leave(bot: Bot) -> None:

@@ -39,7 +39,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        text = unescape(command.get("text") or "").strip()
+        text = asking_who(unescape(command.get("text") or "").strip())
         word = text.split()[0].lower() if text else ""
         if word == "help":
             await ack(text=HELP, response_type="ephemeral")
@@ -200,6 +200,12 @@ def read_delegation(words: list[str], today: date) -> tuple[str, date | None]:
 
 
 ANSWERS = {"who": who, "mine": mine, "cancel": cancel, "balance": balance, "delegate": delegate}
+
+
+def asking_who(text: str) -> str:
+    """ "who's off friday" as "who off friday": a question asked with the contraction is still `/leave who`."""
+    first, _, rest = text.partition(" ")
+    return f"who 's {rest}".strip() if first.lower() in ("who's", "who’s", "whos") else text
 
 
 def unescape(text: str) -> str:

@@ -25,6 +25,11 @@ PERSON_AHEAD = timedelta(days=90)  # how far `/leave who @someone` looks
 MAX_WHO_DAYS = 31
 MAX_WHO_MESSAGES = 5  # a response_url takes five messages
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+# What people put between "who" and the day when they ask a question: "who is off on friday?", "who's out next week"
+ASKING = re.compile(
+    r"^(?:(?:is|are|'s|’s)\s+)?(?:off|out|away|on\s+(?:leave|holiday|vacation))\b(?:\s+(?:on|for)\b)?\s*",
+    re.I,
+)
 WHO_EXAMPLES = "`/leave who`, `/leave who tomorrow`, `/leave who friday`, `/leave who next week` or `/leave who @someone`"
 
 
@@ -39,7 +44,7 @@ class WhoQuery:
 
 def read_who(words: str, *, today: date) -> WhoQuery:
     """Understand the words after `/leave who`: a day, a span (the parser's), or a mention."""
-    text = words.strip()
+    text = ASKING.sub("", words.strip().rstrip("?!. ")).strip()
     if not text or text.lower() == "today":
         return WhoQuery(today, today)
     if mention := MENTION.match(text):
