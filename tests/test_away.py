@@ -393,8 +393,8 @@ async def test_half_days_hours_and_private_types_read_as_they_should(bot: Bot, s
 
 
 async def test_cancelling_mid_leave_restores_status_and_dnd_at_once(bot: Bot) -> None:
-    """Alice's approved leave has begun; she cancels it in her Home: the next tick gives back the status
-    she had and ends the snooze, without waiting for the leave's end or for the next sync pass."""
+    """Alice's approved leave has begun; she cancels it in her Home (a signed request): the status she had
+    comes back and the snooze ends with no tick of the job loop, nor the leave's end, nor a sync pass."""
     live_in(bot.slack, {ALICE: LONDON})
     service = bot.service
     assert service.away
@@ -411,14 +411,31 @@ async def test_cancelling_mid_leave_restores_status_and_dnd_at_once(bot: Bot) ->
         assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
         assert bot.slack.snoozed_until(ALICE)
         await click_in_home(bot, ids.HOME_CANCEL, str(request_id), user=ALICE)
+        await bot.slack.wait_for("dnd.endSnooze")
+        assert bot.slack.status_of(ALICE)["status_text"] == "Writing the plan"
+        assert bot.slack.snoozed_until(ALICE) is None
         await bot.drain()
         request = await service.deps.store.request(request_id=request_id)
         assert request is not None and request.status == Status.CANCELLED
-        await service.away.run(datetime.now(UTC))
-        assert bot.slack.status_of(ALICE)["status_text"] == "Writing the plan"
-        assert bot.slack.snoozed_until(ALICE) is None
-        assert len(bot.slack.calls_to("dnd.endSnooze")) == 1
+        assert len(calls_of(bot.slack, "users.profile.set", ALICE)) == 2
         assert await periods(bot) == []
+
+
+async def test_an_approval_after_the_leave_began_sets_the_status_at_once(bot: Bot) -> None:
+    """Bob approves Alice's leave at 10:00 on its first day (a signed click on his card): her status is set
+    then, without a tick of the job loop."""
+    live_in(bot.slack, {ALICE: LONDON})
+    service = bot.service
+    with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        submitted = await service.requests.submit(
+            draft=Draft(start_date=MONDAY, end_date=TUESDAY), key="away-late", slack_user_id=ALICE
+        )
+        clock.move_to(datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
+        assert (await bot.click(ids.APPROVE, str(submitted.request.id), user=BOB)).status_code == 200
+        await bot.slack.wait_for("dnd.setSnooze")
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
+        assert about(datetime(2027, 1, 4, 17, 30, tzinfo=UTC))(bot.slack.snoozed_until(ALICE))
 
 
 async def test_a_revoked_token_stops_everything_for_that_person_with_one_log_line(

@@ -1,16 +1,17 @@
 """While you're away: the Slack status and Do Not Disturb of people who connected, set at the start of their
 approved leave in their own time zone and restored at its end, each start and end claimed once in the store.
 
-Read from the absence mirror and the bot's own requests only, never the HR system: a cancellation or a
-date change is seen at the next tick (5 s), the sync pass having brought it into the mirror (or the
-request row having changed here).
+Read from the absence mirror and the bot's own requests only, never the HR system. A decision or a
+cancellation made here, or a change the HR system told of, brings the person's periods in step at once
+(``AwaySteps``, an outbox step after the request changed, and ``refresh``); anything else, such as a
+booking the sync pass brought into the mirror, at the next tick (5 s).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -20,12 +21,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import SLACK_TOKEN_REFUSED
+from bot.domain import JobResult
+from bot.errors import SLACK_TOKEN_REFUSED, passing
 from bot.services.calendar import Calendar
 from bot.services.connect import AwayConfig, Connections
 from bot.services.deps import Deps
 from bot.store.away_tables import AwayPeriod
-from bot.store.tables import LeaveRequest, MirroredAbsence, SlackUser
+from bot.store.tables import LeaveRequest, MirroredAbsence, OutboxJob, SlackUser, now
 from bot.views.away import status_text
 from providers.models import Absence, Part, Status
 
@@ -60,21 +62,33 @@ class AwayStatus:
         self.config = config
         self.lease = lease
 
-    async def run(self, moment: datetime) -> None:
-        """One tick: bring the periods in step with the leave, then do what is due at ``moment``."""
+    async def run(self, moment: datetime, *, slack_user_ids: Collection[str] | None = None) -> None:
+        """One tick (for these people only, when given): bring the periods in step with the leave, then do
+        what is due at ``moment``."""
         if not await self.deps.store.count_user_tokens():
             return
-        await self.plan(moment)
-        for period in await self.deps.store.due_periods(moment=moment):
+        await self.plan(moment, slack_user_ids=slack_user_ids)
+        store = self.deps.store
+        for period in await store.due_periods(moment=moment, slack_user_ids=slack_user_ids):
             await self._due(period, moment)
+
+    async def refresh(self, slack_user_id: str | None) -> None:
+        """Someone's leave changed here: their status follows now, not at the next tick (each start and end is
+        still claimed once, so an instance ticking meanwhile does not repeat it)."""
+        if slack_user_id:
+            await self.run(now(), slack_user_ids=[slack_user_id])
 
     # -- planning ----------------------------------------------------------------------------------
 
-    async def plan(self, moment: datetime) -> None:
+    async def plan(self, moment: datetime, *, slack_user_ids: Collection[str] | None = None) -> None:
         """Store a period for each approved leave starting soon or under way; a period whose leave was
         cancelled or moved is forgotten before it began, or ends now if it had."""
         store = self.deps.store
-        users = [t.slack_user_id for t in await store.user_tokens()]
+        users = [
+            t.slack_user_id
+            for t in await store.user_tokens()
+            if slack_user_ids is None or t.slack_user_id in slack_user_ids
+        ]
         wanted: dict[str, AwayPeriod] = {}
         for leave in await self._leave(users, moment):
             period = await self._period(leave)
@@ -293,6 +307,34 @@ class AwayStatus:
             return None
         await client.dnd_setSnooze(num_minutes=max(1, math.ceil((day_end - moment).total_seconds() / 60)))
         return moment.astimezone(ZoneInfo(period.zone)).date().isoformat()
+
+
+class AwaySteps:
+    """The outbox's handler for the step after a decision or a cancellation: the requester's status now."""
+
+    def __init__(self, deps: Deps, away: AwayStatus | None) -> None:
+        self.deps = deps
+        self.away = away
+
+    def retryable(self, error: Exception) -> bool:
+        """The store or Slack down for a moment (Slack's own errors are handled by the job itself)."""
+        return passing(error)
+
+    async def perform(self, job: OutboxJob, *, first_try: bool) -> None:
+        """Bring the requester's periods in step with their request (nothing while statuses are off)."""
+        if self.away:
+            await self.away.refresh((await self.deps.request(job.request_id)).requester_slack_id)
+
+    async def done(self, job: OutboxJob, *, inline: bool) -> list[OutboxJob]:
+        """Nothing follows."""
+        return []
+
+    async def revert(self, job: OutboxJob, result: JobResult) -> None:
+        """Nothing to put back: the next tick tries again."""
+
+    async def failed(self, job: OutboxJob, error: Exception) -> list[OutboxJob]:
+        """Nobody waits for it."""
+        return []
 
 
 def _whose(row: MirroredAbsence, people: Iterable[SlackUser]) -> str | None:

@@ -91,8 +91,11 @@ class AwayRows(StoreBase):
             await session.exec(query)  # type: ignore[call-overload]
             await session.commit()
 
-    async def due_periods(self, *, moment: datetime, limit: int = 50) -> list[AwayPeriod]:
-        """Periods with something due at ``moment`` whose lease is free: a start, a day's snooze or an end."""
+    async def due_periods(
+        self, *, moment: datetime, slack_user_ids: Collection[str] | None = None, limit: int = 50
+    ) -> list[AwayPeriod]:
+        """Periods (of these people) with something due at ``moment`` whose lease is free: a start, a day's
+        snooze or an end."""
         query = (
             select(AwayPeriod)
             .where(
@@ -103,6 +106,8 @@ class AwayRows(StoreBase):
             .order_by(col(AwayPeriod.start_at))
             .limit(limit)
         )
+        if slack_user_ids is not None:
+            query = query.where(col(AwayPeriod.slack_user_id).in_(list(slack_user_ids)))
         async with self.session() as session:
             return list(await session.exec(query))
 
