@@ -421,6 +421,27 @@ async def test_cancelling_mid_leave_restores_status_and_dnd_at_once(bot: Bot) ->
         assert await periods(bot) == []
 
 
+async def test_disconnecting_mid_leave_gives_back_the_status_first(bot: Bot) -> None:
+    """Alice disconnects in her Home while away: her own status comes back and the snooze ends (with her
+    token, before it is forgotten); then her token and periods are gone."""
+    live_in(bot.slack, {ALICE: LONDON})
+    service = bot.service
+    assert service.away
+    with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        bot.slack.set_status(ALICE, "Writing the plan", ":memo:")
+        await mirror_leave(bot, ALICE, "b-alice", MONDAY, TUESDAY)
+        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
+        await click_in_home(bot, ids.HOME_AWAY_DISCONNECT, "disconnect", user=ALICE)
+        await eventually(lambda: ids.HOME_AWAY_CONNECT in home_buttons(bot, ALICE))
+    assert bot.slack.status_of(ALICE)["status_text"] == "Writing the plan"
+    assert bot.slack.snoozed_until(ALICE) is None and len(calls_of(bot.slack, "dnd.endSnooze", ALICE)) == 1
+    assert await service.deps.store.user_token(slack_user_id=ALICE) is None
+    assert await periods(bot) == []
+
+
 async def test_an_approval_after_the_leave_began_sets_the_status_at_once(bot: Bot) -> None:
     """Bob approves Alice's leave at 10:00 on its first day (a signed click on his card): her status is set
     then, without a tick of the job loop."""

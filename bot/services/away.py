@@ -78,6 +78,17 @@ class AwayStatus:
         if slack_user_id:
             await self.run(now(), slack_user_ids=[slack_user_id])
 
+    async def disconnect(self, slack_user_id: str) -> None:
+        """Disconnect from the Home: a status and snooze set for leave under way are given back first (the
+        token still works), then the token is forgotten."""
+        store, moment = self.deps.store, now()
+        under_way = [p.key for p in await store.periods(slack_user_ids=[slack_user_id]) if p.phase == "away"]
+        await store.end_early(keys=under_way, at=moment)
+        for period in await store.periods(slack_user_ids=[slack_user_id]):
+            if period.key in under_way:
+                await self._act(period, moment, self._end)
+        await self.connections.disconnect([slack_user_id])
+
     # -- planning ----------------------------------------------------------------------------------
 
     async def plan(self, moment: datetime, *, slack_user_ids: Collection[str] | None = None) -> None:
