@@ -38,6 +38,7 @@ from bot.config import Settings
 from bot.listeners import ListenerDeps
 from bot.oauth import OAuthRedirect
 from bot.server import create_server
+from bot.services.calendar import DigestPlan
 from bot.services.connect import USER_SCOPES, AwayConfig
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
@@ -50,6 +51,7 @@ KEY = Fernet.generate_key().decode()
 PUBLIC = "https://leavebot.example.com"
 LONDON, TOKYO = "Europe/London", "Asia/Tokyo"
 MONDAY, TUESDAY = date(2027, 1, 4), date(2027, 1, 5)
+PLAN = DigestPlan(routes={}, country="GB")  # the local provider knows no public holidays: England's
 
 
 def away_config(**changes: Any) -> AwayConfig:
@@ -78,7 +80,12 @@ async def bot(database_url: str, slack: FakeSlack, monkeypatch: pytest.MonkeyPat
     provider = SpyProvider(LocalProvider.Config(approvers=APPROVERS), engine=engine)
     client = slack_client(settings)
     service = Services(
-        provider=provider, store=Store(engine), slack=client, zone=settings.zone, away=away_config()
+        provider=provider,
+        store=Store(engine),
+        slack=client,
+        zone=settings.zone,
+        away=away_config(),
+        plan=PLAN,
     )
     listeners = ListenerDeps(services=service, settings=settings)
     app = create_app(listeners, slack=client)
@@ -104,6 +111,7 @@ async def second(bot: Bot) -> AsyncIterator[Services]:
         slack=slack_client(bot.settings),
         zone=bot.settings.zone,
         away=away_config(),
+        plan=PLAN,
     )
     await engine.dispose()
 
@@ -390,6 +398,27 @@ async def test_half_days_hours_and_private_types_read_as_they_should(bot: Bot, s
         clock.move_to(datetime(2027, 1, 8, 13, 0, 30, tzinfo=UTC))
         await run_both(bot, second)
         assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Mon 11 Jan"
+
+
+async def test_public_holidays_are_no_working_days_to_come_back_on_or_snooze(bot: Bot) -> None:
+    """Alice is off Thu 24 – Fri 25 Dec (Christmas Day; Boxing Day observed Mon 28): "back Tue 29 Dec", and
+    DND is snoozed on Thursday only, not on Christmas Day inside her leave."""
+    live_in(bot.slack, {ALICE: LONDON})
+    service = bot.service
+    assert service.away
+    with time_machine.travel(datetime(2026, 12, 21, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        await mirror_leave(bot, ALICE, "b-xmas", date(2026, 12, 24), date(2026, 12, 25))
+        clock.move_to(datetime(2026, 12, 24, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Tue 29 Dec"
+        assert about(datetime(2026, 12, 24, 17, 30, tzinfo=UTC))(bot.slack.snoozed_until(ALICE))
+        clock.move_to(datetime(2026, 12, 25, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert len(calls_of(bot.slack, "dnd.setSnooze", ALICE)) == 1
+        clock.move_to(datetime(2026, 12, 25, 17, 30, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(ALICE)["status_text"] == ""
 
 
 async def test_cancelling_mid_leave_restores_status_and_dnd_at_once(bot: Bot) -> None:

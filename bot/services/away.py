@@ -61,12 +61,16 @@ class AwayStatus:
         self.connections = connections
         self.config = config
         self.lease = lease
+        # Working days, public holidays out (read at each run from the kept copy: no HR call): "back on" dates
+        # skip them, and DND is snoozed on working days only.
+        self.calendar = Calendar(days=deps.plan.days)
 
     async def run(self, moment: datetime, *, slack_user_ids: Collection[str] | None = None) -> None:
         """One tick (for these people only, when given): bring the periods in step with the leave, then do
         what is due at ``moment``."""
         if not await self.deps.store.count_user_tokens():
             return
+        self.calendar = await self.deps.calendar(moment.astimezone(UTC).date() - timedelta(days=1))
         await self.plan(moment, slack_user_ids=slack_user_ids)
         store = self.deps.store
         for period in await store.due_periods(moment=moment, slack_user_ids=slack_user_ids):
@@ -149,9 +153,7 @@ class AwayStatus:
         start = datetime.combine(absence.start_date, self._time(absence.start, start=True), zone)
         end = datetime.combine(absence.end_date, self._time(absence.end, start=False), zone)
         whole = absence.end == "PM"
-        back = (
-            Calendar(days=self.deps.plan.days).next_workday(absence.end_date) if whole else absence.end_date
-        )
+        back = self.calendar.next_workday(absence.end_date) if whole else absence.end_date
         words = status_text(
             back=back,
             back_at=None if whole else end,
@@ -305,7 +307,7 @@ class AwayStatus:
         """Today's stretch of the leave in working hours, in the person's zone (empty on a day off)."""
         zone: tzinfo = ZoneInfo(period.zone)
         day: date = moment.astimezone(zone).date()
-        if day.weekday() not in self.deps.plan.days:
+        if not self.calendar.is_workday(day):
             return moment, moment
         start = max(datetime.combine(day, self.config.workday_start, zone), _aware(period.start_at))
         end = min(datetime.combine(day, self.config.workday_end, zone), _aware(period.end_at))
