@@ -421,6 +421,68 @@ async def test_public_holidays_are_no_working_days_to_come_back_on_or_snooze(bot
         assert bot.slack.status_of(ALICE)["status_text"] == ""
 
 
+THURSDAY, FRIDAY, NEXT_MONDAY, NEXT_TUESDAY = (date(2027, 1, d) for d in (7, 8, 11, 12))
+
+
+async def test_back_to_back_leave_reads_as_one_absence(bot: Bot, second: Services) -> None:
+    """Alice is off Thu–Fri and again Mon–Tue: one status "back Wed 13 Jan" from Thursday, not given back
+    over the weekend, and her own status back on Tuesday evening; set once and restored once by two instances."""
+    live_in(bot.slack, {ALICE: LONDON})
+    slack = bot.slack
+    with time_machine.travel(datetime(2027, 1, 6, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        slack.set_status(ALICE, "Commuting", ":train:")
+        await mirror_leave(bot, ALICE, "b-first", THURSDAY, FRIDAY)
+        await mirror_leave(bot, ALICE, "b-then", NEXT_MONDAY, NEXT_TUESDAY)
+        clock.move_to(datetime(2027, 1, 7, 9, 0, 30, tzinfo=UTC))
+        await run_both(bot, second)
+        assert slack.status_of(ALICE) == {
+            "status_text": "On leave · back Wed 13 Jan",
+            "status_emoji": ":palm_tree:",
+            "status_expiration": epoch(datetime(2027, 1, 12, 17, 30, tzinfo=UTC)),
+        }
+        clock.move_to(datetime(2027, 1, 8, 17, 30, 30, tzinfo=UTC))  # Friday's end: not the end
+        await run_both(bot, second)
+        clock.move_to(datetime(2027, 1, 11, 9, 0, 30, tzinfo=UTC))
+        await run_both(bot, second)
+        assert len(calls_of(slack, "users.profile.set", ALICE)) == 1
+        assert (
+            len(calls_of(slack, "dnd.setSnooze", ALICE)) == 2
+        )  # Thursday and Monday (no tick on Friday by day)
+        clock.move_to(datetime(2027, 1, 12, 17, 30, 30, tzinfo=UTC))
+        await run_both(bot, second)
+    assert slack.status_of(ALICE)["status_text"] == "Commuting"
+    assert len(calls_of(slack, "users.profile.set", ALICE)) == 2
+    assert await periods(bot) == []
+
+
+async def test_leave_approved_right_after_leave_under_way_extends_it_without_a_gap(
+    bot: Bot, second: Services
+) -> None:
+    """Alice is away Thu–Fri when her Mon–Tue leave is approved on Friday: her status says "back Wed 13 Jan"
+    at once, nothing is given back meanwhile, and Tuesday evening her own status (from before) comes back."""
+    live_in(bot.slack, {ALICE: LONDON})
+    slack = bot.slack
+    with time_machine.travel(datetime(2027, 1, 6, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        slack.set_status(ALICE, "Commuting", ":train:")
+        await mirror_leave(bot, ALICE, "b-first", THURSDAY, FRIDAY)
+        clock.move_to(datetime(2027, 1, 8, 9, 0, 30, tzinfo=UTC))
+        await run_both(bot, second)
+        assert slack.status_of(ALICE)["status_text"] == "On leave · back Mon 11 Jan"
+        clock.move_to(datetime(2027, 1, 8, 10, 0, tzinfo=UTC))
+        await mirror_leave(bot, ALICE, "b-then", NEXT_MONDAY, NEXT_TUESDAY)
+        await run_both(bot, second)
+        assert slack.status_of(ALICE)["status_text"] == "On leave · back Wed 13 Jan"
+        assert len(calls_of(slack, "users.profile.set", ALICE)) == 2
+        assert slack.calls_to("dnd.endSnooze") == [] and len(calls_of(slack, "dnd.setSnooze", ALICE)) == 1
+        clock.move_to(datetime(2027, 1, 12, 17, 30, 30, tzinfo=UTC))
+        await run_both(bot, second)
+    assert slack.status_of(ALICE)["status_text"] == "Commuting"
+    assert len(calls_of(slack, "users.profile.set", ALICE)) == 3
+    assert await periods(bot) == []
+
+
 async def test_cancelling_mid_leave_restores_status_and_dnd_at_once(bot: Bot) -> None:
     """Alice's approved leave has begun; she cancels it in her Home (a signed request): the status she had
     comes back and the snooze ends with no tick of the job loop, nor the leave's end, nor a sync pass."""

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 RETRY_LATER = timedelta(minutes=1)  # Slack down or answering an error: the step is tried again then
 AHEAD = timedelta(days=2)  # how far ahead periods are planned (they start from the tick that finds them due)
+# How far back and ahead leave is read, to join leave right after leave (a longer run is joined as it comes
+# closer, or loses its first part as it goes by: its period is handed over, not given back).
+JOIN_AHEAD = timedelta(days=31)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -110,6 +113,12 @@ class AwayStatus:
             if period.end_at > moment and period.start_at <= moment + AHEAD:
                 wanted[period.key] = period
         held = {p.key: p for p in await store.periods(slack_user_ids=users)}
+        for key, period in list(held.items()):
+            if key not in wanted and period.phase == "away":
+                successor = _successor(period, [w for k, w in wanted.items() if k not in held], moment)
+                if successor and await store.hand_over(old_key=key, period=successor):
+                    del held[key]
+                    held[successor.key] = successor
         await store.drop_planned(
             keys=[k for k, p in held.items() if k not in wanted and p.phase == "planned"]
         )
@@ -127,8 +136,8 @@ class AwayStatus:
         day = moment.astimezone(UTC).date()
         mirrored, requests = await store.leave_between(
             provider=provider,
-            start=day - timedelta(days=1),
-            end=day + AHEAD + timedelta(days=1),
+            start=day - JOIN_AHEAD,
+            end=day + JOIN_AHEAD,
             people=known,
         )
         newest: dict[str, tuple[str, Absence]] = {}
@@ -141,11 +150,48 @@ class AwayStatus:
             seen = mirror_rows.get(booking)
             if request.requester_slack_id and (seen is None or _newer(request, seen)):
                 newest[booking] = (request.requester_slack_id, request.as_absence())
-        return [
+        approved = [
             Leave(user, absence.model_copy(update={"id": booking}))
             for booking, (user, absence) in newest.items()
             if absence.status == Status.APPROVED
         ]
+        return self._joined(approved)
+
+    def _joined(self, leave: list[Leave]) -> list[Leave]:
+        """Back-to-back leave of one person as one absence (one ends Friday, the next starts Monday): one
+        status saying when they are back after the last, not given back in between."""
+        joined: list[Leave] = []
+        for item in sorted(leave, key=lambda x: (x.slack_user_id, x.absence.start_date)):
+            last = joined[-1] if joined else None
+            if (
+                last
+                and last.slack_user_id == item.slack_user_id
+                and self._runs_on(last.absence, item.absence)
+            ):
+                joined[-1] = Leave(item.slack_user_id, self._through(last.absence, item.absence))
+            else:
+                joined.append(item)
+        return joined
+
+    def _runs_on(self, first: Absence, then: Absence) -> bool:
+        """True when ``then`` starts before ``first`` ends, or on the next working day with no time between."""
+        if then.start_date <= first.end_date:
+            return True
+        whole = first.end == "PM" and then.start == "AM"
+        return whole and then.start_date <= self.calendar.next_workday(first.end_date)
+
+    def _through(self, first: Absence, then: Absence) -> Absence:
+        """One absence from ``first``'s start to the later end of the two; private if either is."""
+        last = then if (then.end_date, _minute(then.end)) > (first.end_date, _minute(first.end)) else first
+        private = next((a.leave_type for a in (first, then) if self.deps.plan.is_private(a.leave_type)), None)
+        return first.model_copy(
+            update={
+                "id": f"{first.id}+{then.id}",
+                "end_date": last.end_date,
+                "end": last.end,
+                "leave_type": private or first.leave_type,
+            }
+        )
 
     async def _period(self, leave: Leave) -> AwayPeriod:
         absence = leave.absence
@@ -244,14 +290,17 @@ class AwayStatus:
     async def _start(self, client: AsyncWebClient, period: AwayPeriod, moment: datetime) -> None:
         store = self.deps.store
         profile = (await client.users_profile_get())["profile"]
-        if (
-            profile.get("status_text", "") != period.status_text
-        ):  # else a lost try set it: keep what was before
+        text, emoji = profile.get("status_text", ""), profile.get("status_emoji", "")
+        carried = bool(period.set_emoji)  # it carries on a period under way (``hand_over``)
+        if carried and emoji != period.set_emoji:  # they set a status of their own meanwhile: left alone
+            await store.settle_period(key=period.key, phase="away")
+            return
+        if not carried and text != period.status_text:  # else a lost try set it: keep what was before
             await store.settle_period(
                 key=period.key,
                 lease_until=moment + self.lease,
-                prev_text=profile.get("status_text", ""),
-                prev_emoji=profile.get("status_emoji", ""),
+                prev_text=text,
+                prev_emoji=emoji,
                 prev_expiration=int(profile.get("status_expiration") or 0),
             )
         status = {
@@ -260,7 +309,7 @@ class AwayStatus:
             "status_expiration": int(_aware(period.end_at).timestamp()),
         }
         await client.users_profile_set(profile=status)
-        snoozed = await self._snooze(client, period, moment)
+        snoozed = await self._snooze(client, period, moment) if self._snooze_window(period, moment) else None
         await store.settle_period(
             key=period.key, phase="away", set_emoji=self.config.emoji, snoozed_on=snoozed or period.snoozed_on
         )
@@ -348,6 +397,20 @@ class AwaySteps:
     async def failed(self, job: OutboxJob, error: Exception) -> list[OutboxJob]:
         """Nobody waits for it."""
         return []
+
+
+def _minute(part: Part) -> int:
+    """Where a part of the day ends, in minutes, to compare ends."""
+    return part if isinstance(part, int) else {"AM": 13 * 60, "PM": 24 * 60}[part]
+
+
+def _successor(period: AwayPeriod, fresh: Iterable[AwayPeriod], moment: datetime) -> AwayPeriod | None:
+    """The new period that carries on one under way: the same person's, under way too (the leave grew,
+    shrank or was joined to more)."""
+    for candidate in fresh:
+        if candidate.slack_user_id == period.slack_user_id and _aware(candidate.start_at) <= moment:
+            return candidate
+    return None
 
 
 def _whose(row: MirroredAbsence, people: Iterable[SlackUser]) -> str | None:

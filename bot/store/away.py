@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.store.away_tables import AwayPeriod
@@ -62,6 +63,26 @@ class AwayRows(StoreBase):
     async def plan_period(self, *, period: AwayPeriod) -> bool:
         """Store a period planned from the leave, once under its key; False when it was there already."""
         return await self._insert_once(period)
+
+    async def hand_over(self, *, old_key: str, period: AwayPeriod) -> bool:
+        """The leave of a period under way grew or shrank but starts as it did (a booking right after it, a
+        date change): ``period`` takes its place, away already, with the status it gave back at the end and
+        its snooze; its new words are set at once (its start is due). False when another instance did it."""
+        async with self.session() as session:
+            old = await session.get(AwayPeriod, old_key)
+            if old is None or old.phase != "away":
+                return False
+            for name in ("prev_text", "prev_emoji", "prev_expiration", "set_emoji", "snoozed_on"):
+                setattr(period, name, getattr(old, name))
+            gone = delete(AwayPeriod).where(col(AwayPeriod.key) == old_key, col(AwayPeriod.phase) == "away")
+            if not (await session.exec(gone)).rowcount:  # type: ignore[call-overload]
+                return False
+            session.add(period)  # planned: its start sets the new words, keeping what it had before
+            try:
+                await session.commit()
+            except IntegrityError:
+                return False
+        return True
 
     async def drop_planned(self, *, keys: Collection[str]) -> None:
         """Forget periods that never began (their leave was cancelled or moved first)."""
