@@ -161,7 +161,11 @@ class AwayStatus:
         """Back-to-back leave of one person as one absence (one ends Friday, the next starts Monday): one
         status saying when they are back after the last, not given back in between."""
         joined: list[Leave] = []
-        for item in sorted(leave, key=lambda x: (x.slack_user_id, x.absence.start_date)):
+
+        def begins(x: Leave) -> tuple[str, date, time]:
+            return x.slack_user_id, x.absence.start_date, self._time(x.absence.start, start=True)
+
+        for item in sorted(leave, key=begins):
             last = joined[-1] if joined else None
             if (
                 last
@@ -175,14 +179,17 @@ class AwayStatus:
 
     def _runs_on(self, first: Absence, then: Absence) -> bool:
         """True when ``then`` starts before ``first`` ends, or on the next working day with no time between."""
-        if then.start_date <= first.end_date:
+        if then.start_date == first.end_date:
+            return self._time(then.start, start=True) <= self._time(first.end, start=False)
+        if then.start_date < first.end_date:
             return True
         whole = first.end == "PM" and then.start == "AM"
         return whole and then.start_date <= self.calendar.next_workday(first.end_date)
 
     def _through(self, first: Absence, then: Absence) -> Absence:
         """One absence from ``first``'s start to the later end of the two; private if either is."""
-        last = then if (then.end_date, _minute(then.end)) > (first.end_date, _minute(first.end)) else first
+        ends = [(a.end_date, self._time(a.end, start=False), a) for a in (first, then)]
+        last = max(ends, key=lambda end: end[:2])[2]
         private = next((a.leave_type for a in (first, then) if self.deps.plan.is_private(a.leave_type)), None)
         return first.model_copy(
             update={
@@ -397,11 +404,6 @@ class AwaySteps:
     async def failed(self, job: OutboxJob, error: Exception) -> list[OutboxJob]:
         """Nobody waits for it."""
         return []
-
-
-def _minute(part: Part) -> int:
-    """Where a part of the day ends, in minutes, to compare ends."""
-    return part if isinstance(part, int) else {"AM": 13 * 60, "PM": 24 * 60}[part]
 
 
 def _successor(period: AwayPeriod, fresh: Iterable[AwayPeriod], moment: datetime) -> AwayPeriod | None:
