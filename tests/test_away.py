@@ -580,6 +580,38 @@ async def test_a_revoked_token_stops_everything_for_that_person_with_one_log_lin
     assert bot.slack.status_of(CAROL)["status_text"] == "On leave · back Wed 6 Jan"
 
 
+async def test_a_tokens_revoked_event_mid_leave_stops_everything_with_one_log_line(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack's tokens_revoked names Bob while he is away: one log line, his token and periods are gone, and
+    neither his next day nor his leave's end calls Slack for him."""
+    live_in(bot.slack, {BOB: LONDON})
+    service = bot.service
+    assert service.away
+    with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, BOB)
+        await mirror_leave(bot, BOB, "b-bob", MONDAY, TUESDAY)
+        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(BOB)["status_text"] == "On leave · back Wed 6 Jan"
+        before = len(bot.slack.calls)
+        revoked = {"type": "tokens_revoked", "tokens": {"oauth": [BOB], "bot": []}, "event_ts": "1.0"}
+        with caplog.at_level(logging.INFO):
+            answer = await bot.post(sr.event_callback(revoked, event_id="EvRevokedBob"), json_body=True)
+            assert answer.status_code == 200
+            await bot.drain()
+            for moment in (
+                datetime(2027, 1, 5, 9, 0, 30, tzinfo=UTC),
+                datetime(2027, 1, 5, 17, 30, 30, tzinfo=UTC),
+            ):
+                clock.move_to(moment)
+                await service.away.run(datetime.now(UTC))
+    said = [r.getMessage() for r in caplog.records if BOB in r.getMessage()]
+    assert len(said) == 1 and "revoked" in said[0]
+    assert await service.deps.store.user_token(slack_user_id=BOB) is None and await periods(bot) == []
+    assert [c.method for c in bot.slack.calls[before:] if c.token != "xoxb-test"] == []
+
+
 async def test_a_429_waits_for_its_retry_after(bot: Bot) -> None:
     """Slack rate-limits the status call: the client waits Retry-After and tries again; set once."""
     live_in(bot.slack, {ALICE: LONDON})

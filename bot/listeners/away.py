@@ -75,4 +75,5 @@ async def forget(deps: ListenerDeps, users: list[str] | None) -> None:
     connections = deps.services.connections
     assert connections is not None
     gone = await connections.disconnect(users)
-    log.info("Slack revoked %d user token(s): their statuses are no longer set", gone)
+    whose = ", ".join(users) if users is not None else "everyone (the app was uninstalled)"
+    log.info("Slack revoked %d user token(s), of %s: their statuses are no longer set", gone, whose)
