@@ -45,7 +45,7 @@ from bot.store import Store, create_engine, upgrade
 from bot.store.away_tables import AwayPeriod
 from bot.views import ids
 from providers.local import LocalProvider
-from providers.models import Absence, Decision, Draft, Person, Status
+from providers.models import Absence, BookingEvent, Decision, Draft, Person, Status
 
 KEY = Fernet.generate_key().decode()
 PUBLIC = "https://leavebot.example.com"
@@ -531,6 +531,42 @@ async def test_disconnecting_mid_leave_gives_back_the_status_first(bot: Bot) -> 
     assert bot.slack.snoozed_until(ALICE) is None and len(calls_of(bot.slack, "dnd.endSnooze", ALICE)) == 1
     assert await service.deps.store.user_token(slack_user_id=ALICE) is None
     assert await periods(bot) == []
+
+
+async def test_a_date_changed_in_the_hr_system_mid_leave_changes_the_status_at_once(bot: Bot) -> None:
+    """Alice is away Mon–Tue when the HR system tells (an event) that her leave now runs to Wednesday: her
+    status says "back Thu 7 Jan" with no tick of the job loop, and nothing was given back meanwhile."""
+    live_in(bot.slack, {ALICE: LONDON})
+    service = bot.service
+    assert service.away
+    with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        submitted = await service.requests.submit(
+            draft=Draft(start_date=MONDAY, end_date=TUESDAY), key="away-moved", slack_user_id=ALICE
+        )
+        request_id = submitted.request.id
+        await service.requests.decide(request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE)
+        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
+        request = await service.deps.store.request(request_id=request_id)
+        assert request is not None and request.booking_id
+        email, name = USERS[ALICE]
+        moved = Absence(
+            id=request.booking_id,
+            person=Person(id=email, name=name, email=email, slack_user_id=ALICE),
+            status=Status.APPROVED,
+            start_date=MONDAY,
+            end_date=date(2027, 1, 6),
+        )
+        event = BookingEvent(event_id="moved-1", booking=moved, updated_at=datetime.now(UTC))
+        await service.events.apply_event(event)
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Thu 7 Jan"
+        assert bot.slack.status_of(ALICE)["status_expiration"] == epoch(
+            datetime(2027, 1, 6, 17, 30, tzinfo=UTC)
+        )
+    assert len(calls_of(bot.slack, "users.profile.set", ALICE)) == 2
+    assert bot.slack.calls_to("dnd.endSnooze") == []
 
 
 async def test_an_approval_after_the_leave_began_sets_the_status_at_once(bot: Bot) -> None:
