@@ -64,6 +64,7 @@ class JobKind(enum.StrEnum):
     TELL_APPROVERS_CANCELLED = "tell approvers cancelled"
     REFRESH_HOMES = "refresh homes"
     TELL_ACTOR = "tell actor"  # how a queued job ended, to whoever asked for it
+    AWAY_STATUS = "away status"  # the requester's Slack status and DND in step with the request, at once
 
     @property
     def what(self) -> str:

@@ -38,18 +38,20 @@ from bot.config import Settings
 from bot.listeners import ListenerDeps
 from bot.oauth import OAuthRedirect
 from bot.server import create_server
+from bot.services.calendar import DigestPlan
 from bot.services.connect import USER_SCOPES, AwayConfig
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
 from bot.store.away_tables import AwayPeriod
 from bot.views import ids
 from providers.local import LocalProvider
-from providers.models import Absence, Decision, Draft, Person, Status
+from providers.models import Absence, BookingEvent, Decision, Draft, Person, Status
 
 KEY = Fernet.generate_key().decode()
 PUBLIC = "https://leavebot.example.com"
 LONDON, TOKYO = "Europe/London", "Asia/Tokyo"
 MONDAY, TUESDAY = date(2027, 1, 4), date(2027, 1, 5)
+PLAN = DigestPlan(routes={}, country="GB")  # the local provider knows no public holidays: England's
 
 
 def away_config(**changes: Any) -> AwayConfig:
@@ -78,7 +80,12 @@ async def bot(database_url: str, slack: FakeSlack, monkeypatch: pytest.MonkeyPat
     provider = SpyProvider(LocalProvider.Config(approvers=APPROVERS), engine=engine)
     client = slack_client(settings)
     service = Services(
-        provider=provider, store=Store(engine), slack=client, zone=settings.zone, away=away_config()
+        provider=provider,
+        store=Store(engine),
+        slack=client,
+        zone=settings.zone,
+        away=away_config(),
+        plan=PLAN,
     )
     listeners = ListenerDeps(services=service, settings=settings)
     app = create_app(listeners, slack=client)
@@ -104,6 +111,7 @@ async def second(bot: Bot) -> AsyncIterator[Services]:
         slack=slack_client(bot.settings),
         zone=bot.settings.zone,
         away=away_config(),
+        plan=PLAN,
     )
     await engine.dispose()
 
@@ -392,9 +400,92 @@ async def test_half_days_hours_and_private_types_read_as_they_should(bot: Bot, s
         assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Mon 11 Jan"
 
 
+async def test_public_holidays_are_no_working_days_to_come_back_on_or_snooze(bot: Bot) -> None:
+    """Alice is off Thu 24 – Fri 25 Dec (Christmas Day; Boxing Day observed Mon 28): "back Tue 29 Dec", and
+    DND is snoozed on Thursday only, not on Christmas Day inside her leave."""
+    live_in(bot.slack, {ALICE: LONDON})
+    service = bot.service
+    assert service.away
+    with time_machine.travel(datetime(2026, 12, 21, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        await mirror_leave(bot, ALICE, "b-xmas", date(2026, 12, 24), date(2026, 12, 25))
+        clock.move_to(datetime(2026, 12, 24, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Tue 29 Dec"
+        assert about(datetime(2026, 12, 24, 17, 30, tzinfo=UTC))(bot.slack.snoozed_until(ALICE))
+        clock.move_to(datetime(2026, 12, 25, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert len(calls_of(bot.slack, "dnd.setSnooze", ALICE)) == 1
+        clock.move_to(datetime(2026, 12, 25, 17, 30, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(ALICE)["status_text"] == ""
+
+
+THURSDAY, FRIDAY, NEXT_MONDAY, NEXT_TUESDAY = (date(2027, 1, d) for d in (7, 8, 11, 12))
+
+
+async def test_back_to_back_leave_reads_as_one_absence(bot: Bot, second: Services) -> None:
+    """Alice is off Thu–Fri and again Mon–Tue: one status "back Wed 13 Jan" from Thursday, not given back
+    over the weekend, and her own status back on Tuesday evening; set once and restored once by two instances."""
+    live_in(bot.slack, {ALICE: LONDON})
+    slack = bot.slack
+    with time_machine.travel(datetime(2027, 1, 6, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        slack.set_status(ALICE, "Commuting", ":train:")
+        await mirror_leave(bot, ALICE, "b-first", THURSDAY, FRIDAY)
+        await mirror_leave(bot, ALICE, "b-then", NEXT_MONDAY, NEXT_TUESDAY)
+        clock.move_to(datetime(2027, 1, 7, 9, 0, 30, tzinfo=UTC))
+        await run_both(bot, second)
+        assert slack.status_of(ALICE) == {
+            "status_text": "On leave · back Wed 13 Jan",
+            "status_emoji": ":palm_tree:",
+            "status_expiration": epoch(datetime(2027, 1, 12, 17, 30, tzinfo=UTC)),
+        }
+        clock.move_to(datetime(2027, 1, 8, 17, 30, 30, tzinfo=UTC))  # Friday's end: not the end
+        await run_both(bot, second)
+        clock.move_to(datetime(2027, 1, 11, 9, 0, 30, tzinfo=UTC))
+        await run_both(bot, second)
+        assert len(calls_of(slack, "users.profile.set", ALICE)) == 1
+        assert (
+            len(calls_of(slack, "dnd.setSnooze", ALICE)) == 2
+        )  # Thursday and Monday (no tick on Friday by day)
+        clock.move_to(datetime(2027, 1, 12, 17, 30, 30, tzinfo=UTC))
+        await run_both(bot, second)
+    assert slack.status_of(ALICE)["status_text"] == "Commuting"
+    assert len(calls_of(slack, "users.profile.set", ALICE)) == 2
+    assert await periods(bot) == []
+
+
+async def test_leave_approved_right_after_leave_under_way_extends_it_without_a_gap(
+    bot: Bot, second: Services
+) -> None:
+    """Alice is away Thu–Fri when her Mon–Tue leave is approved on Friday: her status says "back Wed 13 Jan"
+    at once, nothing is given back meanwhile, and Tuesday evening her own status (from before) comes back."""
+    live_in(bot.slack, {ALICE: LONDON})
+    slack = bot.slack
+    with time_machine.travel(datetime(2027, 1, 6, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        slack.set_status(ALICE, "Commuting", ":train:")
+        await mirror_leave(bot, ALICE, "b-first", THURSDAY, FRIDAY)
+        clock.move_to(datetime(2027, 1, 8, 9, 0, 30, tzinfo=UTC))
+        await run_both(bot, second)
+        assert slack.status_of(ALICE)["status_text"] == "On leave · back Mon 11 Jan"
+        clock.move_to(datetime(2027, 1, 8, 10, 0, tzinfo=UTC))
+        await mirror_leave(bot, ALICE, "b-then", NEXT_MONDAY, NEXT_TUESDAY)
+        await run_both(bot, second)
+        assert slack.status_of(ALICE)["status_text"] == "On leave · back Wed 13 Jan"
+        assert len(calls_of(slack, "users.profile.set", ALICE)) == 2
+        assert slack.calls_to("dnd.endSnooze") == [] and len(calls_of(slack, "dnd.setSnooze", ALICE)) == 1
+        clock.move_to(datetime(2027, 1, 12, 17, 30, 30, tzinfo=UTC))
+        await run_both(bot, second)
+    assert slack.status_of(ALICE)["status_text"] == "Commuting"
+    assert len(calls_of(slack, "users.profile.set", ALICE)) == 3
+    assert await periods(bot) == []
+
+
 async def test_cancelling_mid_leave_restores_status_and_dnd_at_once(bot: Bot) -> None:
-    """Alice's approved leave has begun; she cancels it in her Home: the next tick gives back the status
-    she had and ends the snooze, without waiting for the leave's end or for the next sync pass."""
+    """Alice's approved leave has begun; she cancels it in her Home (a signed request): the status she had
+    comes back and the snooze ends with no tick of the job loop, nor the leave's end, nor a sync pass."""
     live_in(bot.slack, {ALICE: LONDON})
     service = bot.service
     assert service.away
@@ -411,14 +502,88 @@ async def test_cancelling_mid_leave_restores_status_and_dnd_at_once(bot: Bot) ->
         assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
         assert bot.slack.snoozed_until(ALICE)
         await click_in_home(bot, ids.HOME_CANCEL, str(request_id), user=ALICE)
+        await bot.slack.wait_for("dnd.endSnooze")
+        assert bot.slack.status_of(ALICE)["status_text"] == "Writing the plan"
+        assert bot.slack.snoozed_until(ALICE) is None
         await bot.drain()
         request = await service.deps.store.request(request_id=request_id)
         assert request is not None and request.status == Status.CANCELLED
-        await service.away.run(datetime.now(UTC))
-        assert bot.slack.status_of(ALICE)["status_text"] == "Writing the plan"
-        assert bot.slack.snoozed_until(ALICE) is None
-        assert len(bot.slack.calls_to("dnd.endSnooze")) == 1
+        assert len(calls_of(bot.slack, "users.profile.set", ALICE)) == 2
         assert await periods(bot) == []
+
+
+async def test_disconnecting_mid_leave_gives_back_the_status_first(bot: Bot) -> None:
+    """Alice disconnects in her Home while away: her own status comes back and the snooze ends (with her
+    token, before it is forgotten); then her token and periods are gone."""
+    live_in(bot.slack, {ALICE: LONDON})
+    service = bot.service
+    assert service.away
+    with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        bot.slack.set_status(ALICE, "Writing the plan", ":memo:")
+        await mirror_leave(bot, ALICE, "b-alice", MONDAY, TUESDAY)
+        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
+        await click_in_home(bot, ids.HOME_AWAY_DISCONNECT, "disconnect", user=ALICE)
+        await eventually(lambda: ids.HOME_AWAY_CONNECT in home_buttons(bot, ALICE))
+    assert bot.slack.status_of(ALICE)["status_text"] == "Writing the plan"
+    assert bot.slack.snoozed_until(ALICE) is None and len(calls_of(bot.slack, "dnd.endSnooze", ALICE)) == 1
+    assert await service.deps.store.user_token(slack_user_id=ALICE) is None
+    assert await periods(bot) == []
+
+
+async def test_a_date_changed_in_the_hr_system_mid_leave_changes_the_status_at_once(bot: Bot) -> None:
+    """Alice is away Mon–Tue when the HR system tells (an event) that her leave now runs to Wednesday: her
+    status says "back Thu 7 Jan" with no tick of the job loop, and nothing was given back meanwhile."""
+    live_in(bot.slack, {ALICE: LONDON})
+    service = bot.service
+    assert service.away
+    with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        submitted = await service.requests.submit(
+            draft=Draft(start_date=MONDAY, end_date=TUESDAY), key="away-moved", slack_user_id=ALICE
+        )
+        request_id = submitted.request.id
+        await service.requests.decide(request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE)
+        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
+        request = await service.deps.store.request(request_id=request_id)
+        assert request is not None and request.booking_id
+        email, name = USERS[ALICE]
+        moved = Absence(
+            id=request.booking_id,
+            person=Person(id=email, name=name, email=email, slack_user_id=ALICE),
+            status=Status.APPROVED,
+            start_date=MONDAY,
+            end_date=date(2027, 1, 6),
+        )
+        event = BookingEvent(event_id="moved-1", booking=moved, updated_at=datetime.now(UTC))
+        await service.events.apply_event(event)
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Thu 7 Jan"
+        assert bot.slack.status_of(ALICE)["status_expiration"] == epoch(
+            datetime(2027, 1, 6, 17, 30, tzinfo=UTC)
+        )
+    assert len(calls_of(bot.slack, "users.profile.set", ALICE)) == 2
+    assert bot.slack.calls_to("dnd.endSnooze") == []
+
+
+async def test_an_approval_after_the_leave_began_sets_the_status_at_once(bot: Bot) -> None:
+    """Bob approves Alice's leave at 10:00 on its first day (a signed click on his card): her status is set
+    then, without a tick of the job loop."""
+    live_in(bot.slack, {ALICE: LONDON})
+    service = bot.service
+    with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, ALICE)
+        submitted = await service.requests.submit(
+            draft=Draft(start_date=MONDAY, end_date=TUESDAY), key="away-late", slack_user_id=ALICE
+        )
+        clock.move_to(datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
+        assert (await bot.click(ids.APPROVE, str(submitted.request.id), user=BOB)).status_code == 200
+        await bot.slack.wait_for("dnd.setSnooze")
+        assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
+        assert about(datetime(2027, 1, 4, 17, 30, tzinfo=UTC))(bot.slack.snoozed_until(ALICE))
 
 
 async def test_a_revoked_token_stops_everything_for_that_person_with_one_log_line(
@@ -449,6 +614,38 @@ async def test_a_revoked_token_stops_everything_for_that_person_with_one_log_lin
     alice_calls = [c for c in bot.slack.calls if bot.slack.user_tokens.get(c.token or "", ("",))[0] == ALICE]
     assert [c.method for c in alice_calls] == ["users.profile.get"]
     assert bot.slack.status_of(CAROL)["status_text"] == "On leave · back Wed 6 Jan"
+
+
+async def test_a_tokens_revoked_event_mid_leave_stops_everything_with_one_log_line(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack's tokens_revoked names Bob while he is away: one log line, his token and periods are gone, and
+    neither his next day nor his leave's end calls Slack for him."""
+    live_in(bot.slack, {BOB: LONDON})
+    service = bot.service
+    assert service.away
+    with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
+        await connect(bot, BOB)
+        await mirror_leave(bot, BOB, "b-bob", MONDAY, TUESDAY)
+        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        await service.away.run(datetime.now(UTC))
+        assert bot.slack.status_of(BOB)["status_text"] == "On leave · back Wed 6 Jan"
+        before = len(bot.slack.calls)
+        revoked = {"type": "tokens_revoked", "tokens": {"oauth": [BOB], "bot": []}, "event_ts": "1.0"}
+        with caplog.at_level(logging.INFO):
+            answer = await bot.post(sr.event_callback(revoked, event_id="EvRevokedBob"), json_body=True)
+            assert answer.status_code == 200
+            await bot.drain()
+            for moment in (
+                datetime(2027, 1, 5, 9, 0, 30, tzinfo=UTC),
+                datetime(2027, 1, 5, 17, 30, 30, tzinfo=UTC),
+            ):
+                clock.move_to(moment)
+                await service.away.run(datetime.now(UTC))
+    said = [r.getMessage() for r in caplog.records if BOB in r.getMessage()]
+    assert len(said) == 1 and "revoked" in said[0]
+    assert await service.deps.store.user_token(slack_user_id=BOB) is None and await periods(bot) == []
+    assert [c.method for c in bot.slack.calls[before:] if c.token != "xoxb-test"] == []
 
 
 async def test_a_429_waits_for_its_retry_after(bot: Bot) -> None:

@@ -19,13 +19,13 @@ DISCONNECTED = "Disconnected: leavebot no longer sets your Slack status or Do No
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
     """Attach the opt-in buttons and the token events (nothing when statuses are not set up)."""
-    connections, homes = deps.services.connections, deps.services.homes
+    connections, homes, away = deps.services.connections, deps.services.homes, deps.services.away
 
     @app.action(ids.HOME_AWAY_LINK)
     async def link_opened(ack: AsyncAck) -> None:
         await ack()  # a URL button: the browser does the work, Slack only wants its click acknowledged
 
-    if connections is None:
+    if connections is None or away is None:
         return
 
     @app.action(ids.HOME_AWAY_CONNECT)
@@ -43,7 +43,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         user = body["user"]["id"]
 
         async def work() -> None:
-            await connections.disconnect([user])
+            await away.disconnect(user)
             await homes.publish(user, notice=DISCONNECTED)
 
         deps.after_ack(context, body, client, work)
@@ -75,4 +75,5 @@ async def forget(deps: ListenerDeps, users: list[str] | None) -> None:
     connections = deps.services.connections
     assert connections is not None
     gone = await connections.disconnect(users)
-    log.info("Slack revoked %d user token(s): their statuses are no longer set", gone)
+    whose = ", ".join(users) if users is not None else "everyone (the app was uninstalled)"
+    log.info("Slack revoked %d user token(s), of %s: their statuses are no longer set", gone, whose)

@@ -1,16 +1,17 @@
 """While you're away: the Slack status and Do Not Disturb of people who connected, set at the start of their
 approved leave in their own time zone and restored at its end, each start and end claimed once in the store.
 
-Read from the absence mirror and the bot's own requests only, never the HR system: a cancellation or a
-date change is seen at the next tick (5 s), the sync pass having brought it into the mirror (or the
-request row having changed here).
+Read from the absence mirror and the bot's own requests only, never the HR system. A decision or a
+cancellation made here, or a change the HR system told of, brings the person's periods in step at once
+(``AwaySteps``, an outbox step after the request changed, and ``refresh``); anything else, such as a
+booking the sync pass brought into the mirror, at the next tick (5 s).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -20,12 +21,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import SLACK_TOKEN_REFUSED
+from bot.domain import JobResult
+from bot.errors import SLACK_TOKEN_REFUSED, passing
 from bot.services.calendar import Calendar
 from bot.services.connect import AwayConfig, Connections
 from bot.services.deps import Deps
 from bot.store.away_tables import AwayPeriod
-from bot.store.tables import LeaveRequest, MirroredAbsence, SlackUser
+from bot.store.tables import LeaveRequest, MirroredAbsence, OutboxJob, SlackUser, now
 from bot.views.away import status_text
 from providers.models import Absence, Part, Status
 
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 
 RETRY_LATER = timedelta(minutes=1)  # Slack down or answering an error: the step is tried again then
 AHEAD = timedelta(days=2)  # how far ahead periods are planned (they start from the tick that finds them due)
+# How far back and ahead leave is read, to join leave right after leave (a longer run is joined as it comes
+# closer, or loses its first part as it goes by: its period is handed over, not given back).
+JOIN_AHEAD = timedelta(days=31)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -59,28 +64,61 @@ class AwayStatus:
         self.connections = connections
         self.config = config
         self.lease = lease
+        # Working days, public holidays out (read at each run from the kept copy: no HR call): "back on" dates
+        # skip them, and DND is snoozed on working days only.
+        self.calendar = Calendar(days=deps.plan.days)
 
-    async def run(self, moment: datetime) -> None:
-        """One tick: bring the periods in step with the leave, then do what is due at ``moment``."""
+    async def run(self, moment: datetime, *, slack_user_ids: Collection[str] | None = None) -> None:
+        """One tick (for these people only, when given): bring the periods in step with the leave, then do
+        what is due at ``moment``."""
         if not await self.deps.store.count_user_tokens():
             return
-        await self.plan(moment)
-        for period in await self.deps.store.due_periods(moment=moment):
+        self.calendar = await self.deps.calendar(moment.astimezone(UTC).date() - timedelta(days=1))
+        await self.plan(moment, slack_user_ids=slack_user_ids)
+        store = self.deps.store
+        for period in await store.due_periods(moment=moment, slack_user_ids=slack_user_ids):
             await self._due(period, moment)
+
+    async def refresh(self, slack_user_id: str | None) -> None:
+        """Someone's leave changed here: their status follows now, not at the next tick (each start and end is
+        still claimed once, so an instance ticking meanwhile does not repeat it)."""
+        if slack_user_id:
+            await self.run(now(), slack_user_ids=[slack_user_id])
+
+    async def disconnect(self, slack_user_id: str) -> None:
+        """Disconnect from the Home: a status and snooze set for leave under way are given back first (the
+        token still works), then the token is forgotten."""
+        store, moment = self.deps.store, now()
+        under_way = [p.key for p in await store.periods(slack_user_ids=[slack_user_id]) if p.phase == "away"]
+        await store.end_early(keys=under_way, at=moment)
+        for period in await store.periods(slack_user_ids=[slack_user_id]):
+            if period.key in under_way:
+                await self._act(period, moment, self._end)
+        await self.connections.disconnect([slack_user_id])
 
     # -- planning ----------------------------------------------------------------------------------
 
-    async def plan(self, moment: datetime) -> None:
+    async def plan(self, moment: datetime, *, slack_user_ids: Collection[str] | None = None) -> None:
         """Store a period for each approved leave starting soon or under way; a period whose leave was
         cancelled or moved is forgotten before it began, or ends now if it had."""
         store = self.deps.store
-        users = [t.slack_user_id for t in await store.user_tokens()]
+        users = [
+            t.slack_user_id
+            for t in await store.user_tokens()
+            if slack_user_ids is None or t.slack_user_id in slack_user_ids
+        ]
         wanted: dict[str, AwayPeriod] = {}
         for leave in await self._leave(users, moment):
             period = await self._period(leave)
             if period.end_at > moment and period.start_at <= moment + AHEAD:
                 wanted[period.key] = period
         held = {p.key: p for p in await store.periods(slack_user_ids=users)}
+        for key, period in list(held.items()):
+            if key not in wanted and period.phase == "away":
+                successor = _successor(period, [w for k, w in wanted.items() if k not in held], moment)
+                if successor and await store.hand_over(old_key=key, period=successor):
+                    del held[key]
+                    held[successor.key] = successor
         await store.drop_planned(
             keys=[k for k, p in held.items() if k not in wanted and p.phase == "planned"]
         )
@@ -98,8 +136,8 @@ class AwayStatus:
         day = moment.astimezone(UTC).date()
         mirrored, requests = await store.leave_between(
             provider=provider,
-            start=day - timedelta(days=1),
-            end=day + AHEAD + timedelta(days=1),
+            start=day - JOIN_AHEAD,
+            end=day + JOIN_AHEAD,
             people=known,
         )
         newest: dict[str, tuple[str, Absence]] = {}
@@ -112,11 +150,55 @@ class AwayStatus:
             seen = mirror_rows.get(booking)
             if request.requester_slack_id and (seen is None or _newer(request, seen)):
                 newest[booking] = (request.requester_slack_id, request.as_absence())
-        return [
+        approved = [
             Leave(user, absence.model_copy(update={"id": booking}))
             for booking, (user, absence) in newest.items()
             if absence.status == Status.APPROVED
         ]
+        return self._joined(approved)
+
+    def _joined(self, leave: list[Leave]) -> list[Leave]:
+        """Back-to-back leave of one person as one absence (one ends Friday, the next starts Monday): one
+        status saying when they are back after the last, not given back in between."""
+        joined: list[Leave] = []
+
+        def begins(x: Leave) -> tuple[str, date, time]:
+            return x.slack_user_id, x.absence.start_date, self._time(x.absence.start, start=True)
+
+        for item in sorted(leave, key=begins):
+            last = joined[-1] if joined else None
+            if (
+                last
+                and last.slack_user_id == item.slack_user_id
+                and self._runs_on(last.absence, item.absence)
+            ):
+                joined[-1] = Leave(item.slack_user_id, self._through(last.absence, item.absence))
+            else:
+                joined.append(item)
+        return joined
+
+    def _runs_on(self, first: Absence, then: Absence) -> bool:
+        """True when ``then`` starts before ``first`` ends, or on the next working day with no time between."""
+        if then.start_date == first.end_date:
+            return self._time(then.start, start=True) <= self._time(first.end, start=False)
+        if then.start_date < first.end_date:
+            return True
+        whole = first.end == "PM" and then.start == "AM"
+        return whole and then.start_date <= self.calendar.next_workday(first.end_date)
+
+    def _through(self, first: Absence, then: Absence) -> Absence:
+        """One absence from ``first``'s start to the later end of the two; private if either is."""
+        ends = [(a.end_date, self._time(a.end, start=False), a) for a in (first, then)]
+        last = max(ends, key=lambda end: end[:2])[2]
+        private = next((a.leave_type for a in (first, then) if self.deps.plan.is_private(a.leave_type)), None)
+        return first.model_copy(
+            update={
+                "id": f"{first.id}+{then.id}",
+                "end_date": last.end_date,
+                "end": last.end,
+                "leave_type": private or first.leave_type,
+            }
+        )
 
     async def _period(self, leave: Leave) -> AwayPeriod:
         absence = leave.absence
@@ -124,9 +206,7 @@ class AwayStatus:
         start = datetime.combine(absence.start_date, self._time(absence.start, start=True), zone)
         end = datetime.combine(absence.end_date, self._time(absence.end, start=False), zone)
         whole = absence.end == "PM"
-        back = (
-            Calendar(days=self.deps.plan.days).next_workday(absence.end_date) if whole else absence.end_date
-        )
+        back = self.calendar.next_workday(absence.end_date) if whole else absence.end_date
         words = status_text(
             back=back,
             back_at=None if whole else end,
@@ -217,14 +297,17 @@ class AwayStatus:
     async def _start(self, client: AsyncWebClient, period: AwayPeriod, moment: datetime) -> None:
         store = self.deps.store
         profile = (await client.users_profile_get())["profile"]
-        if (
-            profile.get("status_text", "") != period.status_text
-        ):  # else a lost try set it: keep what was before
+        text, emoji = profile.get("status_text", ""), profile.get("status_emoji", "")
+        carried = bool(period.set_emoji)  # it carries on a period under way (``hand_over``)
+        if carried and emoji != period.set_emoji:  # they set a status of their own meanwhile: left alone
+            await store.settle_period(key=period.key, phase="away")
+            return
+        if not carried and text != period.status_text:  # else a lost try set it: keep what was before
             await store.settle_period(
                 key=period.key,
                 lease_until=moment + self.lease,
-                prev_text=profile.get("status_text", ""),
-                prev_emoji=profile.get("status_emoji", ""),
+                prev_text=text,
+                prev_emoji=emoji,
                 prev_expiration=int(profile.get("status_expiration") or 0),
             )
         status = {
@@ -233,7 +316,7 @@ class AwayStatus:
             "status_expiration": int(_aware(period.end_at).timestamp()),
         }
         await client.users_profile_set(profile=status)
-        snoozed = await self._snooze(client, period, moment)
+        snoozed = await self._snooze(client, period, moment) if self._snooze_window(period, moment) else None
         await store.settle_period(
             key=period.key, phase="away", set_emoji=self.config.emoji, snoozed_on=snoozed or period.snoozed_on
         )
@@ -280,7 +363,7 @@ class AwayStatus:
         """Today's stretch of the leave in working hours, in the person's zone (empty on a day off)."""
         zone: tzinfo = ZoneInfo(period.zone)
         day: date = moment.astimezone(zone).date()
-        if day.weekday() not in self.deps.plan.days:
+        if not self.calendar.is_workday(day):
             return moment, moment
         start = max(datetime.combine(day, self.config.workday_start, zone), _aware(period.start_at))
         end = min(datetime.combine(day, self.config.workday_end, zone), _aware(period.end_at))
@@ -293,6 +376,43 @@ class AwayStatus:
             return None
         await client.dnd_setSnooze(num_minutes=max(1, math.ceil((day_end - moment).total_seconds() / 60)))
         return moment.astimezone(ZoneInfo(period.zone)).date().isoformat()
+
+
+class AwaySteps:
+    """The outbox's handler for the step after a decision or a cancellation: the requester's status now."""
+
+    def __init__(self, deps: Deps, away: AwayStatus | None) -> None:
+        self.deps = deps
+        self.away = away
+
+    def retryable(self, error: Exception) -> bool:
+        """The store or Slack down for a moment (Slack's own errors are handled by the job itself)."""
+        return passing(error)
+
+    async def perform(self, job: OutboxJob, *, first_try: bool) -> None:
+        """Bring the requester's periods in step with their request (nothing while statuses are off)."""
+        if self.away:
+            await self.away.refresh((await self.deps.request(job.request_id)).requester_slack_id)
+
+    async def done(self, job: OutboxJob, *, inline: bool) -> list[OutboxJob]:
+        """Nothing follows."""
+        return []
+
+    async def revert(self, job: OutboxJob, result: JobResult) -> None:
+        """Nothing to put back: the next tick tries again."""
+
+    async def failed(self, job: OutboxJob, error: Exception) -> list[OutboxJob]:
+        """Nobody waits for it."""
+        return []
+
+
+def _successor(period: AwayPeriod, fresh: Iterable[AwayPeriod], moment: datetime) -> AwayPeriod | None:
+    """The new period that carries on one under way: the same person's, under way too (the leave grew,
+    shrank or was joined to more)."""
+    for candidate in fresh:
+        if candidate.slack_user_id == period.slack_user_id and _aware(candidate.start_at) <= moment:
+            return candidate
+    return None
 
 
 def _whose(row: MirroredAbsence, people: Iterable[SlackUser]) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 
 from bot.domain import STAGE, RequestState
@@ -24,10 +25,18 @@ RECENT_SUBMISSION = timedelta(minutes=2)  # an older 'submitting' row died with 
 class ProviderEvents:
     """Applies what happened to bookings inside the HR system."""
 
-    def __init__(self, deps: Deps, *, cards: Cards, homes: Homes) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        cards: Cards,
+        homes: Homes,
+        moved: Callable[[str | None], Awaitable[None]] | None = None,
+    ) -> None:
         self.deps = deps
         self.cards = cards
         self.homes = homes
+        self.moved = moved  # the requester's Slack status follows a change at once (``AwayStatus.refresh``)
 
     async def apply_event(self, event: BookingEvent, *, observed: bool = False) -> LeaveRequest | None:
         """Apply a change made at the provider: once per event, never over a newer state.
@@ -131,6 +140,8 @@ class ProviderEvents:
         if moved and not (actor and actor.id == request.requester_person_id):
             await self.cards.tell_requester(request)
         await self.homes.refresh(request)
+        if self.moved:
+            await self.moved(request.requester_slack_id)
         return request
 
     async def _record_outside_booking(self, event: BookingEvent, observed: bool) -> tuple[LeaveRequest, bool]:

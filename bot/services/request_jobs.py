@@ -24,8 +24,9 @@ ProviderCall = Callable[[OutboxJob, LeaveRequest, bool], Awaitable[tuple[Outcome
 class RequestJobs:
     """The outbox's handler for leave requests: submit, approve, decline and cancel."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, *, away: bool = False) -> None:
         self.deps = deps
+        self.away = away  # statuses follow leave: a decision or cancellation updates the requester's at once
         self.calls: dict[JobKind, ProviderCall] = {
             JobKind.SUBMIT: self._book,
             JobKind.APPROVE: self._approve,
@@ -186,6 +187,8 @@ class RequestJobs:
             ):  # a replaced one's new card tells them
                 steps.append(step(JobKind.TELL_APPROVERS_CANCELLED, job))
             steps.append(step(JobKind.REFRESH_HOMES, job))
+        if self.away and (kind is not JobKind.SUBMIT or request.status == RequestState.APPROVED):
+            steps.append(step(JobKind.AWAY_STATUS, job))
         if job.attempts > 0 and job.actor:  # they were told it was queued: now it went through
             steps.append(step(JobKind.TELL_ACTOR, job, text=_outcome_text(job, request)))
         return steps

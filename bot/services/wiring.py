@@ -7,8 +7,8 @@ from datetime import UTC, timedelta, tzinfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain import PROVIDER_CALLS
-from bot.services.away import AwayStatus
+from bot.domain import PROVIDER_CALLS, JobKind
+from bot.services.away import AwayStatus, AwaySteps
 from bot.services.calendar import DigestPlan
 from bot.services.cards import Cards
 from bot.services.connect import AwayConfig, Connections
@@ -67,18 +67,21 @@ class Services:
         self.delegates = Delegates(deps)
         self.cards = Cards(deps, delegates=self.delegates, homes=self.homes, escalate_to=escalate_to)
         self.outbox = Outbox(store, retry)
-        self.outbox.handle(PROVIDER_CALLS, RequestJobs(deps))
-        self.outbox.handle(SLACK_STEPS, SlackSteps(deps, cards=self.cards, homes=self.homes))
-        self.requests = Requests(deps, cards=self.cards, outbox=self.outbox)
-        self.previews = Previews(deps, self.requests)
-        self.events = ProviderEvents(deps, cards=self.cards, homes=self.homes)
-        self.sync = Sync(deps, events=self.events, interval=sync_interval)
-        self.reminders = Reminders(deps, cards=self.cards, delegates=self.delegates, homes=self.homes)
         self.away = (
             AwayStatus(deps, self.connections, away, lease=self.outbox.policy.lease)
             if self.connections and away
             else None
         )
+        self.outbox.handle(PROVIDER_CALLS, RequestJobs(deps, away=self.away is not None))
+        self.outbox.handle([JobKind.AWAY_STATUS], AwaySteps(deps, self.away))
+        self.outbox.handle(SLACK_STEPS, SlackSteps(deps, cards=self.cards, homes=self.homes))
+        self.requests = Requests(deps, cards=self.cards, outbox=self.outbox)
+        self.previews = Previews(deps, self.requests)
+        self.events = ProviderEvents(
+            deps, cards=self.cards, homes=self.homes, moved=self.away.refresh if self.away else None
+        )
+        self.sync = Sync(deps, events=self.events, interval=sync_interval)
+        self.reminders = Reminders(deps, cards=self.cards, delegates=self.delegates, homes=self.homes)
 
     async def warm_up(self) -> None:
         """Fill the caches read before an ack: leave types (so a typed request can name one), time zones and locales.

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.store.away_tables import AwayPeriod
@@ -63,6 +64,26 @@ class AwayRows(StoreBase):
         """Store a period planned from the leave, once under its key; False when it was there already."""
         return await self._insert_once(period)
 
+    async def hand_over(self, *, old_key: str, period: AwayPeriod) -> bool:
+        """The leave of a period under way grew or shrank but starts as it did (a booking right after it, a
+        date change): ``period`` takes its place, away already, with the status it gave back at the end and
+        its snooze; its new words are set at once (its start is due). False when another instance did it."""
+        async with self.session() as session:
+            old = await session.get(AwayPeriod, old_key)
+            if old is None or old.phase != "away":
+                return False
+            for name in ("prev_text", "prev_emoji", "prev_expiration", "set_emoji", "snoozed_on"):
+                setattr(period, name, getattr(old, name))
+            gone = delete(AwayPeriod).where(col(AwayPeriod.key) == old_key, col(AwayPeriod.phase) == "away")
+            if not (await session.exec(gone)).rowcount:  # type: ignore[call-overload]
+                return False
+            session.add(period)  # planned: its start sets the new words, keeping what it had before
+            try:
+                await session.commit()
+            except IntegrityError:
+                return False
+        return True
+
     async def drop_planned(self, *, keys: Collection[str]) -> None:
         """Forget periods that never began (their leave was cancelled or moved first)."""
         if not keys:
@@ -91,8 +112,11 @@ class AwayRows(StoreBase):
             await session.exec(query)  # type: ignore[call-overload]
             await session.commit()
 
-    async def due_periods(self, *, moment: datetime, limit: int = 50) -> list[AwayPeriod]:
-        """Periods with something due at ``moment`` whose lease is free: a start, a day's snooze or an end."""
+    async def due_periods(
+        self, *, moment: datetime, slack_user_ids: Collection[str] | None = None, limit: int = 50
+    ) -> list[AwayPeriod]:
+        """Periods (of these people) with something due at ``moment`` whose lease is free: a start, a day's
+        snooze or an end."""
         query = (
             select(AwayPeriod)
             .where(
@@ -103,6 +127,8 @@ class AwayRows(StoreBase):
             .order_by(col(AwayPeriod.start_at))
             .limit(limit)
         )
+        if slack_user_ids is not None:
+            query = query.where(col(AwayPeriod.slack_user_id).in_(list(slack_user_ids)))
         async with self.session() as session:
             return list(await session.exec(query))
 

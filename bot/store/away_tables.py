@@ -36,7 +36,8 @@ class AwayPeriod(SQLModel, table=True):
 
     The start and the end are each claimed once across instances (a conditional update of ``lease_until``,
     then of ``phase``), so a status is set once and restored once however many instances run.
-    ``key`` names the booking and its times: a date change is a new period, and the old one ends.
+    ``key`` names the booking(s) and the times: a date change is a new period; the old one ends, or, when
+    the new one is under way too (leave grown, shrunk or joined to more), hands over to it (``hand_over``).
     """
 
     __tablename__ = "away_period"
