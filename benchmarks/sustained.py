@@ -225,7 +225,9 @@ class Sustained:
                         memory[name] = await self.memory(name, process)
                         continue
                     for kind in self.args.kinds:
-                        cells.append(await self.cell(name, process, kind, 200, self.args.seconds))
+                        cells.append(
+                            await self.cell(name, process, kind, self.args.kind_rate, self.args.seconds)
+                        )
                     for rate in self.args.rates:
                         cells.append(await self.cell(name, process, "mix", rate, self.args.seconds))
                     if not self.args.no_saturation:
@@ -314,8 +316,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         nargs="+",
         default=["slash-text"],
         choices=list(MIX),
-        help="request kinds measured alone at 200/s before the mix (e.g. click submission)",
+        help="request kinds measured alone (at --kind-rate) before the mix (e.g. click submission)",
     )
+    parser.add_argument("--kind-rate", type=int, default=200, help="requests a second of the --kinds cells")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per cell")
     parser.add_argument("--quick", action="store_true", help="5 s cells")
     parser.add_argument("--no-saturation", action="store_true")

@@ -42,22 +42,21 @@ class Delegates:
         delegations = await store.delegations(
             approver_slack_ids=[c.approver_slack_id for c in cards], on=today
         )
-        off_today: list[Absence] | None = None
+        lacking = [c.approver_slack_id for c in cards if c.approver_slack_id not in delegations]
+        off_today = await self._off_today(today) if lacking else []
+        off = {a: await self._off_until(a, today, off_today) for a in lacking}
+        # Who was asked before any stand-in: read only when an approver is off and needs the next one.
+        needed = any(off.values())
+        approvers = [c.approver_slack_id for c in await store.cards(request_id=request.id)] if needed else []
         away = set()
         for card in cards:
             approver = card.approver_slack_id
-            delegation = delegations.get(approver)
-            off_until = None
-            if delegation is None:
-                if off_today is None:
-                    off_today = await self._off_today(today)
-                off_until = await self._off_until(approver, today, off_today)
+            delegation, off_until = delegations.get(approver), off.get(approver)
             if delegation is None and off_until is None:
                 continue
             if delegation is not None:
                 delegates = [delegation.delegate_slack_id]
             else:
-                approvers = [c.approver_slack_id for c in await store.cards(request_id=request.id)]
                 delegates = await self.next_approvers(request, exclude=approvers)
             delegate = next((d for d in delegates if d not in (approver, request.requester_slack_id)), None)
             if delegate is None:
@@ -72,9 +71,7 @@ class Delegates:
                 detail=f"{approver} → {delegate}",
             )
             away.add(approver)
-        if (
-            not away
-        ):  # nobody stood in: the cards asked about are the ones to post, no need to read them again
+        if not away:  # nobody stood in: the cards asked about are the ones to post, as they were read
             return list(cards)
         unposted = [card for card in await store.cards(request_id=request.id) if not card.ts]
         return [card for card in unposted if card.approver_slack_id not in away]
