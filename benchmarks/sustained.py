@@ -224,7 +224,10 @@ class Sustained:
                     if self.args.memory:
                         memory[name] = await self.memory(name, process)
                         continue
-                    cells.append(await self.cell(name, process, "slash-text", 200, self.args.seconds))
+                    for kind in self.args.kinds:
+                        cells.append(
+                            await self.cell(name, process, kind, self.args.kind_rate, self.args.seconds)
+                        )
                     for rate in self.args.rates:
                         cells.append(await self.cell(name, process, "mix", rate, self.args.seconds))
                     if not self.args.no_saturation:
@@ -308,6 +311,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=SERVERS)
     parser.add_argument("--rates", nargs="+", type=int, default=list(RATES))
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=["slash-text"],
+        choices=list(MIX),
+        help="request kinds measured alone (at --kind-rate) before the mix (e.g. click submission)",
+    )
+    parser.add_argument("--kind-rate", type=int, default=200, help="requests a second of the --kinds cells")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per cell")
     parser.add_argument("--quick", action="store_true", help="5 s cells")
     parser.add_argument("--no-saturation", action="store_true")

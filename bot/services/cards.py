@@ -42,7 +42,7 @@ class Cards:
 
     async def approvers_of(self, person: Person) -> list[str]:
         """Slack ids of the person's approvers, never the person themself."""
-        found = [await self.deps.people.slack_id_for(p) for p in await self.deps.provider.approvers(person)]
+        found = await self.deps.people.slack_ids_for(await self.deps.provider.approvers(person))
         return list(dict.fromkeys(i for i in found if i and i != person.slack_user_id))
 
     def no_approver(self) -> NoApprover:

@@ -13,7 +13,7 @@ from bot.services.deps import Deps
 from bot.store.tables import ApprovalCard, LeaveRequest
 from bot.views import reminders as views
 from providers.errors import ProviderError
-from providers.models import Person, Status
+from providers.models import Absence, Person, Status
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,20 @@ class Delegates:
         store = self.deps.store
         assert request.id is not None
         today = datetime.now(self.deps.zone).date()
-        approvers = [card.approver_slack_id for card in await store.cards(request_id=request.id)]
+        # One read each for every card: the delegations, and (only if someone has none) today's absences.
+        delegations = await store.delegations(
+            approver_slack_ids=[c.approver_slack_id for c in cards], on=today
+        )
+        lacking = [c.approver_slack_id for c in cards if c.approver_slack_id not in delegations]
+        off_today = await self._off_today(today) if lacking else []
+        off = {a: await self._off_until(a, today, off_today) for a in lacking}
+        # Who was asked before any stand-in: read only when an approver is off and needs the next one.
+        needed = any(off.values())
+        approvers = [c.approver_slack_id for c in await store.cards(request_id=request.id)] if needed else []
         away = set()
         for card in cards:
             approver = card.approver_slack_id
-            delegation = await store.delegation(approver_slack_id=approver, on=today)
-            off_until = None if delegation else await self._off_until(approver, today)
+            delegation, off_until = delegations.get(approver), off.get(approver)
             if delegation is None and off_until is None:
                 continue
             if delegation is not None:
@@ -63,6 +71,8 @@ class Delegates:
                 detail=f"{approver} → {delegate}",
             )
             away.add(approver)
+        if not away:  # nobody stood in: the cards asked about are the ones to post, as they were read
+            return list(cards)
         unposted = [card for card in await store.cards(request_id=request.id) if not card.ts]
         return [card for card in unposted if card.approver_slack_id not in away]
 
@@ -81,15 +91,27 @@ class Delegates:
         skip = {*exclude, request.requester_slack_id}
         return list(dict.fromkeys(i for i in found if i and i not in skip))
 
-    async def _off_until(self, slack_user_id: str, today: date) -> date | None:
+    async def _off_today(self, today: date) -> list[Absence]:
+        """Everyone's absences today: one listing serves every card being posted (see Deps.absences)."""
+        try:
+            return await self.deps.absences(today, today)
+        except (
+            UserError,
+            ProviderError,
+        ) as exc:  # not knowing is not being off: the cards go to their approvers
+            log.info("could not tell who is off today: %s", exc)
+            return []
+
+    async def _off_until(self, slack_user_id: str, today: date, off_today: list[Absence]) -> date | None:
         """The last day of the approver's approved leave covering today, if they are off."""
+        if not off_today:
+            return None  # nobody is off: no need to know who the approver is in the HR system
         try:
             person = await self.deps.people.person_for(slack_user_id)
-            # One listing of the day serves every card being posted at the time (see Deps.absences).
-            absences = [a for a in await self.deps.absences(today, today) if a.person.id == person.id]
         except (UserError, ProviderError) as exc:  # not knowing is not being off: the card goes to them
             log.info("could not tell whether %s is off today: %s", slack_user_id, exc)
             return None
+        absences = [a for a in off_today if a.person.id == person.id]
         ends = [a.end_date for a in absences if a.status == Status.APPROVED and a.covers(today)]
         return max(ends, default=None)
 

@@ -81,7 +81,8 @@ class Outbox:
 
     A job's lease is renewed while it is worked on (``RetryPolicy.heartbeat``), so a job whose instance
     died is taken over within about one lease; the steps after a job are stored before the job is
-    closed, so a crash in between repeats the job (which finds its work done) and never loses a step.
+    closed, in the transaction that closes it: a crash before it repeats the job (which finds its work done)
+    and never loses a step.
     """
 
     def __init__(self, store: Store, policy: RetryPolicy | None = None) -> None:
@@ -178,8 +179,9 @@ class Outbox:
             await self._follow(await handler.failed(job, exc))
             return False
         steps = await handler.done(job, inline=inline)
-        stored = await self.store.enqueue_steps(jobs=steps, lease=self.policy.lease)
-        await self.store.finish_job(job_id=job.id, result=JobResult.DONE, attempts=attempts)
+        stored = await self.store.finish_job(
+            job_id=job.id, result=JobResult.DONE, attempts=attempts, steps=steps, lease=self.policy.lease
+        )
         await self._quietly(stored, inline=True)
         return True
 

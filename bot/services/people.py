@@ -176,6 +176,17 @@ class People:
         await self.store.save_slack_user(user=user)
         return user.slack_user_id
 
+    async def slack_ids_for(self, people: Iterable[Person]) -> list[str | None]:
+        """``slack_id_for`` of each person, the store asked once for all of them (Slack only for the unknown)."""
+        people = list(people)
+        emails = {p.email for p in people if p.email and not p.slack_user_id}
+        known = await self.store.slack_users_by_emails(emails=emails) if emails else {}
+        found = []
+        for person in people:
+            user = None if person.slack_user_id else known.get((person.email or "").lower())
+            found.append(user.slack_user_id if user else await self.slack_id_for(person))
+        return found
+
     async def namer(self, absences: Iterable[Absence]) -> Callable[[Person], str]:
         """Names people by their Slack mention when the store knows them (one query for all), else by name."""
         emails = {a.person.email for a in absences if a.person.email and not a.person.slack_user_id}

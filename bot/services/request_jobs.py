@@ -170,10 +170,15 @@ class RequestJobs:
     async def done(self, job: OutboxJob, *, inline: bool) -> list[OutboxJob]:
         """The Slack steps after a job went through: cards, the requester, Homes; and whoever waited for it."""
         kind = JobKind(job.kind)
-        request = await self.deps.request(job.request_id)
+        told = job.attempts > 0 and job.actor  # they were told it was queued: now it went through
+        # A first-try submit needs nothing of the request to name its step (unless it was approved at once and
+        # a status may be due): no read.
+        read = kind is not JobKind.SUBMIT or told or self.away
+        request = await self.deps.request(job.request_id) if read else None
         if kind is JobKind.SUBMIT:
             steps = [step(JobKind.ASK_APPROVERS, job, note=job.reason)]
         else:
+            assert request is not None
             replaced = (
                 kind is JobKind.CANCEL and bool(job.reason) and request.status == RequestState.CANCELLED
             )
@@ -187,9 +192,12 @@ class RequestJobs:
             ):  # a replaced one's new card tells them
                 steps.append(step(JobKind.TELL_APPROVERS_CANCELLED, job))
             steps.append(step(JobKind.REFRESH_HOMES, job))
-        if self.away and (kind is not JobKind.SUBMIT or request.status == RequestState.APPROVED):
+        if self.away and (
+            kind is not JobKind.SUBMIT or (request and request.status == RequestState.APPROVED)
+        ):
             steps.append(step(JobKind.AWAY_STATUS, job))
-        if job.attempts > 0 and job.actor:  # they were told it was queued: now it went through
+        if told:
+            assert request is not None
             steps.append(step(JobKind.TELL_ACTOR, job, text=_outcome_text(job, request)))
         return steps
 

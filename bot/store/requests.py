@@ -219,10 +219,12 @@ class RequestRows(StoreBase):
         self, *, request_id: int, slack_user_ids: Sequence[str], note: str | None = None
     ) -> None:
         """Record who may decide a request (idempotent); ``note`` says why they were asked."""
-        for slack_user_id in slack_user_ids:
-            await self._insert_once(
-                ApprovalCard(request_id=request_id, approver_slack_id=slack_user_id, note=note)
-            )
+        if not slack_user_ids:
+            return
+        rows = [{"request_id": request_id, "approver_slack_id": a, "note": note} for a in slack_user_ids]
+        async with self.session() as session:  # one statement for all, skipping approvers already there
+            await session.exec(self._insert_new(ApprovalCard.__table__, rows))  # type: ignore[call-overload]
+            await session.commit()
 
     async def cards(self, *, request_id: int) -> list[ApprovalCard]:
         """The approvers of a request and where their messages are."""

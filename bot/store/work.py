@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import RequestState
 from bot.store.base import StoreBase
@@ -41,10 +42,28 @@ class WorkRows(StoreBase):
 
         A step already stored (its job was repeated after a crash) is left to whoever holds it.
         """
+        async with self.session() as session:
+            stored = await self._insert_steps(session, jobs, lease)
+            await session.commit()
+        return stored
+
+    async def _insert_steps(
+        self, session: AsyncSession, jobs: Sequence[OutboxJob], lease: timedelta
+    ) -> list[OutboxJob]:
+        """One INSERT of every step whose key is new, in the caller's transaction; those it stored, with their ids."""
+        if not jobs:
+            return []
+        lease_until = now() + lease
+        for job in jobs:
+            job.lease_until = lease_until
+        table = OutboxJob.__table__  # type: ignore[attr-defined]
+        rows = [job.model_dump(exclude={"id"}) for job in jobs]
+        statement = self._insert_new(table, rows).returning(table.c.key, table.c.id)
+        ids = dict((await session.exec(statement)).all())  # type: ignore[call-overload]
         stored = []
         for job in jobs:
-            job.lease_until = now() + lease
-            if await self._insert_once(job):
+            if job.key in ids:  # a key twice in one call: only its first job is stored
+                job.id = ids.pop(job.key)
                 stored.append(job)
         return stored
 
@@ -140,16 +159,31 @@ class WorkRows(StoreBase):
             await session.commit()
         return int(resumed)
 
-    async def finish_job(self, *, job_id: int, result: str, attempts: int, error: str = "") -> None:
-        """Close a job: done, failed (the provider refused) or gave up (it never answered)."""
+    async def finish_job(
+        self,
+        *,
+        job_id: int,
+        result: str,
+        attempts: int,
+        error: str = "",
+        steps: Sequence[OutboxJob] = (),
+        lease: timedelta | None = None,
+    ) -> list[OutboxJob]:
+        """Close a job: done, failed (the provider refused) or gave up (it never answered).
+
+        ``steps`` (what follows a job done) are stored in the same transaction, leased to the caller for
+        ``lease``: a job is never closed without them; the ones stored by this call are returned.
+        """
         query = (
             update(OutboxJob)
             .where(col(OutboxJob.id) == job_id)
             .values(result=result, attempts=attempts, last_error=error, lease_until=None, finished_at=now())
         )
         async with self.session() as session:
+            stored = await self._insert_steps(session, steps, lease or timedelta(0))
             await session.exec(query)  # type: ignore[call-overload]
             await session.commit()
+        return stored
 
     async def jobs(
         self, *, request_id: int | None = None, kinds: Collection[str] | None = None
@@ -280,6 +314,13 @@ class WorkRows(StoreBase):
         async with self.session() as session:
             row = await session.get(Delegation, approver_slack_id)
         return row if row is not None and (row.until is None or row.until >= on) else None
+
+    async def delegations(self, *, approver_slack_ids: Collection[str], on: date) -> dict[str, Delegation]:
+        """The delegates of these approvers on the day ``on``, by approver (one query for all)."""
+        query = select(Delegation).where(col(Delegation.approver_slack_id).in_(list(approver_slack_ids)))
+        async with self.session() as session:
+            rows = (await session.exec(query)).all()
+        return {r.approver_slack_id: r for r in rows if r.until is None or r.until >= on}
 
     async def first_provider_event(self, *, key: str) -> bool:
         """Record a provider event; False when it was seen before (a redelivery)."""
