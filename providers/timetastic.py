@@ -263,6 +263,8 @@ class TimetasticProvider(HttpProvider):
         # The holidays list filters "start after Start" and "end up to End", so a range query is
         # widened by the longest absence that must still be seen, then filtered here.
         longest_absence_days: int = Field(default=366, ge=1, le=3660)
+        # Timetastic's own e-mails for a booking and its decision: leavebot already tells both sides in Slack.
+        suppress_emails: bool = True
 
         @field_validator("base_url")
         @classmethod
@@ -414,6 +416,7 @@ class TimetasticProvider(HttpProvider):
             "userOrDepartmentId": _user_id(request.requester.id, self.name),
             "bookFor": 0,  # the user in userOrDepartmentId
             "bookAsRequestee": True,  # without it, the admin's token books it approved
+            "suppressEmails": self.config.suppress_emails,
         }
         result = await self._json("POST", "/holidays", _BookingResult, json=body)
         if not result.success:
@@ -499,7 +502,9 @@ class TimetasticProvider(HttpProvider):
     ) -> Outcome:
         holiday_id = _booking_id(booking_id, self.name)
         path, query = f"/holidays/{holiday_id}", {"holidayUpdateAction": action}
-        result = await self._json("POST", path, _ActionResult, params=query, json=body or {})
+        # The action's body takes suppressEmails too: the requestee is told of the update in Slack.
+        options = {**(body or {}), "suppressEmails": self.config.suppress_emails}
+        result = await self._json("POST", path, _ActionResult, params=query, json=options)
         said = f" ({result.message})" if result.message and result.message != "Successful" else ""
         match result.approval_result:
             case "Success":

@@ -121,6 +121,7 @@ async def test_booking_sends_the_documented_body(fake: FakeTimetastic, provider:
         "userOrDepartmentId": ALICE,
         "bookFor": 0,
         "bookAsRequestee": True,
+        "suppressEmails": True,
     }
     assert booking.status is Status.PENDING
     assert fake.holidays[int(booking.id)]["startType"] == "Afternoon"
@@ -180,6 +181,19 @@ async def test_decline_sends_the_reason(fake: FakeTimetastic, provider: Timetast
     assert (holiday["status"], holiday["declineReason"]) == ("Declined", "Release week")
     [call] = fake.calls_to("POST", f"/holidays/{booking.id}")
     assert call.query == {"holidayUpdateAction": "1"}
+
+
+async def test_timetastic_sends_its_own_emails_only_when_told(fake: FakeTimetastic) -> None:
+    """With TIMETASTIC_SUPPRESS_EMAILS=false the booking and its decline send Timetastic's e-mails; by default neither."""
+    quiet, loud = connect(fake), connect(fake, suppress_emails=False)
+    hushed = await quiet.submit(await request_for(quiet, "alice@example.com"))
+    await quiet.decline(hushed.id, "Release week")
+    told = await loud.submit(await request_for(loud, "bob@example.com"))
+    await loud.decline(told.id, "Release week")
+    await quiet.aclose()
+    await loud.aclose()
+    assert fake.emails == [("requested", int(told.id)), ("decline", int(told.id))]
+    assert [c.body["suppressEmails"] for c in fake.calls_to("POST", f"/holidays/{hushed.id}")] == [True]
 
 
 async def test_already_actioned_reports_the_state_and_who_decided(
@@ -548,6 +562,17 @@ async def test_approve_in_slack_approves_in_timetastic_and_tells_alice_once(tt: 
     assert len(tt.slack.calls_to("chat.update")) == 1
 
 
+async def test_timetastic_sends_no_emails_of_its_own_by_default(tt: TimetasticBot) -> None:
+    """Alice's request and Bob's approval in Slack reach Timetastic with suppressEmails: nobody is e-mailed twice."""
+    request = await submitted(tt)
+    await tt.click(ids.APPROVE, str(request.id), user=U_BOB)
+    await tt.slack.wait_for("chat.update")
+    [booked] = tt.fake.calls_to("POST", "/holidays")
+    [approved] = tt.fake.calls_to("POST", f"/holidays/{request.booking_id}")
+    assert booked.body["suppressEmails"] is True and approved.body == {"suppressEmails": True}
+    assert tt.fake.emails == []
+
+
 async def test_decline_in_slack_sends_the_reason_to_timetastic(tt: TimetasticBot) -> None:
     """Bob declines with a reason in the modal: Timetastic holds it declined with that reason; Alice is told."""
     request = await submitted(tt)
@@ -746,6 +771,12 @@ def test_settings_come_from_timetastic_variables(monkeypatch: pytest.MonkeyPatch
         "https://app.timetastic.co.uk/api",
     )
     assert config.admins_approve is True and config.webhook_secret is not None
+    assert config.suppress_emails is True
+    monkeypatch.setenv("TIMETASTIC_SUPPRESS_EMAILS", "false")
+    assert load_provider_config(settings).suppress_emails is False  # type: ignore[attr-defined]
+    monkeypatch.setenv("TIMETASTIC_SUPPRESS_EMAILS", "sometimes")
+    with pytest.raises(ConfigError, match="TIMETASTIC_SUPPRESS_EMAILS"):
+        load_provider_config(settings)
 
 
 def test_a_request_from_a_shell_while_timetastic_is_down_is_queued(

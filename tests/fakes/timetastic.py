@@ -167,6 +167,7 @@ class FakeTimetastic(Loopback):
         self.deliver_automatically = False
         self.events: list[dict[str, Any]] = []  # every event raised, in order
         self.deliveries: list[tuple[int, int]] = []  # (eventId, HTTP status) of each delivery
+        self.emails: list[tuple[str, int]] = []  # (what, holiday id) of each e-mail Timetastic sent
         self._lock = threading.RLock()
         self._ids = itertools.count(5_000_001)
         self._event_ids = itertools.count(90)
@@ -445,6 +446,8 @@ class FakeTimetastic(Loopback):
             holiday,
             user["id"] if approval else self.admin_id,
         )
+        if not body.get("suppressEmails"):  # "prevent any leave request emails from being sent"
+            self.emails.append(("requested" if approval else "booked", holiday["id"]))
         approver = self.user(user["approverId"] or user["deptManagerId"] or CAROL)
         said = f"Request sent to {approver['firstname']} {approver['surname']}" if approval else "Booked!"
         return Reply(200, self._result(True, said, holidayId=holiday["id"], autoApproved=not approval))
@@ -624,8 +627,10 @@ class FakeTimetastic(Loopback):
         if not holiday_id.isdigit() or action is None:
             # Clients report a plain-text 400, not the JSON result, for an id or action that is not valid.
             return Reply(400, "The request is invalid.")
-        reason = body.get("reason", "") if isinstance(body, dict) else ""
-        result = self._act(int(holiday_id), action, self.admin_id, reason or "")
+        options = body if isinstance(body, dict) else {}
+        result = self._act(int(holiday_id), action, self.admin_id, options.get("reason") or "")
+        if result == "Success" and not options.get("suppressEmails"):  # the requestee hears of the update
+            self.emails.append((action.lower(), int(holiday_id)))
         return Reply(
             200, {"approvalResult": result, "message": "Successful" if result == "Success" else result}
         )
