@@ -111,6 +111,7 @@ class _Department(_Vendor):
 class _LeaveType(_Vendor):
     id: int
     name: str
+    is_private: bool = False  # "Leave types with this set to false are public"
 
 
 class _Holiday(_Vendor):
@@ -180,7 +181,7 @@ def _person(user: _User) -> Person:
 
 
 def _leave_type(leave_type: _LeaveType) -> LeaveType:
-    return LeaveType(id=str(leave_type.id), name=leave_type.name)
+    return LeaveType(id=str(leave_type.id), name=leave_type.name, private=leave_type.is_private)
 
 
 def _status(text: str) -> Status:

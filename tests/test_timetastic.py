@@ -45,6 +45,7 @@ from helpers.bots import submitted as submitted_as_alice
 from helpers.cards import buttons, preview_value
 from helpers.kit import ProviderKit
 from remote_bot import provider_bot, until
+from test_who import ask
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.services.digest import post_digest
@@ -376,6 +377,18 @@ async def test_balance_is_the_allowance_remaining_in_its_unit(provider: Timetast
     alice, bob = [await provider.find_person(f"{n}@example.com") for n in ("alice", "bob")]
     assert await provider.balance(alice) == Balance(remaining=150.0, unit="hours")
     assert await provider.balance(bob) == Balance(remaining=20.5, unit="days")
+
+
+async def test_leave_types_say_which_timetastic_marks_private(
+    fake: FakeTimetastic, provider: TimetasticProvider
+) -> None:
+    """A leave type with isPrivate is a private LeaveType; the others are not."""
+    fake.leave_types[2]["isPrivate"] = True
+    assert [(t.name, t.private) for t in await provider.leave_types()] == [
+        ("Annual Leave", False),
+        ("Sick Leave", False),
+        ("Training", True),
+    ]
 
 
 async def test_public_holidays_are_read_per_year_and_kept(
@@ -713,6 +726,36 @@ async def test_bookings_made_in_timetastic_show_in_home_and_digest(tt: Timetasti
     posted = [c for c in tt.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
     assert f"<@{U_ALICE}>" in json.dumps([c.args for c in posted])
     assert dms_to(tt, U_ALICE) == []  # nothing was decided: nobody is told anything
+
+
+def next_weekday(after: date) -> date:
+    """The first Monday-to-Friday after ``after`` that is no Christmas Day (the fake's public holiday)."""
+    day = after + timedelta(days=1)
+    while day.weekday() >= 5 or (day.month, day.day) == (12, 25):
+        day += timedelta(days=1)
+    return day
+
+
+async def test_leave_types_timetastic_marks_private_are_out_of_office(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Alice's Training, which Timetastic marks isPrivate, is "Out of office" in the digest and `/leave who`,
+    with no PRIVATE_LEAVE_TYPES naming it; Bob's Annual Leave is shown as it is."""
+    day = next_weekday(date.today())
+    with FakeTimetastic() as fake:
+        fake.leave_types[2]["isPrivate"] = True
+        fake.add_holiday(ALICE, day, day, leave_type=TRAINING)
+        fake.add_holiday(BOB, day, day)
+        async with provider_bot(connect(fake), slack, tmp_path) as bot:
+            assert await post_digest(bot.service.deps, channels=["C0DIGEST"], day=day) == {"C0DIGEST": True}
+            [who_day] = await ask(bot, day.isoformat(), "who-day")
+            [who_alice] = await ask(bot, f"&lt;@{U_ALICE}|alice&gt;", "who-alice")
+    posted = [c.args for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
+    digest = json.dumps(posted)
+    for answer in (digest, json.dumps(who_day.args), json.dumps(who_alice.args)):
+        assert "Out of office" in answer and "Training" not in answer
+    assert "Alice Archer: Out of office, all day" in digest
+    assert "Bob Boss: Annual Leave, all day" in digest
 
 
 async def _home_says(tt: TimetasticBot, user: str, words: str) -> bool:

@@ -4,7 +4,7 @@ policy every surface shares (where the digest goes, the team's limit, which leav
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Protocol
@@ -91,15 +91,16 @@ class DigestPlan:
             private_types=settings.private_leave_types,
         )
 
-    def is_private(self, leave_type: str | None) -> bool:
-        """True for a leave type whose name contains one of PRIVATE_LEAVE_TYPES' words."""
+    def is_private(self, leave_type: str | None, marked: Collection[str] = ()) -> bool:
+        """True for a leave type whose name contains one of PRIVATE_LEAVE_TYPES' words, or is one of ``marked``
+        (lower-cased names of the types the HR system itself marks private)."""
         name = (leave_type or "").lower()
-        return any(word in name for word in self.private_types)
+        return name in marked or any(word in name for word in self.private_types)
 
-    def shown(self, absences: Sequence[Absence]) -> list[Absence]:
+    def shown(self, absences: Sequence[Absence], marked: Collection[str] = ()) -> list[Absence]:
         """Absences as the team may see them: a private leave type becomes "Out of office"."""
         return [
-            a.model_copy(update={"leave_type": OUT_OF_OFFICE}) if self.is_private(a.leave_type) else a
+            a.model_copy(update={"leave_type": OUT_OF_OFFICE}) if self.is_private(a.leave_type, marked) else a
             for a in absences
         ]
 

@@ -2,7 +2,8 @@
 
 Provider cost per digest: one ``public_holidays`` call (none for a provider without them: the
 ``holidays`` package answers) and one ``absences`` call for the rest of the week, whatever the
-number of channels; Slack users come from one store query for every e-mail address.
+number of channels (and one ``leave_types`` call, for the types the HR system marks private, where this
+process never listed them); Slack users come from one store query for every e-mail address.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ async def digest_messages(
     deps: Deps, plan: DigestPlan, day: date, calendar: Calendar, routes: Sequence[Route]
 ) -> dict[Route, list[Message]]:
     """Each route's digest messages (none: nothing to post), from one provider call for the week."""
-    week = plan.shown(await deps.approved(day, calendar.week_end(day)))
+    week = await deps.shown(await deps.approved(day, calendar.week_end(day)), plan)
     name = await deps.people.namer(week)
     heading = f"Who's off today, {day_words(day)}{await deps.as_of_words()}"
     messages: dict[Route, list[Message]] = {}

@@ -83,7 +83,7 @@ async def who(deps: Deps, plan: DigestPlan, words: str, *, today: date) -> list[
     if query.slack_user_id is not None:
         return [await person_leave(deps, plan, query.slack_user_id, today=today, until=query.end)]
     calendar = await work_calendar(deps.holidays, plan, query.start)
-    absences = plan.shown(await deps.approved(query.start, query.end))
+    absences = await deps.shown(await deps.approved(query.start, query.end), plan)
     name = await deps.people.namer(absences)
     heading = who_heading(query.start, query.end, today) + await deps.as_of_words()
     if query.start == query.end:
@@ -126,7 +126,7 @@ async def person_leave(
         ) from None
     found = await deps.absences_of(person, today, until)
     upcoming = sorted(
-        (a for a in plan.shown(found) if a.status == Status.APPROVED and a.end_date >= today),
+        (a for a in await deps.shown(found, plan) if a.status == Status.APPROVED and a.end_date >= today),
         key=lambda a: (a.start_date, a.id),
     )
     return build_person_leave(f"<@{slack_user_id}>", upcoming, until=until)

@@ -149,9 +149,27 @@ class FakeTimetastic(Loopback):
             {"id": SALES, "name": "Sales", "managerId": CAROL, "maxOff": 1, "archived": False},
         ]
         self.leave_types = [
-            {"id": ANNUAL, "name": "Annual Leave", "deducted": True, "requiresApproval": True},
-            {"id": SICK, "name": "Sick Leave", "deducted": False, "requiresApproval": False},
-            {"id": TRAINING, "name": "Training", "deducted": False, "requiresApproval": True},
+            {
+                "id": ANNUAL,
+                "name": "Annual Leave",
+                "deducted": True,
+                "requiresApproval": True,
+                "isPrivate": False,
+            },
+            {
+                "id": SICK,
+                "name": "Sick Leave",
+                "deducted": False,
+                "requiresApproval": False,
+                "isPrivate": False,
+            },
+            {
+                "id": TRAINING,
+                "name": "Training",
+                "deducted": False,
+                "requiresApproval": True,
+                "isPrivate": False,
+            },
         ]
         year = date.today().year
         self.public_holidays = [
