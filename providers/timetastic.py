@@ -98,6 +98,8 @@ class _User(_Vendor):
     dept_manager_id: int | None = None
     dept_boss_id: int | None = None  # the old name of deptManagerId, "may be removed in future"
     is_archived: bool = False
+    has_public_holidays: bool = True
+    country_code: str | None = None  # "the country this user is assigned to (for public holidays)"
 
 
 class _Department(_Vendor):
@@ -399,6 +401,20 @@ class TimetasticProvider(HttpProvider):
             holidays = [_public_holiday(h) for h in listed]
             self._public_holidays[year] = (time.monotonic(), holidays)
         return holidays
+
+    async def holiday_countries(self) -> dict[str, str | None]:
+        """Each user's ``countryCode``, whose public holidays are theirs; None where ``hasPublicHolidays`` is off.
+
+        Matched against the holidays' own ``countryCode`` [inferred: the set a user is given is their country's],
+        so the digest's people cost the one kept user list, not a ``/publicholidays?userId=`` call each.
+        """
+        users = (await self._users.everyone()).values()
+        # A user with holidays but no country is left out: the company's holidays are theirs.
+        return {
+            str(u.id): u.country_code if u.has_public_holidays else None
+            for u in users
+            if u.country_code or not u.has_public_holidays
+        }
 
     # -- bookings --------------------------------------------------------------------------------
 

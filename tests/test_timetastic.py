@@ -402,6 +402,18 @@ async def test_public_holidays_are_read_per_year_and_kept(
     assert len(fake.calls_to("GET", "/publicholidays")) == 1
 
 
+async def test_whose_public_holidays_are_whose_comes_from_the_users(
+    fake: FakeTimetastic, provider: TimetasticProvider
+) -> None:
+    """Each user's countryCode; None for one without public holidays; from the one user list, no call per person."""
+    fake.user(MALLORY)["countryCode"] = "DE"
+    fake.user(DAVE)["hasPublicHolidays"] = False
+    countries = await provider.holiday_countries()
+    assert (countries[str(ALICE)], countries[str(MALLORY)], countries[str(DAVE)]) == ("GB", "DE", None)
+    await provider.holiday_countries()
+    assert len(fake.calls_to("GET", "/users")) == 1 and fake.calls_to("GET", "/publicholidays") == []
+
+
 # -- webhook parsing ---------------------------------------------------------------------------------
 
 
@@ -756,6 +768,50 @@ async def test_leave_types_timetastic_marks_private_are_out_of_office(
         assert "Out of office" in answer and "Training" not in answer
     assert "Alice Archer: Out of office, all day" in digest
     assert "Bob Boss: Annual Leave, all day" in digest
+
+
+def bank_holiday_week() -> date:
+    """A Monday over five weeks ahead (the tests' public holidays fall in its week)."""
+    day = date.today() + timedelta(days=36)
+    return day - timedelta(days=day.weekday())
+
+
+async def test_the_card_counts_the_requesters_own_public_holidays(tt: TimetasticBot) -> None:
+    """Alice, in Germany, asks for a week with two UK bank holidays and one German one: the card counts 4 days."""
+    monday = bank_holiday_week()
+    tt.fake.user(ALICE)["countryCode"] = "DE"
+    tt.fake.add_public_holiday(monday, "Spring bank holiday", "GB")
+    tt.fake.add_public_holiday(monday + timedelta(days=1), "Extra bank holiday", "GB")
+    tt.fake.add_public_holiday(monday + timedelta(days=2), "Tag der Arbeit", "DE")
+    await tt.service.deps.holidays.read(monday.year, monday.year + 1)  # as the sync's pass does
+    await submitted(tt, f"{monday.isoformat()} to {(monday + timedelta(days=4)).isoformat()}")
+    [card] = tt.slack.calls_to("chat.postMessage")
+    assert "*Takes:* 4 working days (Tag der Arbeit not counted)" in json.dumps(card.args["blocks"])
+
+
+async def test_the_digest_is_posted_on_a_bank_holiday_of_some_and_says_when_each_is_back(
+    tt: TimetasticBot,
+) -> None:
+    """Alice (Germany) and Bob (UK) are off on Friday; Monday is a UK bank holiday: Alice is back Monday, Bob
+    Tuesday; Monday's digest still goes out (Alice works), naming the UK holiday."""
+    monday = bank_holiday_week()
+    friday = monday - timedelta(days=3)
+    tt.fake.user(ALICE)["countryCode"] = "DE"
+    tt.fake.add_public_holiday(monday, "Spring bank holiday", "GB")
+    await tt.service.deps.holidays.read(friday.year, monday.year + 1)
+    tt.fake.add_holiday(ALICE, friday, friday)
+    tt.fake.add_holiday(BOB, friday, friday)
+    deps = tt.service.deps
+    assert await post_digest(deps, channels=["C0DIGEST"], day=friday) == {"C0DIGEST": True}
+    assert await post_digest(deps, channels=["C0DIGEST"], day=monday) == {"C0DIGEST": True}
+    fridays, mondays = [
+        c.args for c in tt.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"
+    ]
+    said = json.dumps(fridays)
+    assert f"Alice Archer: Annual Leave, all day, back {monday:%a} {monday.day} {monday:%b}" in said
+    tuesday = monday + timedelta(days=1)
+    assert f"Bob Boss: Annual Leave, all day, back {tuesday:%a} {tuesday.day} {tuesday:%b}" in said
+    assert "Spring bank holiday (GB)" in json.dumps(mondays)
 
 
 async def _home_says(tt: TimetasticBot, user: str, words: str) -> bool:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -110,9 +110,24 @@ class Deps:
         """Names (lower-cased) of the leave types the HR system marks private, as last listed: no I/O."""
         return frozenset(t.name.lower() for t in self.cached_leave_types() if t.private)
 
-    async def calendar(self, start: date, until: date | None = None) -> Calendar:
-        """The company's working days from ``start`` (to ``until`` at least)."""
-        return await work_calendar(self.holidays, self.plan, start, until)
+    async def calendar(
+        self, start: date, until: date | None = None, *, plan: DigestPlan | None = None
+    ) -> Calendar:
+        """The company's working days from ``start`` (to ``until`` at least), and each person's where the HR
+        system says whose public holidays are whose (``Calendar.of``)."""
+        return await work_calendar(
+            self.holidays, plan or self.plan, start, until, await self.holiday_countries()
+        )
+
+    async def holiday_countries(self) -> Mapping[str, str | None]:
+        """Each person's country of public holidays, from the provider's kept list; none known while it fails."""
+        try:
+            return await self.provider.holiday_countries()
+        except ProviderError as exc:
+            log.warning(
+                "could not read whose public holidays are whose from %s: %s", self.provider.display_name, exc
+            )
+            return {}
 
     async def absences(self, start: date, end: date) -> list[Absence]:
         """Absences touching ``start``..``end``: from the mirror once a full sync pass covers them (no HR call),

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from bot.errors import UserError
 from bot.parsing import ParseError, parse_request
-from bot.services.calendar import DigestPlan, work_calendar
+from bot.services.calendar import DigestPlan
 from bot.services.deps import Deps
 from bot.views.blocks import escape
 from bot.views.whos_off import (
@@ -82,7 +82,7 @@ async def who(deps: Deps, plan: DigestPlan, words: str, *, today: date) -> list[
     query = read_who(words, today=today)
     if query.slack_user_id is not None:
         return [await person_leave(deps, plan, query.slack_user_id, today=today, until=query.end)]
-    calendar = await work_calendar(deps.holidays, plan, query.start)
+    calendar = await deps.calendar(query.start, plan=plan)
     absences = await deps.shown(await deps.approved(query.start, query.end), plan)
     name = await deps.people.namer(absences)
     heading = who_heading(query.start, query.end, today) + await deps.as_of_words()

@@ -93,6 +93,7 @@ def _user(
         "approverId": approver,
         "deptManagerId": manager,
         "deptBossId": manager,
+        "hasPublicHolidays": True,
         "countryCode": "GB",
         "currentYearAllowance": 25,
         "yearStart": 1,
@@ -404,8 +405,7 @@ class FakeTimetastic(Loopback):
             case "GET", ["leavetypes"]:
                 return Reply(200, self.leave_types)
             case "GET", ["publicholidays"]:
-                year = query.get("year")
-                return Reply(200, [h for h in self.public_holidays if not year or h["date"].startswith(year)])
+                return Reply(200, self._public_holidays(query))
             case "GET", ["holidays"]:
                 return self._list(query)
             case "GET", ["holidays", holiday_id]:
@@ -416,6 +416,27 @@ class FakeTimetastic(Loopback):
             case "POST", ["holidays", holiday_id]:
                 return self._action(holiday_id, query, body)
         return Reply(404, {"message": f"No HTTP resource was found that matches {path}"})
+
+    def _public_holidays(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        """The documented filters: ``year``, ``countryCode``, and ``userId`` (that user's country's, if they have any)."""
+        found = [h for h in self.public_holidays if h["date"].startswith(query.get("year", ""))]
+        country = query.get("countrycode")
+        if user_id := query.get("userid"):
+            user = next((u for u in self.users if str(u["id"]) == user_id), None)
+            country = user["countryCode"] if user and user["hasPublicHolidays"] else "-"
+        return [h for h in found if not country or h["countryCode"] == country]
+
+    def add_public_holiday(self, day: date, name: str, country: str = "GB") -> None:
+        """A public holiday of ``country``'s set."""
+        with self._lock:
+            self.public_holidays.append(
+                {
+                    "id": 9100 + len(self.public_holidays),
+                    "name": name,
+                    "date": f"{day}T00:00:00",
+                    "countryCode": country,
+                }
+            )
 
     def _user_detail(self, user_id: str) -> Reply:
         user = next((u for u in self.users if str(u["id"]) == user_id), None)
