@@ -408,7 +408,8 @@ class TimetasticProvider(HttpProvider):
         Matched against the holidays' own ``countryCode`` [inferred: the set a user is given is their country's],
         so the digest's people cost the one kept user list, not a ``/publicholidays?userId=`` call each.
         """
-        users = (await self._users.everyone()).values()
+        # The users as last read (approvers and people re-read them): `/leave who` never waits for Timetastic.
+        users = (self._users.known() or await self._users.everyone()).values()
         # A user with holidays but no country is left out: the company's holidays are theirs.
         return {
             str(u.id): u.country_code if u.has_public_holidays else None

@@ -45,6 +45,7 @@ class Deps:
     )
     # never fetched: -inf, as monotonic time starts at boot (0.0 is not 'long ago' on a fresh machine)
     _leave_types: tuple[float, list[LeaveType]] = field(default=(-math.inf, []), repr=False)
+    _types_tried_at: float = field(default=-math.inf, repr=False)  # by `shown`, while never listed
 
     def __post_init__(self) -> None:
         self.holidays = KeptHolidays(self.provider)
@@ -101,8 +102,10 @@ class Deps:
 
     async def shown(self, absences: Sequence[Absence], plan: DigestPlan | None = None) -> list[Absence]:
         """Absences as the team may see them: PRIVATE_LEAVE_TYPES' and the types the HR system marks private
-        become "Out of office". The types are those known (listed once if never: no HR call after that)."""
-        if not self.types_known():
+        become "Out of office". The types are those known (listed if never, tried at most every few minutes
+        while the HR system fails: `/leave who` does not wait for it each time)."""
+        if not self.types_known() and time.monotonic() - self._types_tried_at > LEAVE_TYPES_TTL:
+            self._types_tried_at = time.monotonic()
             await self.refresh_leave_types()
         return (plan or self.plan).shown(absences, marked=self.marked_private())
 
