@@ -156,7 +156,7 @@ async def export_absences(settings: Settings, args: argparse.Namespace) -> None:
         raise UserError(f"--to {args.end} is before --from {args.start}")
     async with running(settings) as services:
         deps = services.deps
-        absences = deps.plan.shown(await deps.approved(args.start, args.end))
+        absences = await deps.shown(await deps.approved(args.start, args.end))
     absences.sort(key=lambda a: (a.start_date, a.person.name))
     if args.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")

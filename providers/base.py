@@ -150,6 +150,11 @@ class LeaveProvider(ABC):
         """
         return None
 
+    async def holiday_countries(self) -> Mapping[str, str | None]:
+        """Each person's (by id) country of public holidays, None for someone who has none; empty where the
+        provider does not say (everyone then has the company's). Read from a kept list, not once per person."""
+        return {}
+
     def verify_webhook(self, headers: Mapping[str, str]) -> bool:
         """True when a webhook delivery proves it comes from the provider; False refuses it (401)."""
         return False

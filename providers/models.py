@@ -67,6 +67,8 @@ class LeaveType(_Model):
 
     id: str
     name: str
+    # The HR system keeps this kind of leave private: the team sees "Out of office", never its name.
+    private: bool = False
 
 
 def format_minute(minute: int) -> str:

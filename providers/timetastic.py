@@ -98,6 +98,8 @@ class _User(_Vendor):
     dept_manager_id: int | None = None
     dept_boss_id: int | None = None  # the old name of deptManagerId, "may be removed in future"
     is_archived: bool = False
+    has_public_holidays: bool = True
+    country_code: str | None = None  # "the country this user is assigned to (for public holidays)"
 
 
 class _Department(_Vendor):
@@ -111,6 +113,7 @@ class _Department(_Vendor):
 class _LeaveType(_Vendor):
     id: int
     name: str
+    is_private: bool = False  # "Leave types with this set to false are public"
 
 
 class _Holiday(_Vendor):
@@ -180,7 +183,7 @@ def _person(user: _User) -> Person:
 
 
 def _leave_type(leave_type: _LeaveType) -> LeaveType:
-    return LeaveType(id=str(leave_type.id), name=leave_type.name)
+    return LeaveType(id=str(leave_type.id), name=leave_type.name, private=leave_type.is_private)
 
 
 def _status(text: str) -> Status:
@@ -263,6 +266,8 @@ class TimetasticProvider(HttpProvider):
         # The holidays list filters "start after Start" and "end up to End", so a range query is
         # widened by the longest absence that must still be seen, then filtered here.
         longest_absence_days: int = Field(default=366, ge=1, le=3660)
+        # Timetastic's own e-mails for a booking and its decision: leavebot already tells both sides in Slack.
+        suppress_emails: bool = True
 
         @field_validator("base_url")
         @classmethod
@@ -397,6 +402,21 @@ class TimetasticProvider(HttpProvider):
             self._public_holidays[year] = (time.monotonic(), holidays)
         return holidays
 
+    async def holiday_countries(self) -> dict[str, str | None]:
+        """Each user's ``countryCode``, whose public holidays are theirs; None where ``hasPublicHolidays`` is off.
+
+        Matched against the holidays' own ``countryCode`` [inferred: the set a user is given is their country's],
+        so the digest's people cost the one kept user list, not a ``/publicholidays?userId=`` call each.
+        """
+        # The users as last read (approvers and people re-read them): `/leave who` never waits for Timetastic.
+        users = (self._users.known() or await self._users.everyone()).values()
+        # A user with holidays but no country is left out: the company's holidays are theirs.
+        return {
+            str(u.id): u.country_code if u.has_public_holidays else None
+            for u in users
+            if u.country_code or not u.has_public_holidays
+        }
+
     # -- bookings --------------------------------------------------------------------------------
 
     async def submit(self, request: HolidayRequest) -> Booking:
@@ -414,6 +434,7 @@ class TimetasticProvider(HttpProvider):
             "userOrDepartmentId": _user_id(request.requester.id, self.name),
             "bookFor": 0,  # the user in userOrDepartmentId
             "bookAsRequestee": True,  # without it, the admin's token books it approved
+            "suppressEmails": self.config.suppress_emails,
         }
         result = await self._json("POST", "/holidays", _BookingResult, json=body)
         if not result.success:
@@ -499,7 +520,9 @@ class TimetasticProvider(HttpProvider):
     ) -> Outcome:
         holiday_id = _booking_id(booking_id, self.name)
         path, query = f"/holidays/{holiday_id}", {"holidayUpdateAction": action}
-        result = await self._json("POST", path, _ActionResult, params=query, json=body or {})
+        # The action's body takes suppressEmails too: the requestee is told of the update in Slack.
+        options = {**(body or {}), "suppressEmails": self.config.suppress_emails}
+        result = await self._json("POST", path, _ActionResult, params=query, json=options)
         said = f" ({result.message})" if result.message and result.message != "Successful" else ""
         match result.approval_result:
             case "Success":

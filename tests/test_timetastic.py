@@ -45,6 +45,7 @@ from helpers.bots import submitted as submitted_as_alice
 from helpers.cards import buttons, preview_value
 from helpers.kit import ProviderKit
 from remote_bot import provider_bot, until
+from test_who import ask
 
 from bot.config import ConfigError, load_provider_config, load_settings
 from bot.services.digest import post_digest
@@ -121,6 +122,7 @@ async def test_booking_sends_the_documented_body(fake: FakeTimetastic, provider:
         "userOrDepartmentId": ALICE,
         "bookFor": 0,
         "bookAsRequestee": True,
+        "suppressEmails": True,
     }
     assert booking.status is Status.PENDING
     assert fake.holidays[int(booking.id)]["startType"] == "Afternoon"
@@ -180,6 +182,19 @@ async def test_decline_sends_the_reason(fake: FakeTimetastic, provider: Timetast
     assert (holiday["status"], holiday["declineReason"]) == ("Declined", "Release week")
     [call] = fake.calls_to("POST", f"/holidays/{booking.id}")
     assert call.query == {"holidayUpdateAction": "1"}
+
+
+async def test_timetastic_sends_its_own_emails_only_when_told(fake: FakeTimetastic) -> None:
+    """With TIMETASTIC_SUPPRESS_EMAILS=false the booking and its decline send Timetastic's e-mails; by default neither."""
+    quiet, loud = connect(fake), connect(fake, suppress_emails=False)
+    hushed = await quiet.submit(await request_for(quiet, "alice@example.com"))
+    await quiet.decline(hushed.id, "Release week")
+    told = await loud.submit(await request_for(loud, "bob@example.com"))
+    await loud.decline(told.id, "Release week")
+    await quiet.aclose()
+    await loud.aclose()
+    assert fake.emails == [("requested", int(told.id)), ("decline", int(told.id))]
+    assert [c.body["suppressEmails"] for c in fake.calls_to("POST", f"/holidays/{hushed.id}")] == [True]
 
 
 async def test_already_actioned_reports_the_state_and_who_decided(
@@ -364,6 +379,18 @@ async def test_balance_is_the_allowance_remaining_in_its_unit(provider: Timetast
     assert await provider.balance(bob) == Balance(remaining=20.5, unit="days")
 
 
+async def test_leave_types_say_which_timetastic_marks_private(
+    fake: FakeTimetastic, provider: TimetasticProvider
+) -> None:
+    """A leave type with isPrivate is a private LeaveType; the others are not."""
+    fake.leave_types[2]["isPrivate"] = True
+    assert [(t.name, t.private) for t in await provider.leave_types()] == [
+        ("Annual Leave", False),
+        ("Sick Leave", False),
+        ("Training", True),
+    ]
+
+
 async def test_public_holidays_are_read_per_year_and_kept(
     fake: FakeTimetastic, provider: TimetasticProvider
 ) -> None:
@@ -373,6 +400,18 @@ async def test_public_holidays_are_read_per_year_and_kept(
     assert (holiday.day, holiday.name, holiday.country) == (christmas, "Christmas Day", "GB")
     assert await provider.public_holidays(christmas + timedelta(days=1), christmas + timedelta(days=2)) == []
     assert len(fake.calls_to("GET", "/publicholidays")) == 1
+
+
+async def test_whose_public_holidays_are_whose_comes_from_the_users(
+    fake: FakeTimetastic, provider: TimetasticProvider
+) -> None:
+    """Each user's countryCode; None for one without public holidays; from the one user list, no call per person."""
+    fake.user(MALLORY)["countryCode"] = "DE"
+    fake.user(DAVE)["hasPublicHolidays"] = False
+    countries = await provider.holiday_countries()
+    assert (countries[str(ALICE)], countries[str(MALLORY)], countries[str(DAVE)]) == ("GB", "DE", None)
+    await provider.holiday_countries()
+    assert len(fake.calls_to("GET", "/users")) == 1 and fake.calls_to("GET", "/publicholidays") == []
 
 
 # -- webhook parsing ---------------------------------------------------------------------------------
@@ -548,6 +587,17 @@ async def test_approve_in_slack_approves_in_timetastic_and_tells_alice_once(tt: 
     assert len(tt.slack.calls_to("chat.update")) == 1
 
 
+async def test_timetastic_sends_no_emails_of_its_own_by_default(tt: TimetasticBot) -> None:
+    """Alice's request and Bob's approval in Slack reach Timetastic with suppressEmails: nobody is e-mailed twice."""
+    request = await submitted(tt)
+    await tt.click(ids.APPROVE, str(request.id), user=U_BOB)
+    await tt.slack.wait_for("chat.update")
+    [booked] = tt.fake.calls_to("POST", "/holidays")
+    [approved] = tt.fake.calls_to("POST", f"/holidays/{request.booking_id}")
+    assert booked.body["suppressEmails"] is True and approved.body == {"suppressEmails": True}
+    assert tt.fake.emails == []
+
+
 async def test_decline_in_slack_sends_the_reason_to_timetastic(tt: TimetasticBot) -> None:
     """Bob declines with a reason in the modal: Timetastic holds it declined with that reason; Alice is told."""
     request = await submitted(tt)
@@ -690,6 +740,80 @@ async def test_bookings_made_in_timetastic_show_in_home_and_digest(tt: Timetasti
     assert dms_to(tt, U_ALICE) == []  # nothing was decided: nobody is told anything
 
 
+def next_weekday(after: date) -> date:
+    """The first Monday-to-Friday after ``after`` that is no Christmas Day (the fake's public holiday)."""
+    day = after + timedelta(days=1)
+    while day.weekday() >= 5 or (day.month, day.day) == (12, 25):
+        day += timedelta(days=1)
+    return day
+
+
+async def test_leave_types_timetastic_marks_private_are_out_of_office(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Alice's Training, which Timetastic marks isPrivate, is "Out of office" in the digest and `/leave who`,
+    with no PRIVATE_LEAVE_TYPES naming it; Bob's Annual Leave is shown as it is."""
+    day = next_weekday(date.today())
+    with FakeTimetastic() as fake:
+        fake.leave_types[2]["isPrivate"] = True
+        fake.add_holiday(ALICE, day, day, leave_type=TRAINING)
+        fake.add_holiday(BOB, day, day)
+        async with provider_bot(connect(fake), slack, tmp_path) as bot:
+            assert await post_digest(bot.service.deps, channels=["C0DIGEST"], day=day) == {"C0DIGEST": True}
+            [who_day] = await ask(bot, day.isoformat(), "who-day")
+            [who_alice] = await ask(bot, f"&lt;@{U_ALICE}|alice&gt;", "who-alice")
+    posted = [c.args for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
+    digest = json.dumps(posted)
+    for answer in (digest, json.dumps(who_day.args), json.dumps(who_alice.args)):
+        assert "Out of office" in answer and "Training" not in answer
+    assert "Alice Archer: Out of office, all day" in digest
+    assert "Bob Boss: Annual Leave, all day" in digest
+
+
+def bank_holiday_week() -> date:
+    """A Monday over five weeks ahead (the tests' public holidays fall in its week)."""
+    day = date.today() + timedelta(days=36)
+    return day - timedelta(days=day.weekday())
+
+
+async def test_the_card_counts_the_requesters_own_public_holidays(tt: TimetasticBot) -> None:
+    """Alice, in Germany, asks for a week with two UK bank holidays and one German one: the card counts 4 days."""
+    monday = bank_holiday_week()
+    tt.fake.user(ALICE)["countryCode"] = "DE"
+    tt.fake.add_public_holiday(monday, "Spring bank holiday", "GB")
+    tt.fake.add_public_holiday(monday + timedelta(days=1), "Extra bank holiday", "GB")
+    tt.fake.add_public_holiday(monday + timedelta(days=2), "Tag der Arbeit", "DE")
+    await tt.service.deps.holidays.read(monday.year, monday.year + 1)  # as the sync's pass does
+    await submitted(tt, f"{monday.isoformat()} to {(monday + timedelta(days=4)).isoformat()}")
+    [card] = tt.slack.calls_to("chat.postMessage")
+    assert "*Takes:* 4 working days (Tag der Arbeit not counted)" in json.dumps(card.args["blocks"])
+
+
+async def test_the_digest_is_posted_on_a_bank_holiday_of_some_and_says_when_each_is_back(
+    tt: TimetasticBot,
+) -> None:
+    """Alice (Germany) and Bob (UK) are off on Friday; Monday is a UK bank holiday: Alice is back Monday, Bob
+    Tuesday; Monday's digest still goes out (Alice works), naming the UK holiday."""
+    monday = bank_holiday_week()
+    friday = monday - timedelta(days=3)
+    tt.fake.user(ALICE)["countryCode"] = "DE"
+    tt.fake.add_public_holiday(monday, "Spring bank holiday", "GB")
+    await tt.service.deps.holidays.read(friday.year, monday.year + 1)
+    tt.fake.add_holiday(ALICE, friday, friday)
+    tt.fake.add_holiday(BOB, friday, friday)
+    deps = tt.service.deps
+    assert await post_digest(deps, channels=["C0DIGEST"], day=friday) == {"C0DIGEST": True}
+    assert await post_digest(deps, channels=["C0DIGEST"], day=monday) == {"C0DIGEST": True}
+    fridays, mondays = [
+        c.args for c in tt.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"
+    ]
+    said = json.dumps(fridays)
+    assert f"Alice Archer: Annual Leave, all day, back {monday:%a} {monday.day} {monday:%b}" in said
+    tuesday = monday + timedelta(days=1)
+    assert f"Bob Boss: Annual Leave, all day, back {tuesday:%a} {tuesday.day} {tuesday:%b}" in said
+    assert "Spring bank holiday (GB)" in json.dumps(mondays)
+
+
 async def _home_says(tt: TimetasticBot, user: str, words: str) -> bool:
     homes = [c.args["view"] for c in tt.slack.calls_to("views.publish") if c.args["user_id"] == user]
     return bool(homes) and words in json.dumps(homes[-1], ensure_ascii=False)
@@ -746,6 +870,12 @@ def test_settings_come_from_timetastic_variables(monkeypatch: pytest.MonkeyPatch
         "https://app.timetastic.co.uk/api",
     )
     assert config.admins_approve is True and config.webhook_secret is not None
+    assert config.suppress_emails is True
+    monkeypatch.setenv("TIMETASTIC_SUPPRESS_EMAILS", "false")
+    assert load_provider_config(settings).suppress_emails is False  # type: ignore[attr-defined]
+    monkeypatch.setenv("TIMETASTIC_SUPPRESS_EMAILS", "sometimes")
+    with pytest.raises(ConfigError, match="TIMETASTIC_SUPPRESS_EMAILS"):
+        load_provider_config(settings)
 
 
 def test_a_request_from_a_shell_while_timetastic_is_down_is_queued(

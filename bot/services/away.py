@@ -210,7 +210,7 @@ class AwayStatus:
         words = status_text(
             back=back,
             back_at=None if whole else end,
-            private=self.deps.plan.is_private(absence.leave_type),
+            private=self.deps.plan.is_private(absence.leave_type, self.deps.marked_private()),
             same_day=absence.start_date == absence.end_date,
         )
         start, end = start.astimezone(UTC), end.astimezone(UTC)

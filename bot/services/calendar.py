@@ -4,7 +4,7 @@ policy every surface shares (where the digest goes, the team's limit, which leav
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Protocol
@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.config import WEEKDAYS, Settings
 from providers.base import LeaveProvider
 from providers.errors import ProviderError
-from providers.models import Absence, PublicHoliday
+from providers.models import Absence, Person, PublicHoliday
 
 log = logging.getLogger(__name__)
 
@@ -91,35 +91,56 @@ class DigestPlan:
             private_types=settings.private_leave_types,
         )
 
-    def is_private(self, leave_type: str | None) -> bool:
-        """True for a leave type whose name contains one of PRIVATE_LEAVE_TYPES' words."""
+    def is_private(self, leave_type: str | None, marked: Collection[str] = ()) -> bool:
+        """True for a leave type whose name contains one of PRIVATE_LEAVE_TYPES' words, or is one of ``marked``
+        (lower-cased names of the types the HR system itself marks private)."""
         name = (leave_type or "").lower()
-        return any(word in name for word in self.private_types)
+        return name in marked or any(word in name for word in self.private_types)
 
-    def shown(self, absences: Sequence[Absence]) -> list[Absence]:
+    def shown(self, absences: Sequence[Absence], marked: Collection[str] = ()) -> list[Absence]:
         """Absences as the team may see them: a private leave type becomes "Out of office"."""
         return [
-            a.model_copy(update={"leave_type": OUT_OF_OFFICE}) if self.is_private(a.leave_type) else a
+            a.model_copy(update={"leave_type": OUT_OF_OFFICE}) if self.is_private(a.leave_type, marked) else a
             for a in absences
         ]
 
 
 @dataclass(frozen=True)
 class Calendar:
-    """Working days: the digest days less the public holidays that close the company."""
+    """Working days: the digest days less the public holidays that close the company.
+
+    ``countries`` (person id -> the country whose public holidays are theirs, None for none), where the HR
+    system says, gives each person their own working days (``of``): someone in Germany works on a UK bank holiday.
+    """
 
     days: frozenset[int]
     closed: Mapping[date, Sequence[PublicHoliday]] = field(default_factory=dict)
     elsewhere: Mapping[date, Sequence[PublicHoliday]] = field(default_factory=dict)
+    countries: Mapping[str, str | None] = field(default_factory=dict)
 
     def is_workday(self, day: date) -> bool:
         """True on a digest day that is no public holiday here."""
         return day.weekday() in self.days and day not in self.closed
 
-    def next_workday(self, day: date) -> date:
-        """The first working day after ``day``."""
+    def of(self, person_id: str | None) -> Calendar:
+        """This person's working days: the digest days less their own country's public holidays (the company's
+        where the HR system does not say)."""
+        if person_id is None or person_id not in self.countries:
+            return self
+        country = self.countries[person_id]
+        theirs: dict[date, list[PublicHoliday]] = {}
+        others: dict[date, list[PublicHoliday]] = {}
+        for day in sorted({*self.closed, *self.elsewhere}):
+            for holiday in self.holidays_on(day):
+                mine = country is not None and _same_country(holiday.country or country, country)
+                (theirs if mine else others).setdefault(day, []).append(holiday)
+        return Calendar(days=self.days, closed=theirs, elsewhere=others)
+
+    def next_workday(self, day: date, person: Person | None = None, /) -> date:
+        """The first working day after ``day`` (``person``'s own, where known)."""
+        calendar = self.of(person.id) if person is not None else self
         for offset in range(1, 380):
-            if self.is_workday(candidate := day + timedelta(days=offset)):
+            if calendar.is_workday(candidate := day + timedelta(days=offset)):
                 return candidate
         return day + timedelta(days=1)  # no working days at all: say the next day
 
@@ -141,10 +162,19 @@ class Calendar:
 
 
 async def work_calendar(
-    provider: HolidaySource, plan: DigestPlan, start: date, until: date | None = None
+    provider: HolidaySource,
+    plan: DigestPlan,
+    start: date,
+    until: date | None = None,
+    countries: Mapping[str, str | None] | None = None,
 ) -> Calendar:
     """The calendar from ``start`` on (to ``until`` at least): the provider's public holidays, else the country's
-    (also while the provider is not answering: who is off is still told, from the absence mirror)."""
+    (also while the provider is not answering: who is off is still told, from the absence mirror).
+
+    With ``countries`` (each person's holidays, see ``Calendar``) and no DIGEST_COUNTRY, a holiday closes the
+    company only where it is everyone's: a UK bank holiday is a working day for the digest when some are in Germany.
+    """
+    countries = countries or {}
     end = max(start + HOLIDAYS_AHEAD, until or start)
     try:
         holidays = await provider.public_holidays(start, end)
@@ -157,10 +187,22 @@ async def work_calendar(
         holidays = _country_holidays(plan.country, start, end) if plan.country else []
     closed: dict[date, list[PublicHoliday]] = {}
     elsewhere: dict[date, list[PublicHoliday]] = {}
+    everyone = set(countries.values())
     for holiday in holidays:
-        here = plan.country is None or holiday.country is None or _same_country(holiday.country, plan.country)
+        if plan.country is not None:
+            here = holiday.country is None or _same_country(holiday.country, plan.country)
+        else:
+            here = not everyone or _everyones(holiday.day, holidays, everyone)
         (closed if here else elsewhere).setdefault(holiday.day, []).append(holiday)
-    return Calendar(days=plan.days, closed=closed, elsewhere=elsewhere)
+    return Calendar(days=plan.days, closed=closed, elsewhere=elsewhere, countries=countries)
+
+
+def _everyones(day: date, holidays: Sequence[PublicHoliday], countries: set[str | None]) -> bool:
+    """True when every one of ``countries`` (None: someone without public holidays) has a holiday on ``day``."""
+    on_day = [h.country for h in holidays if h.day == day]
+    return None not in countries and all(
+        any(c is None or _same_country(c, country) for c in on_day) for country in countries if country
+    )
 
 
 def country_calendar(plan: DigestPlan, start: date, end: date) -> Calendar:

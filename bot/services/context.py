@@ -2,7 +2,8 @@
 
 Gathered once per card post or refresh, while the request is pending. Each part comes from the
 provider on its own; one that fails is logged and left off the card, never stopping the card.
-Provider cost per card: one ``public_holidays`` call (cached by most providers), one ``absences``
+Provider cost per card: one ``public_holidays`` call (cached by most providers) and one ``holiday_countries``
+(kept: Timetastic reads it from its user list), one ``absences``
 call for the request's days, one ``find_person`` and, where they exist, ``balance`` and ``max_off``.
 """
 
@@ -39,6 +40,8 @@ async def card_context(deps: Deps, request: LeaveRequest) -> CardContext:
         _attempt("the balance", request, _balance(deps, request)),
         _attempt("who else is off", request, _team(deps, request)),
     )
+    if calendar is not None:  # the requester's own working days: their country's public holidays
+        calendar = calendar.of(request.requester_person_id)
     cost = cost_of(span, calendar) if calendar is not None else None
     if team is not None and calendar is not None:  # the limit counts working days only
         team = dataclasses.replace(

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -14,9 +18,14 @@ from bot.services.people import People
 from bot.store import Store, in_background
 from bot.store.tables import LeaveRequest, now
 from providers.base import ApprovalMode, LeaveProvider
-from providers.models import Absence, Person, Status
+from providers.errors import ProviderError
+from providers.models import Absence, LeaveType, Person, Status
 
 __all__ = ["Deps", "in_background"]  # in_background: for the work listeners start after acks
+
+log = logging.getLogger(__name__)
+
+LEAVE_TYPES_TTL = 300.0  # seconds; leave types rarely change and the modal must open within 3 s
 
 
 @dataclass
@@ -34,6 +43,9 @@ class Deps:
     _listings: dict[tuple[date, date], asyncio.Future[list[Absence]]] = field(
         default_factory=dict, repr=False
     )
+    # never fetched: -inf, as monotonic time starts at boot (0.0 is not 'long ago' on a fresh machine)
+    _leave_types: tuple[float, list[LeaveType]] = field(default=(-math.inf, []), repr=False)
+    _types_tried_at: float = field(default=-math.inf, repr=False)  # by `shown`, while never listed
 
     def __post_init__(self) -> None:
         self.holidays = KeptHolidays(self.provider)
@@ -65,9 +77,60 @@ class Deps:
         zone = await self.people.zone_of(slack_user_id, ask_slack=False) if slack_user_id else None
         return datetime.now(zone or self.zone).date()
 
-    async def calendar(self, start: date, until: date | None = None) -> Calendar:
-        """The company's working days from ``start`` (to ``until`` at least)."""
-        return await work_calendar(self.holidays, self.plan, start, until)
+    async def leave_types(self, *, fresh_for: float = LEAVE_TYPES_TTL) -> list[LeaveType]:
+        """The provider's leave types, listed again once older than ``fresh_for`` seconds."""
+        fetched_at, types = self._leave_types
+        if time.monotonic() - fetched_at > fresh_for:
+            types = await self.provider.leave_types()
+            self._leave_types = (time.monotonic(), types)
+        return types
+
+    def cached_leave_types(self) -> list[LeaveType]:
+        """The leave types fetched last, without any I/O (for work done before the ack)."""
+        return self._leave_types[1]
+
+    def types_known(self) -> bool:
+        """True once the provider's leave types were listed (however long ago): no I/O."""
+        return self._leave_types[0] > -math.inf
+
+    async def refresh_leave_types(self) -> None:
+        """List the leave types again (the sync does, with the holidays); a failure keeps what was known."""
+        try:
+            await self.leave_types(fresh_for=0.0)
+        except ProviderError as exc:
+            log.warning("could not read leave types from %s: %s", self.provider.display_name, exc)
+
+    async def shown(self, absences: Sequence[Absence], plan: DigestPlan | None = None) -> list[Absence]:
+        """Absences as the team may see them: PRIVATE_LEAVE_TYPES' and the types the HR system marks private
+        become "Out of office". The types are those known (listed if never, tried at most every few minutes
+        while the HR system fails: `/leave who` does not wait for it each time)."""
+        if not self.types_known() and time.monotonic() - self._types_tried_at > LEAVE_TYPES_TTL:
+            self._types_tried_at = time.monotonic()
+            await self.refresh_leave_types()
+        return (plan or self.plan).shown(absences, marked=self.marked_private())
+
+    def marked_private(self) -> frozenset[str]:
+        """Names (lower-cased) of the leave types the HR system marks private, as last listed: no I/O."""
+        return frozenset(t.name.lower() for t in self.cached_leave_types() if t.private)
+
+    async def calendar(
+        self, start: date, until: date | None = None, *, plan: DigestPlan | None = None
+    ) -> Calendar:
+        """The company's working days from ``start`` (to ``until`` at least), and each person's where the HR
+        system says whose public holidays are whose (``Calendar.of``)."""
+        return await work_calendar(
+            self.holidays, plan or self.plan, start, until, await self.holiday_countries()
+        )
+
+    async def holiday_countries(self) -> Mapping[str, str | None]:
+        """Each person's country of public holidays, from the provider's kept list; none known while it fails."""
+        try:
+            return await self.provider.holiday_countries()
+        except ProviderError as exc:
+            log.warning(
+                "could not read whose public holidays are whose from %s: %s", self.provider.display_name, exc
+            )
+            return {}
 
     async def absences(self, start: date, end: date) -> list[Absence]:
         """Absences touching ``start``..``end``: from the mirror once a full sync pass covers them (no HR call),

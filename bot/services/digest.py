@@ -2,7 +2,9 @@
 
 Provider cost per digest: one ``public_holidays`` call (none for a provider without them: the
 ``holidays`` package answers) and one ``absences`` call for the rest of the week, whatever the
-number of channels; Slack users come from one store query for every e-mail address.
+number of channels (``holiday_countries``, kept by the provider, gives each person their own holidays; and one
+``leave_types`` call, for the types the HR system marks private, where this
+process never listed them); Slack users come from one store query for every e-mail address.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.calendar import Calendar, DigestPlan, Route, work_calendar
+from bot.services.calendar import Calendar, DigestPlan, Route
 from bot.services.deps import Deps
 from bot.views.whos_off import Message, build_digest, day_words
 from providers.models import Absence
@@ -46,7 +48,7 @@ async def digest_messages(
     deps: Deps, plan: DigestPlan, day: date, calendar: Calendar, routes: Sequence[Route]
 ) -> dict[Route, list[Message]]:
     """Each route's digest messages (none: nothing to post), from one provider call for the week."""
-    week = plan.shown(await deps.approved(day, calendar.week_end(day)))
+    week = await deps.shown(await deps.approved(day, calendar.week_end(day)), plan)
     name = await deps.people.namer(week)
     heading = f"Who's off today, {day_words(day)}{await deps.as_of_words()}"
     messages: dict[Route, list[Message]] = {}
@@ -103,7 +105,7 @@ async def _claim(deps: Deps, channel: str, day: date) -> bool:
 async def _contents(
     deps: Deps, plan: DigestPlan, day: date, routes: Sequence[Route]
 ) -> dict[Route, list[Message]]:
-    calendar = await work_calendar(deps.holidays, plan, day)
+    calendar = await deps.calendar(day, plan=plan)
     if calendar.is_workday(day):
         return await digest_messages(deps, plan, day, calendar, routes)
     log.info("no digest on %s: %s", day, _why_not(day, calendar))

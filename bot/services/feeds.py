@@ -120,7 +120,7 @@ class Feeds:
             if absence.status not in wanted:
                 continue
             kind = absence.leave_type or "Leave"
-            if not own and self.deps.plan.is_private(absence.leave_type):
+            if not own and self.deps.plan.is_private(absence.leave_type, self.deps.marked_private()):
                 kind = OUT_OF_OFFICE
             summary = kind if own else f"{absence.person.name} · {kind}"
             pending = absence.status == Status.PENDING

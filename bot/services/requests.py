@@ -4,8 +4,6 @@ many arrive, on any instance. The provider calls go through the outbox; cards an
 from __future__ import annotations
 
 import logging
-import math
-import time
 from dataclasses import dataclass
 
 from bot import logs
@@ -22,8 +20,6 @@ from providers.errors import ProviderError, ProviderRejected
 from providers.models import Decision, Draft, LeaveType, Person, part_from_text, part_to_text
 
 log = logging.getLogger(__name__)
-
-LEAVE_TYPES_TTL = 300.0  # seconds; leave types rarely change and the modal must open within 3 s
 
 
 @dataclass(frozen=True)
@@ -79,24 +75,18 @@ class Requests:
         self.deps = deps
         self.cards = cards
         self.outbox = outbox
-        # never fetched: -inf, as monotonic time starts at boot (0.0 is not 'long ago' on a fresh machine)
-        self._leave_types: tuple[float, list[LeaveType]] = (-math.inf, [])
 
     async def leave_types(self) -> list[LeaveType]:
         """The provider's leave types, cached for a few minutes."""
-        fetched_at, types = self._leave_types
-        if time.monotonic() - fetched_at > LEAVE_TYPES_TTL:
-            types = await self.deps.provider.leave_types()
-            self._leave_types = (time.monotonic(), types)
-        return types
+        return await self.deps.leave_types()
 
     def cached_leave_types(self) -> list[LeaveType]:
         """The leave types fetched last, without any I/O (for work done before the ack)."""
-        return self._leave_types[1]
+        return self.deps.cached_leave_types()
 
     def types_known(self) -> bool:
         """True once the provider's leave types were listed (however long ago): no I/O."""
-        return self._leave_types[0] > 0
+        return self.deps.types_known()
 
     async def submit(
         self,

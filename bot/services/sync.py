@@ -54,11 +54,12 @@ class Sync:
     async def run_due(self, moment: datetime) -> SyncReport | None:
         """A pass if one is due (a full one at the start and every few intervals); None if none ran.
 
-        Every instance, lease or not, reads the public holidays again as often as a full pass runs, so the
-        calendar of `/leave who` and the digest never waits for the HR system."""
+        Every instance, lease or not, reads the public holidays (and the leave types, for those the HR system
+        marks private) again as often as a full pass runs, so `/leave who` and the digest never wait for it."""
         if _older(self._holidays_at, moment, self.interval * FULL_EVERY):
             self._holidays_at = moment
             await self.deps.holidays.refresh(moment.astimezone(self.deps.zone).date())
+            await self.deps.refresh_leave_types()  # which of them the HR system marks private
         state = await self.deps.store.sync_state(provider=self.deps.provider.name)
         if _older(state and state.full_at, moment, self.interval * FULL_EVERY):
             return await self.run_pass(full=True, moment=moment)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from bot.errors import UserError
 from bot.parsing import ParseError, parse_request
-from bot.services.calendar import DigestPlan, work_calendar
+from bot.services.calendar import DigestPlan
 from bot.services.deps import Deps
 from bot.views.blocks import escape
 from bot.views.whos_off import (
@@ -87,8 +87,8 @@ async def who(deps: Deps, plan: DigestPlan, words: str, *, today: date) -> list[
     query = read_who(words, today=today)
     if query.slack_user_id is not None:
         return [await person_leave(deps, plan, query.slack_user_id, today=today, until=query.end)]
-    calendar = await work_calendar(deps.holidays, plan, query.start)
-    absences = plan.shown(await deps.approved(query.start, query.end))
+    calendar = await deps.calendar(query.start, plan=plan)
+    absences = await deps.shown(await deps.approved(query.start, query.end), plan)
     name = await deps.people.namer(absences)
     heading = who_heading(query.start, query.end, today) + await deps.as_of_words()
     if query.start == query.end:
@@ -131,7 +131,7 @@ async def person_leave(
         ) from None
     found = await deps.absences_of(person, today, until)
     upcoming = sorted(
-        (a for a in plan.shown(found) if a.status == Status.APPROVED and a.end_date >= today),
+        (a for a in await deps.shown(found, plan) if a.status == Status.APPROVED and a.end_date >= today),
         key=lambda a: (a.start_date, a.id),
     )
     return build_person_leave(f"<@{slack_user_id}>", upcoming, until=until)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from bot.views.blocks import Blocks, clip, context, escape, header, section
 from providers import models
@@ -27,7 +28,12 @@ GROUPS_IN_SUMMARY = 40
 NO_DEPARTMENT = "No department"
 
 Name = Callable[[Person], str]
-NextWorkday = Callable[[date], date]
+
+
+class NextWorkday(Protocol):
+    """The first working day after a day, for one person where their own public holidays are known."""
+
+    def __call__(self, day: date, person: Person | None = None, /) -> date: ...
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def back_words(absence: Absence, day: date, next_workday: NextWorkday) -> str | 
         return None
     if absence.end_date == day and absence.end == "AM":
         return "back after lunch"
-    return f"back {day_words(next_workday(absence.end_date))}"
+    return f"back {day_words(next_workday(absence.end_date, absence.person))}"
 
 
 def absence_line(

@@ -93,6 +93,7 @@ def _user(
         "approverId": approver,
         "deptManagerId": manager,
         "deptBossId": manager,
+        "hasPublicHolidays": True,
         "countryCode": "GB",
         "currentYearAllowance": 25,
         "yearStart": 1,
@@ -149,9 +150,27 @@ class FakeTimetastic(Loopback):
             {"id": SALES, "name": "Sales", "managerId": CAROL, "maxOff": 1, "archived": False},
         ]
         self.leave_types = [
-            {"id": ANNUAL, "name": "Annual Leave", "deducted": True, "requiresApproval": True},
-            {"id": SICK, "name": "Sick Leave", "deducted": False, "requiresApproval": False},
-            {"id": TRAINING, "name": "Training", "deducted": False, "requiresApproval": True},
+            {
+                "id": ANNUAL,
+                "name": "Annual Leave",
+                "deducted": True,
+                "requiresApproval": True,
+                "isPrivate": False,
+            },
+            {
+                "id": SICK,
+                "name": "Sick Leave",
+                "deducted": False,
+                "requiresApproval": False,
+                "isPrivate": False,
+            },
+            {
+                "id": TRAINING,
+                "name": "Training",
+                "deducted": False,
+                "requiresApproval": True,
+                "isPrivate": False,
+            },
         ]
         year = date.today().year
         self.public_holidays = [
@@ -167,6 +186,7 @@ class FakeTimetastic(Loopback):
         self.deliver_automatically = False
         self.events: list[dict[str, Any]] = []  # every event raised, in order
         self.deliveries: list[tuple[int, int]] = []  # (eventId, HTTP status) of each delivery
+        self.emails: list[tuple[str, int]] = []  # (what, holiday id) of each e-mail Timetastic sent
         self._lock = threading.RLock()
         self._ids = itertools.count(5_000_001)
         self._event_ids = itertools.count(90)
@@ -385,8 +405,7 @@ class FakeTimetastic(Loopback):
             case "GET", ["leavetypes"]:
                 return Reply(200, self.leave_types)
             case "GET", ["publicholidays"]:
-                year = query.get("year")
-                return Reply(200, [h for h in self.public_holidays if not year or h["date"].startswith(year)])
+                return Reply(200, self._public_holidays(query))
             case "GET", ["holidays"]:
                 return self._list(query)
             case "GET", ["holidays", holiday_id]:
@@ -397,6 +416,27 @@ class FakeTimetastic(Loopback):
             case "POST", ["holidays", holiday_id]:
                 return self._action(holiday_id, query, body)
         return Reply(404, {"message": f"No HTTP resource was found that matches {path}"})
+
+    def _public_holidays(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        """The documented filters: ``year``, ``countryCode``, and ``userId`` (that user's country's, if they have any)."""
+        found = [h for h in self.public_holidays if h["date"].startswith(query.get("year", ""))]
+        country = query.get("countrycode")
+        if user_id := query.get("userid"):
+            user = next((u for u in self.users if str(u["id"]) == user_id), None)
+            country = user["countryCode"] if user and user["hasPublicHolidays"] else "-"
+        return [h for h in found if not country or h["countryCode"] == country]
+
+    def add_public_holiday(self, day: date, name: str, country: str = "GB") -> None:
+        """A public holiday of ``country``'s set."""
+        with self._lock:
+            self.public_holidays.append(
+                {
+                    "id": 9100 + len(self.public_holidays),
+                    "name": name,
+                    "date": f"{day}T00:00:00",
+                    "countryCode": country,
+                }
+            )
 
     def _user_detail(self, user_id: str) -> Reply:
         user = next((u for u in self.users if str(u["id"]) == user_id), None)
@@ -445,6 +485,8 @@ class FakeTimetastic(Loopback):
             holiday,
             user["id"] if approval else self.admin_id,
         )
+        if not body.get("suppressEmails"):  # "prevent any leave request emails from being sent"
+            self.emails.append(("requested" if approval else "booked", holiday["id"]))
         approver = self.user(user["approverId"] or user["deptManagerId"] or CAROL)
         said = f"Request sent to {approver['firstname']} {approver['surname']}" if approval else "Booked!"
         return Reply(200, self._result(True, said, holidayId=holiday["id"], autoApproved=not approval))
@@ -624,8 +666,10 @@ class FakeTimetastic(Loopback):
         if not holiday_id.isdigit() or action is None:
             # Clients report a plain-text 400, not the JSON result, for an id or action that is not valid.
             return Reply(400, "The request is invalid.")
-        reason = body.get("reason", "") if isinstance(body, dict) else ""
-        result = self._act(int(holiday_id), action, self.admin_id, reason or "")
+        options = body if isinstance(body, dict) else {}
+        result = self._act(int(holiday_id), action, self.admin_id, options.get("reason") or "")
+        if result == "Success" and not options.get("suppressEmails"):  # the requestee hears of the update
+            self.emails.append((action.lower(), int(holiday_id)))
         return Reply(
             200, {"approvalResult": result, "message": "Successful" if result == "Success" else result}
         )
