@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import icalendar
 import pytest
+import time_machine
+from conftest import ALICE as ALICE_ID
+from conftest import BOB as BOB_ID
 from conftest import served_on_loopback
 
 from bot.ical_route import FeedRoute
@@ -16,6 +20,7 @@ from bot.services.feeds import FeedPolicy
 from bot.services.wiring import Services
 from bot.store import Store
 from bot.store.tables import SlackUser
+from bot.views import ids
 from providers.local import LocalProvider
 from providers.models import Absence, Person, Status
 
@@ -25,18 +30,25 @@ BOB = Person(id="bob@example.com", name="Bob Boss", email="bob@example.com", dep
 DAN = Person(id="dan@example.com", name="Dan Dee", email="dan@example.com", department="Sales")
 
 
-@pytest.fixture
-async def served(store: Store) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
-    """The server with the feed route, over the given store, on 127.0.0.1."""
+@asynccontextmanager
+async def serving(store: Store, policy: FeedPolicy) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    """The server with the feed route under ``policy``, over the given store, on 127.0.0.1."""
     services = Services(
         provider=LocalProvider(LocalProvider.Config(), engine=store.engine),
         store=store,
         slack=None,
-        feeds=FeedPolicy(public_url="https://leave.example.com"),
+        feeds=policy,
     )
     asgi = create_server(None, store, feeds=FeedRoute(services.feeds).get)  # type: ignore[arg-type]
     async with served_on_loopback(asgi) as http:
         yield http, services
+
+
+@pytest.fixture
+async def served(store: Store) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    """The server with the feed route, over the given store, on 127.0.0.1."""
+    async with serving(store, FeedPolicy(public_url="https://leave.example.com")) as served:
+        yield served
 
 
 def absence(booking: str, person: Person, status: Status, **span: object) -> Absence:
@@ -196,3 +208,79 @@ async def test_with_approvers_only_a_non_approver_has_no_team_feed(store: Store)
     assert set(await services.feeds.links("U0A") or {}) == {"mine"}
     old = await store.feed_of(slack_user_id="U0A", kind="company")
     assert await services.feeds.render(old.secret) is None
+
+
+async def test_an_unchanged_feed_keeps_its_bytes_and_an_edit_replaces_the_event_with_a_higher_sequence(
+    served, store: Store
+) -> None:  # type: ignore[no-untyped-def]
+    """Two GETs with no change between them (a sync pass or not) give the same ETag and bytes; moving the
+    booking keeps its UID, raises SEQUENCE and DTSTAMP / LAST-MODIFIED; a cancelled booking drops out."""
+    http, services = served
+    await mirror(store, absence("1", ALICE, Status.APPROVED), absence("2", BOB, Status.APPROVED))
+    url = services.feeds.url(await store.feed_of(slack_user_id="U0A", kind="company"))
+    first, [event, other] = await fetch(http, url)
+    assert (int(event["SEQUENCE"]), int(other["SEQUENCE"])) == (0, 0)
+    assert event.decoded("DTSTAMP") == event.decoded("LAST-MODIFIED")
+    await mirror(store, absence("1", ALICE, Status.APPROVED), absence("2", BOB, Status.APPROVED))
+    second, _ = await fetch(http, url)
+    assert second.headers["etag"] == first.headers["etag"] and second.content == first.content
+
+    moved = absence(
+        "1", ALICE, Status.APPROVED, start_date=DAY + timedelta(days=1), end_date=DAY + timedelta(days=2)
+    )
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=10), tick=True):  # DTSTAMP is in seconds
+        await mirror(store, moved, absence("2", BOB, Status.APPROVED))
+        third, events = await fetch(http, url)
+    assert third.headers["etag"] != first.headers["etag"]
+    by_uid = {str(e["UID"]): e for e in events}
+    edited, untouched = by_uid[str(event["UID"])], by_uid[str(other["UID"])]
+    assert edited.decoded("DTSTART") == DAY + timedelta(days=1) and int(edited["SEQUENCE"]) == 1
+    assert edited.decoded("DTSTAMP") > event.decoded("DTSTAMP")
+    assert edited.decoded("LAST-MODIFIED") == edited.decoded("DTSTAMP")
+    assert untouched.to_ical() == other.to_ical()  # the other booking's revision is its own
+    again, _ = await fetch(http, url)
+    assert again.headers["etag"] == third.headers["etag"]
+
+    await mirror(
+        store, moved.model_copy(update={"status": Status.CANCELLED}), absence("2", BOB, Status.APPROVED)
+    )
+    _, events = await fetch(http, url)
+    assert [str(e["UID"]) for e in events] == [str(other["UID"])]
+
+
+@pytest.mark.bot(public_url="https://leave.example.com")
+async def test_a_request_keeps_its_uid_through_a_change_of_dates_and_drops_out_when_cancelled(bot) -> None:  # type: ignore[no-untyped-def]
+    """Alice's own feed shows her pending afternoon; changing its dates (a new request replacing it) keeps
+    the UID with SEQUENCE 1; the company feed never shows it pending nor the reason; cancelled, it is gone."""
+    from helpers.cards import approval_cards, button_value, submitted_request
+    from test_change import NEW_END, NEW_START, submit_change
+    from test_home import click_in_home
+
+    old_id = await submitted_request(bot)
+    feeds = bot.service.feeds
+    mine = feeds.url(await bot.service.deps.store.feed_of(slack_user_id=ALICE_ID, kind="mine"))
+    company = feeds.url(await bot.service.deps.store.feed_of(slack_user_id=ALICE_ID, kind="company"))
+    _, [before] = await fetch(bot.http, mine)
+    assert str(before["UID"]) == f"request-{old_id}@local.leavebot" and int(before["SEQUENCE"]) == 0
+    assert str(before["STATUS"]) == "TENTATIVE" and before.decoded("DTSTART").hour == 13
+    assert (await fetch(bot.http, company))[1] == []
+
+    await submit_change(bot, old_id)
+    response, [after] = await fetch(bot.http, mine)
+    assert str(after["UID"]) == str(before["UID"]) and int(after["SEQUENCE"]) == 1
+    assert (after.decoded("DTSTART"), after.decoded("DTEND")) == (NEW_START, NEW_END + timedelta(days=1))
+    assert after.decoded("DTSTAMP") >= before.decoded("DTSTAMP")  # strictly later: the test above
+    assert b"dentist" not in response.content
+
+    new_id = int(button_value(approval_cards(bot)[-1].args["blocks"], ids.APPROVE))
+    await bot.click(ids.APPROVE, str(new_id), user=BOB_ID, hook="approve")
+    await bot.drain()
+    _, [approved] = await fetch(bot.http, mine)
+    assert str(approved["STATUS"]) == "CONFIRMED" and int(approved["SEQUENCE"]) == 2
+    response, [shown] = await fetch(bot.http, company)
+    assert str(shown["UID"]) == str(before["UID"]) and str(shown["SUMMARY"]).startswith("Alice Archer · ")
+    assert b"dentist" not in response.content and b"DESCRIPTION" not in response.content
+
+    await click_in_home(bot, ids.HOME_CANCEL, str(new_id), user=ALICE_ID)
+    await bot.drain()
+    assert (await fetch(bot.http, mine))[1] == [] and (await fetch(bot.http, company))[1] == []
