@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
@@ -284,3 +285,83 @@ async def test_a_request_keeps_its_uid_through_a_change_of_dates_and_drops_out_w
     await click_in_home(bot, ids.HOME_CANCEL, str(new_id), user=ALICE_ID)
     await bot.drain()
     assert (await fetch(bot.http, mine))[1] == [] and (await fetch(bot.http, company))[1] == []
+
+
+async def test_hours_and_half_days_are_timed_in_each_persons_zone_from_the_workday_settings(
+    store: Store,
+) -> None:
+    """With WORKDAY_START 08:30, _SPLIT 12:15, _END 16:45: an hourly leave (540..720) is 09:00-12:00, a
+    morning is 08:30-12:15, an afternoon 12:15-16:45, each in its person's zone with that zone's VTIMEZONE."""
+    from bot.config import load_settings
+
+    settings = load_settings(
+        _env_file=None,
+        leavebot_public_url="https://leave.example.com",
+        workday_start="08:30",
+        workday_split="12:15",
+        workday_end="16:45",
+    )
+    for slack_id, person, zone in (("U0A", ALICE, "Europe/Berlin"), ("U0D", DAN, "America/New_York")):
+        await store.save_slack_user(
+            user=SlackUser(
+                slack_user_id=slack_id, email=person.email, name=person.name, tz=zone, person_id=person.id
+            )
+        )
+    later = DAY + timedelta(days=3)
+    await mirror(
+        store,
+        absence("1", ALICE, Status.APPROVED, start=540, end=720),
+        absence("2", ALICE, Status.APPROVED, start_date=later, end_date=later, end="AM"),
+        absence("3", DAN, Status.APPROVED, start="PM"),
+        absence(
+            "4",
+            DAN,
+            Status.APPROVED,
+            start_date=later,
+            end_date=later + timedelta(days=1),
+            start="PM",
+            end="AM",
+        ),
+    )
+    async with serving(store, FeedPolicy.from_settings(settings)) as (http, services):
+        url = services.feeds.url(await store.feed_of(slack_user_id="U0A", kind="company"))
+        response, events = await fetch(http, url)
+    calendar = icalendar.Calendar.from_ical(response.content)
+    offsets = {  # what each VTIMEZONE itself says its zone's offsets are
+        str(tz["TZID"]): {p.decoded("TZOFFSETTO") for p in tz.walk() if p.name in ("STANDARD", "DAYLIGHT")}
+        for tz in calendar.walk("VTIMEZONE")
+    }
+    assert sorted(offsets) == ["America/New_York", "Europe/Berlin"]
+    expected = {
+        "booking-1@local.leavebot": (
+            "Europe/Berlin",
+            datetime.combine(DAY, time(9)),
+            datetime.combine(DAY, time(12)),
+        ),
+        "booking-2@local.leavebot": (
+            "Europe/Berlin",
+            datetime.combine(later, time(8, 30)),
+            datetime.combine(later, time(12, 15)),
+        ),
+        "booking-3@local.leavebot": (
+            "America/New_York",
+            datetime.combine(DAY, time(12, 15)),
+            datetime.combine(DAY, time(16, 45)),
+        ),
+        "booking-4@local.leavebot": (
+            "America/New_York",
+            datetime.combine(later, time(12, 15)),
+            datetime.combine(later + timedelta(days=1), time(12, 15)),
+        ),
+    }
+    assert {str(e["UID"]) for e in events} == set(expected)
+    for event in events:
+        zone, start, end = expected[str(event["UID"])]
+        for name, wall in (("DTSTART", start), ("DTEND", end)):
+            assert event[name].params["TZID"] == zone
+            assert event.decoded(name) == wall.replace(tzinfo=ZoneInfo(zone))
+            assert ZoneInfo(zone).utcoffset(wall) in offsets[zone]
+        person = ALICE if "Berlin" in zone else DAN
+        assert (
+            str(event["SUMMARY"]) == f"{person.name} · Annual leave" and str(event["STATUS"]) == "CONFIRMED"
+        )
