@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -365,3 +367,34 @@ async def test_hours_and_half_days_are_timed_in_each_persons_zone_from_the_workd
         assert (
             str(event["SUMMARY"]) == f"{person.name} · Annual leave" and str(event["STATUS"]) == "CONFIRMED"
         )
+
+
+def home_links(view: dict[str, object]) -> dict[str, str]:
+    """The feed links a published Home shows, by their title."""
+    found = re.findall(r"\*([^*]+):\* `(https://leave\.example\.com/ical/[^`]+\.ics)`", json.dumps(view))
+    return dict(found)
+
+
+@pytest.mark.bot(public_url="https://leave.example.com")
+async def test_new_link_clicked_in_the_home_retires_the_old_secret_and_republishes_the_home(bot) -> None:  # type: ignore[no-untyped-def]
+    """A signed block_actions click on "New link" of the own feed: the old URL gets the 404 of any unknown
+    path, the Home is published again with a new URL that works, and the other feeds' links stay."""
+    from test_home import click_in_home, open_home
+
+    links = home_links(await open_home(bot, ALICE_ID))
+    assert set(links) == {"Your leave", "Everyone"}  # no department known for Alice: no department feed
+    for url in links.values():
+        await fetch(bot.http, url)
+    before = len(bot.slack.calls_to("views.publish"))
+    await click_in_home(bot, ids.FEED_ROTATE, "mine", user=ALICE_ID)
+    calls = await bot.slack.wait_for("views.publish", count=before + 1)
+    [republished] = [c.args["view"] for c in calls[before:] if c.args["user_id"] == ALICE_ID][-1:]
+    after = home_links(republished)
+    assert after["Everyone"] == links["Everyone"] and after["Your leave"] != links["Your leave"]
+    assert "the old one no longer works" in json.dumps(republished)
+    old = await bot.http.get(links["Your leave"].removeprefix("https://leave.example.com"))
+    nowhere = await bot.http.get("/ical/" + "x" * 43 + ".ics")
+    assert old.status_code == nowhere.status_code == 404
+    assert (old.content, old.headers["content-type"]) == (nowhere.content, nowhere.headers["content-type"])
+    assert "etag" not in old.headers and "cache-control" not in old.headers
+    await fetch(bot.http, after["Your leave"])
