@@ -225,9 +225,9 @@ class Bot:
 async def bot(database_url: str, slack: FakeSlack, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
     """leavebot on the local provider, served over real HTTP by uvicorn, talking to the fake Slack.
 
-    ``@pytest.mark.bot(approvers=..., escalation_approver=..., public_url=...)`` sets its LOCAL_APPROVERS
-    (default ``APPROVERS``), ESCALATION_APPROVER and LEAVEBOT_PUBLIC_URL (with which it serves the calendar
-    feeds, as `leavebot serve` does).
+    ``@pytest.mark.bot(approvers=..., escalation_approver=..., public_url=..., team_feeds=...)`` sets its
+    LOCAL_APPROVERS (default ``APPROVERS``), ESCALATION_APPROVER, LEAVEBOT_PUBLIC_URL (with which it serves
+    the calendar feeds, as `leavebot serve` does) and ICAL_TEAM_FEEDS.
     """
     marker = request.node.get_closest_marker("bot")
     options = marker.kwargs if marker else {}
@@ -240,6 +240,7 @@ async def bot(database_url: str, slack: FakeSlack, request: pytest.FixtureReques
         digest_channel="C0DIGEST",
         escalation_approver=options.get("escalation_approver"),
         leavebot_public_url=options.get("public_url"),
+        ical_team_feeds=options.get("team_feeds", "everyone"),
     )
     engine = create_engine(settings.database_url)
     await upgrade(engine)

@@ -124,6 +124,8 @@ async def test_team_feeds_show_approved_only_hide_private_types_and_reasons(serv
         store,
         absence("1", ALICE, Status.APPROVED),
         absence("2", ALICE, Status.PENDING),
+        absence("3", ALICE, Status.DECLINED),
+        absence("4", BOB, Status.CANCELLED),
         sick,
         absence("6", DAN, Status.APPROVED),
     )
@@ -398,3 +400,23 @@ async def test_new_link_clicked_in_the_home_retires_the_old_secret_and_republish
     assert (old.content, old.headers["content-type"]) == (nowhere.content, nowhere.headers["content-type"])
     assert "etag" not in old.headers and "cache-control" not in old.headers
     await fetch(bot.http, after["Your leave"])
+
+
+@pytest.mark.bot(public_url="https://leave.example.com", team_feeds="approvers")
+async def test_with_approvers_only_the_home_offers_team_feeds_to_approvers_and_a_kept_link_stops_working(
+    bot,
+) -> None:  # type: ignore[no-untyped-def]
+    """ICAL_TEAM_FEEDS=approvers: Alice's Home has her own feed only, and a company link she kept from
+    before is 404; Bob, once asked to approve, has the company feed, which shows approved leave only."""
+    from helpers.cards import submitted_request
+    from test_home import open_home
+
+    kept = await bot.service.deps.store.feed_of(slack_user_id=ALICE_ID, kind="company")
+    await submitted_request(bot)
+    assert set(home_links(await open_home(bot, ALICE_ID))) == {"Your leave"}
+    gone = await bot.http.get(bot.service.feeds.url(kept).removeprefix("https://leave.example.com"))
+    assert gone.status_code == 404
+    bobs = home_links(await open_home(bot, BOB_ID))
+    assert set(bobs) == {"Your leave", "Everyone"}
+    response, events = await fetch(bot.http, bobs["Everyone"])
+    assert events == [] and b"dentist" not in response.content  # Alice's leave is still pending
