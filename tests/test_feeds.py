@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from bot.ical_route import FeedRoute
 from bot.server import create_server
 from bot.services.feeds import FeedPolicy
 from bot.services.wiring import Services
-from bot.store import Store
+from bot.store import Store, upgrade
 from bot.store.tables import SlackUser
 from bot.views import ids
 from providers.local import LocalProvider
@@ -420,3 +421,21 @@ async def test_with_approvers_only_the_home_offers_team_feeds_to_approvers_and_a
     assert set(bobs) == {"Your leave", "Everyone"}
     response, events = await fetch(bot.http, bobs["Everyone"])
     assert events == [] and b"dentist" not in response.content  # Alice's leave is still pending
+
+
+async def test_two_instances_serving_the_same_change_raise_the_sequence_once(database_url: str) -> None:
+    """Two stores on one database revising at once: a new event is 0 for both, a changed one 1 for both."""
+    from bot.store import create_engine
+
+    engines = [create_engine(database_url) for _ in range(2)]
+    await upgrade(engines[0])
+    first, second = (Store(engine) for engine in engines)
+    try:
+        seen = await asyncio.gather(*(s.revise_events(fingerprints={"e@x": "a"}) for s in (first, second)))
+        assert [revision["e@x"][0] for revision in seen] == [0, 0] and seen[0] == seen[1]
+        changed = await asyncio.gather(*(s.revise_events(fingerprints={"e@x": "b"}) for s in (first, second)))
+        assert [revision["e@x"][0] for revision in changed] == [1, 1]
+        assert (await first.revise_events(fingerprints={"e@x": "b"})) == changed[0]
+    finally:
+        for engine in engines:
+            await engine.dispose()
