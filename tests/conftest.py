@@ -22,8 +22,10 @@ from fakes.slack import FakeSlack
 
 from bot.app import create_app, slack_client
 from bot.config import Settings
+from bot.ical_route import FeedRoute
 from bot.listeners import ListenerDeps
 from bot.server import create_server
+from bot.services.feeds import FeedPolicy
 from bot.services.wiring import Services
 from bot.store import Store, create_engine, upgrade
 from bot.webhooks import WebhookReceiver
@@ -223,8 +225,9 @@ class Bot:
 async def bot(database_url: str, slack: FakeSlack, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
     """leavebot on the local provider, served over real HTTP by uvicorn, talking to the fake Slack.
 
-    ``@pytest.mark.bot(approvers=..., escalation_approver=...)`` sets its LOCAL_APPROVERS (default
-    ``APPROVERS``) and ESCALATION_APPROVER.
+    ``@pytest.mark.bot(approvers=..., escalation_approver=..., public_url=..., team_feeds=...)`` sets its
+    LOCAL_APPROVERS (default ``APPROVERS``), ESCALATION_APPROVER, LEAVEBOT_PUBLIC_URL (with which it serves
+    the calendar feeds, as `leavebot serve` does) and ICAL_TEAM_FEEDS.
     """
     marker = request.node.get_closest_marker("bot")
     options = marker.kwargs if marker else {}
@@ -236,6 +239,8 @@ async def bot(database_url: str, slack: FakeSlack, request: pytest.FixtureReques
         database_url=database_url,
         digest_channel="C0DIGEST",
         escalation_approver=options.get("escalation_approver"),
+        leavebot_public_url=options.get("public_url"),
+        ical_team_feeds=options.get("team_feeds", "everyone"),
     )
     engine = create_engine(settings.database_url)
     await upgrade(engine)
@@ -248,12 +253,15 @@ async def bot(database_url: str, slack: FakeSlack, request: pytest.FixtureReques
         slack=client,
         zone=settings.zone,
         escalate_to=settings.escalation_approver,
+        feeds=FeedPolicy.from_settings(settings),
     )
     await service.warm_up()  # as `leavebot serve` does
     provider.calls.clear()  # counted from the first request on: the start-up's read of leave types is not one
     listeners = ListenerDeps(services=service, settings=settings)
     app = create_app(listeners, slack=client)
-    async with served_on_loopback(create_server(app, service.deps.store, stopping=listeners.stop)) as http:
+    feeds = FeedRoute(service.feeds).get if settings.leavebot_public_url else None
+    server = create_server(app, service.deps.store, stopping=listeners.stop, feeds=feeds)
+    async with served_on_loopback(server) as http:
         yield Bot(
             http=http, slack=slack, service=service, provider=provider, settings=settings, listeners=listeners
         )

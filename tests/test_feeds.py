@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
 import pytest
+import time_machine
+from conftest import ALICE as ALICE_ID
+from conftest import BOB as BOB_ID
 from conftest import served_on_loopback
 
 from bot.ical_route import FeedRoute
 from bot.server import create_server
 from bot.services.feeds import FeedPolicy
 from bot.services.wiring import Services
-from bot.store import Store
+from bot.store import Store, upgrade
 from bot.store.tables import SlackUser
+from bot.views import ids
 from providers.local import LocalProvider
 from providers.models import Absence, Person, Status
 
@@ -25,18 +34,25 @@ BOB = Person(id="bob@example.com", name="Bob Boss", email="bob@example.com", dep
 DAN = Person(id="dan@example.com", name="Dan Dee", email="dan@example.com", department="Sales")
 
 
-@pytest.fixture
-async def served(store: Store) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
-    """The server with the feed route, over the given store, on 127.0.0.1."""
+@asynccontextmanager
+async def serving(store: Store, policy: FeedPolicy) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    """The server with the feed route under ``policy``, over the given store, on 127.0.0.1."""
     services = Services(
         provider=LocalProvider(LocalProvider.Config(), engine=store.engine),
         store=store,
         slack=None,
-        feeds=FeedPolicy(public_url="https://leave.example.com"),
+        feeds=policy,
     )
     asgi = create_server(None, store, feeds=FeedRoute(services.feeds).get)  # type: ignore[arg-type]
     async with served_on_loopback(asgi) as http:
         yield http, services
+
+
+@pytest.fixture
+async def served(store: Store) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    """The server with the feed route, over the given store, on 127.0.0.1."""
+    async with serving(store, FeedPolicy(public_url="https://leave.example.com")) as served:
+        yield served
 
 
 def absence(booking: str, person: Person, status: Status, **span: object) -> Absence:
@@ -109,6 +125,8 @@ async def test_team_feeds_show_approved_only_hide_private_types_and_reasons(serv
         store,
         absence("1", ALICE, Status.APPROVED),
         absence("2", ALICE, Status.PENDING),
+        absence("3", ALICE, Status.DECLINED),
+        absence("4", BOB, Status.CANCELLED),
         sick,
         absence("6", DAN, Status.APPROVED),
     )
@@ -196,3 +214,228 @@ async def test_with_approvers_only_a_non_approver_has_no_team_feed(store: Store)
     assert set(await services.feeds.links("U0A") or {}) == {"mine"}
     old = await store.feed_of(slack_user_id="U0A", kind="company")
     assert await services.feeds.render(old.secret) is None
+
+
+async def test_an_unchanged_feed_keeps_its_bytes_and_an_edit_replaces_the_event_with_a_higher_sequence(
+    served, store: Store
+) -> None:  # type: ignore[no-untyped-def]
+    """Two GETs with no change between them (a sync pass or not) give the same ETag and bytes; moving the
+    booking keeps its UID, raises SEQUENCE and DTSTAMP / LAST-MODIFIED; a cancelled booking drops out."""
+    http, services = served
+    await mirror(store, absence("1", ALICE, Status.APPROVED), absence("2", BOB, Status.APPROVED))
+    url = services.feeds.url(await store.feed_of(slack_user_id="U0A", kind="company"))
+    first, [event, other] = await fetch(http, url)
+    assert (int(event["SEQUENCE"]), int(other["SEQUENCE"])) == (0, 0)
+    assert event.decoded("DTSTAMP") == event.decoded("LAST-MODIFIED")
+    await mirror(store, absence("1", ALICE, Status.APPROVED), absence("2", BOB, Status.APPROVED))
+    second, _ = await fetch(http, url)
+    assert second.headers["etag"] == first.headers["etag"] and second.content == first.content
+
+    moved = absence(
+        "1", ALICE, Status.APPROVED, start_date=DAY + timedelta(days=1), end_date=DAY + timedelta(days=2)
+    )
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=10), tick=True):  # DTSTAMP is in seconds
+        await mirror(store, moved, absence("2", BOB, Status.APPROVED))
+        third, events = await fetch(http, url)
+    assert third.headers["etag"] != first.headers["etag"]
+    by_uid = {str(e["UID"]): e for e in events}
+    edited, untouched = by_uid[str(event["UID"])], by_uid[str(other["UID"])]
+    assert edited.decoded("DTSTART") == DAY + timedelta(days=1) and int(edited["SEQUENCE"]) == 1
+    assert edited.decoded("DTSTAMP") > event.decoded("DTSTAMP")
+    assert edited.decoded("LAST-MODIFIED") == edited.decoded("DTSTAMP")
+    assert untouched.to_ical() == other.to_ical()  # the other booking's revision is its own
+    again, _ = await fetch(http, url)
+    assert again.headers["etag"] == third.headers["etag"]
+
+    await mirror(
+        store, moved.model_copy(update={"status": Status.CANCELLED}), absence("2", BOB, Status.APPROVED)
+    )
+    _, events = await fetch(http, url)
+    assert [str(e["UID"]) for e in events] == [str(other["UID"])]
+
+
+@pytest.mark.bot(public_url="https://leave.example.com")
+async def test_a_request_keeps_its_uid_through_a_change_of_dates_and_drops_out_when_cancelled(bot) -> None:  # type: ignore[no-untyped-def]
+    """Alice's own feed shows her pending afternoon; changing its dates (a new request replacing it) keeps
+    the UID with SEQUENCE 1; the company feed never shows it pending nor the reason; cancelled, it is gone."""
+    from helpers.cards import approval_cards, button_value, submitted_request
+    from test_change import NEW_END, NEW_START, submit_change
+    from test_home import click_in_home
+
+    old_id = await submitted_request(bot)
+    feeds = bot.service.feeds
+    mine = feeds.url(await bot.service.deps.store.feed_of(slack_user_id=ALICE_ID, kind="mine"))
+    company = feeds.url(await bot.service.deps.store.feed_of(slack_user_id=ALICE_ID, kind="company"))
+    _, [before] = await fetch(bot.http, mine)
+    assert str(before["UID"]) == f"request-{old_id}@local.leavebot" and int(before["SEQUENCE"]) == 0
+    assert str(before["STATUS"]) == "TENTATIVE" and before.decoded("DTSTART").hour == 13
+    assert (await fetch(bot.http, company))[1] == []
+
+    await submit_change(bot, old_id)
+    response, [after] = await fetch(bot.http, mine)
+    assert str(after["UID"]) == str(before["UID"]) and int(after["SEQUENCE"]) == 1
+    assert (after.decoded("DTSTART"), after.decoded("DTEND")) == (NEW_START, NEW_END + timedelta(days=1))
+    assert after.decoded("DTSTAMP") >= before.decoded("DTSTAMP")  # strictly later: the test above
+    assert b"dentist" not in response.content
+
+    new_id = int(button_value(approval_cards(bot)[-1].args["blocks"], ids.APPROVE))
+    await bot.click(ids.APPROVE, str(new_id), user=BOB_ID, hook="approve")
+    await bot.drain()
+    _, [approved] = await fetch(bot.http, mine)
+    assert str(approved["STATUS"]) == "CONFIRMED" and int(approved["SEQUENCE"]) == 2
+    response, [shown] = await fetch(bot.http, company)
+    assert str(shown["UID"]) == str(before["UID"]) and str(shown["SUMMARY"]).startswith("Alice Archer · ")
+    assert b"dentist" not in response.content and b"DESCRIPTION" not in response.content
+
+    await click_in_home(bot, ids.HOME_CANCEL, str(new_id), user=ALICE_ID)
+    await bot.drain()
+    assert (await fetch(bot.http, mine))[1] == [] and (await fetch(bot.http, company))[1] == []
+
+
+async def test_hours_and_half_days_are_timed_in_each_persons_zone_from_the_workday_settings(
+    store: Store,
+) -> None:
+    """With WORKDAY_START 08:30, _SPLIT 12:15, _END 16:45: an hourly leave (540..720) is 09:00-12:00, a
+    morning is 08:30-12:15, an afternoon 12:15-16:45, each in its person's zone with that zone's VTIMEZONE."""
+    from bot.config import load_settings
+
+    settings = load_settings(
+        _env_file=None,
+        leavebot_public_url="https://leave.example.com",
+        workday_start="08:30",
+        workday_split="12:15",
+        workday_end="16:45",
+    )
+    for slack_id, person, zone in (("U0A", ALICE, "Europe/Berlin"), ("U0D", DAN, "America/New_York")):
+        await store.save_slack_user(
+            user=SlackUser(
+                slack_user_id=slack_id, email=person.email, name=person.name, tz=zone, person_id=person.id
+            )
+        )
+    later = DAY + timedelta(days=3)
+    await mirror(
+        store,
+        absence("1", ALICE, Status.APPROVED, start=540, end=720),
+        absence("2", ALICE, Status.APPROVED, start_date=later, end_date=later, end="AM"),
+        absence("3", DAN, Status.APPROVED, start="PM"),
+        absence(
+            "4",
+            DAN,
+            Status.APPROVED,
+            start_date=later,
+            end_date=later + timedelta(days=1),
+            start="PM",
+            end="AM",
+        ),
+    )
+    async with serving(store, FeedPolicy.from_settings(settings)) as (http, services):
+        url = services.feeds.url(await store.feed_of(slack_user_id="U0A", kind="company"))
+        response, events = await fetch(http, url)
+    calendar = icalendar.Calendar.from_ical(response.content)
+    offsets = {  # what each VTIMEZONE itself says its zone's offsets are
+        str(tz["TZID"]): {p.decoded("TZOFFSETTO") for p in tz.walk() if p.name in ("STANDARD", "DAYLIGHT")}
+        for tz in calendar.walk("VTIMEZONE")
+    }
+    assert sorted(offsets) == ["America/New_York", "Europe/Berlin"]
+    expected = {
+        "booking-1@local.leavebot": (
+            "Europe/Berlin",
+            datetime.combine(DAY, time(9)),
+            datetime.combine(DAY, time(12)),
+        ),
+        "booking-2@local.leavebot": (
+            "Europe/Berlin",
+            datetime.combine(later, time(8, 30)),
+            datetime.combine(later, time(12, 15)),
+        ),
+        "booking-3@local.leavebot": (
+            "America/New_York",
+            datetime.combine(DAY, time(12, 15)),
+            datetime.combine(DAY, time(16, 45)),
+        ),
+        "booking-4@local.leavebot": (
+            "America/New_York",
+            datetime.combine(later, time(12, 15)),
+            datetime.combine(later + timedelta(days=1), time(12, 15)),
+        ),
+    }
+    assert {str(e["UID"]) for e in events} == set(expected)
+    for event in events:
+        zone, start, end = expected[str(event["UID"])]
+        for name, wall in (("DTSTART", start), ("DTEND", end)):
+            assert event[name].params["TZID"] == zone
+            assert event.decoded(name) == wall.replace(tzinfo=ZoneInfo(zone))
+            assert ZoneInfo(zone).utcoffset(wall) in offsets[zone]
+        person = ALICE if "Berlin" in zone else DAN
+        assert (
+            str(event["SUMMARY"]) == f"{person.name} · Annual leave" and str(event["STATUS"]) == "CONFIRMED"
+        )
+
+
+def home_links(view: dict[str, object]) -> dict[str, str]:
+    """The feed links a published Home shows, by their title."""
+    found = re.findall(r"\*([^*]+):\* `(https://leave\.example\.com/ical/[^`]+\.ics)`", json.dumps(view))
+    return dict(found)
+
+
+@pytest.mark.bot(public_url="https://leave.example.com")
+async def test_new_link_clicked_in_the_home_retires_the_old_secret_and_republishes_the_home(bot) -> None:  # type: ignore[no-untyped-def]
+    """A signed block_actions click on "New link" of the own feed: the old URL gets the 404 of any unknown
+    path, the Home is published again with a new URL that works, and the other feeds' links stay."""
+    from test_home import click_in_home, open_home
+
+    links = home_links(await open_home(bot, ALICE_ID))
+    assert set(links) == {"Your leave", "Everyone"}  # no department known for Alice: no department feed
+    for url in links.values():
+        await fetch(bot.http, url)
+    before = len(bot.slack.calls_to("views.publish"))
+    await click_in_home(bot, ids.FEED_ROTATE, "mine", user=ALICE_ID)
+    calls = await bot.slack.wait_for("views.publish", count=before + 1)
+    [republished] = [c.args["view"] for c in calls[before:] if c.args["user_id"] == ALICE_ID][-1:]
+    after = home_links(republished)
+    assert after["Everyone"] == links["Everyone"] and after["Your leave"] != links["Your leave"]
+    assert "the old one no longer works" in json.dumps(republished)
+    old = await bot.http.get(links["Your leave"].removeprefix("https://leave.example.com"))
+    nowhere = await bot.http.get("/ical/" + "x" * 43 + ".ics")
+    assert old.status_code == nowhere.status_code == 404
+    assert (old.content, old.headers["content-type"]) == (nowhere.content, nowhere.headers["content-type"])
+    assert "etag" not in old.headers and "cache-control" not in old.headers
+    await fetch(bot.http, after["Your leave"])
+
+
+@pytest.mark.bot(public_url="https://leave.example.com", team_feeds="approvers")
+async def test_with_approvers_only_the_home_offers_team_feeds_to_approvers_and_a_kept_link_stops_working(
+    bot,
+) -> None:  # type: ignore[no-untyped-def]
+    """ICAL_TEAM_FEEDS=approvers: Alice's Home has her own feed only, and a company link she kept from
+    before is 404; Bob, once asked to approve, has the company feed, which shows approved leave only."""
+    from helpers.cards import submitted_request
+    from test_home import open_home
+
+    kept = await bot.service.deps.store.feed_of(slack_user_id=ALICE_ID, kind="company")
+    await submitted_request(bot)
+    assert set(home_links(await open_home(bot, ALICE_ID))) == {"Your leave"}
+    gone = await bot.http.get(bot.service.feeds.url(kept).removeprefix("https://leave.example.com"))
+    assert gone.status_code == 404
+    bobs = home_links(await open_home(bot, BOB_ID))
+    assert set(bobs) == {"Your leave", "Everyone"}
+    response, events = await fetch(bot.http, bobs["Everyone"])
+    assert events == [] and b"dentist" not in response.content  # Alice's leave is still pending
+
+
+async def test_two_instances_serving_the_same_change_raise_the_sequence_once(database_url: str) -> None:
+    """Two stores on one database revising at once: a new event is 0 for both, a changed one 1 for both."""
+    from bot.store import create_engine
+
+    engines = [create_engine(database_url) for _ in range(2)]
+    await upgrade(engines[0])
+    first, second = (Store(engine) for engine in engines)
+    try:
+        seen = await asyncio.gather(*(s.revise_events(fingerprints={"e@x": "a"}) for s in (first, second)))
+        assert [revision["e@x"][0] for revision in seen] == [0, 0] and seen[0] == seen[1]
+        changed = await asyncio.gather(*(s.revise_events(fingerprints={"e@x": "b"}) for s in (first, second)))
+        assert [revision["e@x"][0] for revision in changed] == [1, 1]
+        assert (await first.revise_events(fingerprints={"e@x": "b"})) == changed[0]
+    finally:
+        for engine in engines:
+            await engine.dispose()

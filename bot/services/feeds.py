@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,18 +21,30 @@ HISTORY = timedelta(days=60)  # how far back a feed shows leave
 KINDS = ("mine", "department", "company")
 
 
+def workday_of(settings: Settings | None = None) -> Workday:
+    """The working day of the settings (their defaults without any): where half days start and end."""
+    fields = ("workday_start", "workday_split", "workday_end")
+    if settings is None:
+        return Workday(*(Settings.model_fields[f].default for f in fields))
+    return Workday(*(getattr(settings, f) for f in fields))
+
+
 @dataclass(frozen=True)
 class FeedPolicy:
     """LEAVEBOT_PUBLIC_URL (None: no links) and ICAL_TEAM_FEEDS."""
 
     public_url: str | None = None
     team_feeds: str = "everyone"
-    workday: Workday = field(default_factory=Workday)
+    workday: Workday = field(default_factory=workday_of)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeedPolicy:
         """From the settings."""
-        return cls(public_url=settings.leavebot_public_url, team_feeds=settings.ical_team_feeds)
+        return cls(
+            public_url=settings.leavebot_public_url,
+            team_feeds=settings.ical_team_feeds,
+            workday=workday_of(settings),
+        )
 
 
 @dataclass(frozen=True)
@@ -103,45 +116,67 @@ class Feeds:
         return Rendered(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
     async def _items(self, feed: CalendarFeed, since: date) -> list[FeedItem]:
+        """What the feed shows, each event with its revision (SEQUENCE and DTSTAMP) from the store.
+
+        A cancelled, declined or withdrawn booking simply drops out rather than staying as
+        ``STATUS:CANCELLED``: a subscribed feed (no ``METHOD``) is replaced whole on every refresh, and
+        Google, Apple and Outlook all remove an event the new copy lacks, while a cancelled one in a
+        subscription is shown by some clients as if it still stood.
+        """
         absences = await self._absences(since)
         own = feed.kind == "mine"
         if own:
             user = await self.deps.store.slack_user(slack_user_id=feed.slack_user_id)
             mine = {feed.slack_user_id, user.person_id if user else None} - {None}
-            absences = [
-                (a, u, s) for a, u, s in absences if a.person.id in mine or a.person.slack_user_id in mine
-            ]
+            absences = [(a, u) for a, u in absences if a.person.id in mine or a.person.slack_user_id in mine]
         elif feed.kind == "department":
-            absences = [(a, u, s) for a, u, s in absences if a.person.department == feed.department]
+            absences = [(a, u) for a, u in absences if a.person.department == feed.department]
         wanted = (Status.APPROVED, Status.PENDING) if own else (Status.APPROVED,)
-        zones = await self._zones([a for a, _, _ in absences])
+        absences = [(a, u) for a, u in absences if a.status in wanted]
+        zones = await self._zones([a for a, _ in absences])
+        zone_of = {a.person.id: zones.get(a.person.id, self.deps.zone) for a, _ in absences}
+        revisions = await self.deps.store.revise_events(
+            fingerprints={uid: _fingerprint(a, zone_of[a.person.id]) for a, uid in absences}
+        )
         items = []
-        for absence, uid, stamp in absences:
-            if absence.status not in wanted:
-                continue
+        for absence, uid in absences:
             kind = absence.leave_type or "Leave"
             if not own and self.deps.plan.is_private(absence.leave_type, self.deps.marked_private()):
                 kind = OUT_OF_OFFICE
             summary = kind if own else f"{absence.person.name} · {kind}"
             pending = absence.status == Status.PENDING
+            sequence, changed = revisions[uid]
             items.append(
                 FeedItem(
                     uid=uid,
                     summary=f"{summary} (pending)" if pending else summary,
                     span=absence,
-                    zone=zones.get(absence.person.id, self.deps.zone),
+                    zone=zone_of[absence.person.id],
                     tentative=pending,
-                    stamp=stamp,
+                    sequence=sequence,
+                    stamp=_aware(changed),
                 )
             )
         return items
 
-    async def _absences(self, since: date) -> list[tuple[Absence, str, datetime]]:
-        """(absence, UID, last change) of every booking: the mirror's, where leavebot's own request is not newer."""
+    async def _absences(self, since: date) -> list[tuple[Absence, str]]:
+        """(absence, UID) of every booking, one per UID: the mirror's, where leavebot's own request is not newer.
+
+        A change of dates is a new request replacing the old: it keeps the UID of the first, so calendars
+        replace the event, and where both still show, the newest request wins.
+        """
         store, provider = self.deps.store, self.deps.provider.name
         requests = await store.requests_since(provider=provider, since=since)
+        by_id = {r.id: r for r in requests}
         by_booking = {r.booking_id: r for r in requests if r.booking_id}
-        found: list[tuple[Absence, str, datetime]] = []
+        found: dict[str, tuple[int, Absence]] = {}  # UID -> (request id, 0 for none; the absence)
+
+        def keep(absence: Absence, request: LeaveRequest | None, booking_id: str | None) -> None:
+            uid = _uid(provider, _first(request, by_id), booking_id)
+            rank = (request.id or 0) if request else 0
+            if uid not in found or found[uid][0] < rank:
+                found[uid] = (rank, absence)
+
         seen: set[str] = set()
         departments: dict[str, str | None] = {}
         for row in await store.mirror_rows(provider=provider, since=since):
@@ -150,13 +185,7 @@ class Feeds:
             if request is not None and _aware(request.updated_at) > _aware(row.last_seen):
                 continue  # leavebot changed it after the last pass saw it: the request says how it stands
             seen.add(row.booking_id)
-            uid = _uid(provider, request, row.booking_id)
-            stamp = (
-                _aware(request.updated_at)
-                if request
-                else datetime.combine(row.start_date, datetime.min.time(), UTC)
-            )
-            found.append((row.absence, uid, stamp))
+            keep(row.absence, request, row.booking_id)
         for request in requests:
             if request.booking_id in seen or request.status not in (
                 RequestState.PENDING,
@@ -165,14 +194,8 @@ class Feeds:
                 continue
             absence = request.as_absence()
             person = absence.person.model_copy(update={"department": departments.get(absence.person.id)})
-            found.append(
-                (
-                    absence.model_copy(update={"person": person}),
-                    _uid(provider, request, None),
-                    _aware(request.updated_at),
-                )
-            )
-        return found
+            keep(absence.model_copy(update={"person": person}), request, None)
+        return [(absence, uid) for uid, (_, absence) in found.items()]
 
     async def _zones(self, absences: list[Absence]) -> dict[str, tzinfo]:
         """Each person's own time zone, where Slack told it."""
@@ -187,11 +210,38 @@ class Feeds:
         return zones
 
 
-def _uid(provider: str, request: LeaveRequest | None, booking_id: str | None) -> str:
-    """The same for a booking's whole life: leavebot's request id where it made it, else the HR system's id."""
-    if request is not None:
-        return f"request-{request.id}@{provider}.leavebot"
+def _uid(provider: str, first: int | None, booking_id: str | None) -> str:
+    """The same for a booking's whole life: leavebot's first request id where it made it, else the HR system's id."""
+    if first is not None:
+        return f"request-{first}@{provider}.leavebot"
     return f"booking-{booking_id}@{provider}.leavebot"
+
+
+def _first(request: LeaveRequest | None, by_id: Mapping[int | None, LeaveRequest]) -> int | None:
+    """The id of the request a chain of date changes began with (as far back as ``by_id`` reaches)."""
+    if request is None:
+        return None
+    first = request.id
+    seen = {first}
+    while (earlier := by_id.get(first)) is not None and earlier.replaces_request_id not in (None, *seen):
+        first = earlier.replaces_request_id
+        seen.add(first)
+    return first
+
+
+def _fingerprint(absence: Absence, zone: tzinfo) -> str:
+    """What a calendar shows of a booking, whatever the feed: a change of it is a new revision."""
+    fields = [
+        absence.start_date.isoformat(),
+        absence.end_date.isoformat(),
+        str(absence.start),
+        str(absence.end),
+        str(absence.status),
+        absence.person.name,
+        str(zone),
+        absence.leave_type or "",
+    ]
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
 def _aware(moment: datetime) -> datetime:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.store.base import StoreBase
-from bot.store.tables import ApprovalCard, CalendarFeed, LeaveRequest, MirroredAbsence
+from bot.store.tables import ApprovalCard, CalendarFeed, FeedEvent, LeaveRequest, MirroredAbsence, now
 
 
 def secret_hash(secret: str) -> str:
@@ -80,6 +81,46 @@ class FeedRows(StoreBase):
         if row is None or not hmac.compare_digest(row.secret_hash, wanted):
             return None
         return row
+
+    async def revise_events(self, *, fingerprints: Mapping[str, str]) -> dict[str, tuple[int, datetime]]:
+        """Each event's (SEQUENCE, last change): a new one is 0 and now; one whose fingerprint differs is
+        one higher and now; an unchanged one keeps both, so its feed's bytes and ETag stay the same."""
+        uids = sorted(fingerprints)
+        moment = now()
+        try:
+            async with self.session() as session:
+                for chunk in (uids[i : i + 500] for i in range(0, len(uids), 500)):
+                    held = {
+                        row.uid: row
+                        for row in await session.exec(select(FeedEvent).where(col(FeedEvent.uid).in_(chunk)))
+                    }
+                    for uid in chunk:
+                        row = held.get(uid)
+                        if row is None:
+                            session.add(FeedEvent(uid=uid, fingerprint=fingerprints[uid], changed_at=moment))
+                        elif row.fingerprint != fingerprints[uid]:
+                            # Compare-and-set: two instances serving the same change bump it once.
+                            await session.exec(  # type: ignore[call-overload]
+                                update(FeedEvent)
+                                .where(
+                                    col(FeedEvent.uid) == uid, col(FeedEvent.fingerprint) == row.fingerprint
+                                )
+                                .values(
+                                    fingerprint=fingerprints[uid],
+                                    sequence=row.sequence + 1,
+                                    changed_at=moment,
+                                )
+                            )
+                await session.commit()
+        except IntegrityError:  # another instance saw a new event first: again, now that its row is there
+            return await self.revise_events(fingerprints=fingerprints)
+        async with self.session() as session:
+            rows = [
+                row
+                for chunk in (uids[i : i + 500] for i in range(0, len(uids), 500))
+                for row in await session.exec(select(FeedEvent).where(col(FeedEvent.uid).in_(chunk)))
+            ]
+        return {row.uid: (row.sequence, row.changed_at) for row in rows}
 
     async def mirror_rows(self, *, provider: str, since: date) -> list[MirroredAbsence]:
         """The mirror's bookings ending on or after ``since`` that the last pass still listed."""

@@ -327,3 +327,18 @@ class CalendarFeed(SQLModel, table=True):
     secret_hash: str = Field(unique=True, index=True)
     department: str | None = None  # a department feed's department, as last known
     created_at: datetime = timestamp(default_factory=now)
+
+
+class FeedEvent(SQLModel, table=True):
+    """The revision of one calendar event as feeds last showed it: its SEQUENCE and DTSTAMP / LAST-MODIFIED.
+
+    Kept by content (``fingerprint``) rather than bumped by every writer of requests and the mirror: an
+    event's sequence rises exactly when what a calendar shows of it changes, whichever source it came from.
+    """
+
+    __tablename__ = "feed_event"
+
+    uid: str = Field(primary_key=True)
+    fingerprint: str
+    sequence: int = 0
+    changed_at: datetime = timestamp(default_factory=now)

@@ -2,7 +2,8 @@
 
 Whole days are ``DTSTART;VALUE=DATE`` with the exclusive ``DTEND`` (the day after the last); half days
 and hours are timed events in the person's own zone, each zone once as a ``VTIMEZONE``. One event per
-booking, its ``UID`` fixed for the booking's life, so a change in the HR system replaces the event.
+booking, its ``UID`` fixed for the booking's life and its ``SEQUENCE`` raised with each change, so a change
+replaces the event; ``DTSTAMP`` and ``LAST-MODIFIED`` are the last change, so an unchanged feed keeps its bytes.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ PRODID = "-//leavebot//calendar feed//EN"
 
 @dataclass(frozen=True)
 class Workday:
-    """Where a morning off starts and ends, and an afternoon, in the person's own zone."""
+    """Where a morning off starts and ends, and an afternoon, in the person's own zone (WORKDAY_START,
+    WORKDAY_SPLIT, WORKDAY_END): a morning is start..split, an afternoon split..end."""
 
-    start: time = time(9, 0)
-    split: time = time(13, 0)
-    end: time = time(17, 30)
+    start: time
+    split: time
+    end: time
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,9 @@ class FeedItem:
     summary: str
     span: LeaveSpan
     zone: tzinfo
+    sequence: int  # how many times what the event shows has changed
+    stamp: datetime  # when it last changed: DTSTAMP and LAST-MODIFIED, so an unchanged feed keeps its bytes
     tentative: bool = False
-    stamp: datetime = datetime(2026, 1, 1, tzinfo=UTC)  # when it last changed, where known
 
 
 def build_feed(name: str, items: Sequence[FeedItem], *, workday: Workday, refresh: timedelta) -> bytes:
@@ -58,6 +61,8 @@ def _event(item: FeedItem, workday: Workday) -> Event:
     event = Event()
     event.add("uid", item.uid)
     event.add("dtstamp", item.stamp.astimezone(UTC))
+    event.add("last-modified", item.stamp.astimezone(UTC))
+    event.add("sequence", item.sequence)
     event.add("summary", item.summary)
     start, end = bounds(item.span, item.zone, workday)
     event.add("dtstart", start)
