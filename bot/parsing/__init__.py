@@ -65,10 +65,17 @@ def parse_request(
     ``holidays`` are days that do not count as working days in lengths such as `3 days from monday`;
     ``country`` (`US`, `GB-SCT`) decides which `thanksgiving` or `memorial day` a named holiday is.
     """
-    # (a text too long is refused as that before its locale is looked at)
-    order = dates_day_first if dates_day_first is not None or len(text) > MAX_TEXT else day_first(locale)
+    if (
+        dates_day_first is None and len(text) <= MAX_TEXT
+    ):  # a text too long is refused as that, whatever its locale
+        dates_day_first = day_first(locale)
     found, _ = _read(
-        text, today=today, leave_types=leave_types, holidays=holidays, country=country, order=order
+        text,
+        today=today,
+        leave_types=leave_types,
+        holidays=holidays,
+        country=country,
+        order=bool(dates_day_first),
     )
     if isinstance(found, ParseError):
         raise found
