@@ -12,6 +12,7 @@ checked. Then a saturation search (the highest rate whose p99 stays under 100 ms
     .venv/bin/python benchmarks/sustained.py            # 20 s cells (about 15 minutes)
     .venv/bin/python benchmarks/sustained.py --quick    # 5 s cells
     .venv/bin/python benchmarks/sustained.py --memory   # RSS over 100,000 requests instead
+    .venv/bin/python benchmarks/sustained.py --previews-only --servers bare-pbr leavebot-remote
 """
 
 from __future__ import annotations
@@ -228,6 +229,8 @@ class Sustained:
                         cells.append(
                             await self.cell(name, process, kind, self.args.kind_rate, self.args.seconds)
                         )
+                    if self.args.previews_only:
+                        continue
                     for rate in self.args.rates:
                         cells.append(await self.cell(name, process, "mix", rate, self.args.seconds))
                     if not self.args.no_saturation:
@@ -322,6 +325,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per cell")
     parser.add_argument("--quick", action="store_true", help="5 s cells")
     parser.add_argument("--no-saturation", action="store_true")
+    parser.add_argument(
+        "--previews-only",
+        action="store_true",
+        help="only the --kinds cells (by default the slash-command previews at 200/s): no mix, no saturation",
+    )
     parser.add_argument("--max-rate", type=int, default=1200)
     parser.add_argument("--memory", action="store_true", help="measure RSS over --memory-requests instead")
     parser.add_argument("--memory-requests", type=int, default=100_000)

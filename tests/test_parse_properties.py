@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.parsing import ParseError, parse_request
+from bot.parsing import ParseError, order_matters, parse_request
 from bot.parsing import words as w
 from providers.models import Draft, LeaveType
 
@@ -139,3 +139,23 @@ def test_a_length_counts_working_days(start: date, count: int) -> None:
     assert len(covered) == count
     assert draft.start_date.weekday() < 5 and draft.end_date.weekday() < 5
     assert draft.start_date - start < timedelta(days=3)
+
+
+def reading(text: str, *, day_first: bool) -> Draft | str:
+    try:
+        return parse_request(text, today=TODAY, dates_day_first=day_first)
+    except ParseError as exc:
+        return str(exc)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    grammar_like
+    | st.sampled_from(["eight", "7/4", "4 7", "the fourth", "24122026", "fri pm for the dentist"])
+)
+def test_order_matters_exactly_when_the_two_orders_read_differently(text: str) -> None:
+    """`order_matters` (before the ack, for a typist whose locale is not known yet) parses once when nothing
+    in the text is read by the order of numeric dates, and still says what two full parses say."""
+    assert order_matters(text, today=TODAY) == (
+        reading(text, day_first=True) != reading(text, day_first=False)
+    )

@@ -65,23 +65,50 @@ def parse_request(
     ``holidays`` are days that do not count as working days in lengths such as `3 days from monday`;
     ``country`` (`US`, `GB-SCT`) decides which `thanksgiving` or `memorial day` a named holiday is.
     """
+    if (
+        dates_day_first is None and len(text) <= MAX_TEXT
+    ):  # a text too long is refused as that, whatever its locale
+        dates_day_first = day_first(locale)
+    found, _ = _read(
+        text,
+        today=today,
+        leave_types=leave_types,
+        holidays=holidays,
+        country=country,
+        order=bool(dates_day_first),
+    )
+    if isinstance(found, ParseError):
+        raise found
+    return found
+
+
+def _read(
+    text: str,
+    *,
+    today: date,
+    leave_types: Sequence[LeaveType] = (),
+    holidays: Collection[date] = (),
+    country: str | None = None,
+    order: bool,
+) -> tuple[Draft | ParseError, bool]:
+    """``text``'s draft (or why there is none), and whether the order of numeric dates was read for it."""
     if len(text) > MAX_TEXT:
-        raise ParseError(f"That is too long for one request (at most {MAX_TEXT} characters). Try {EXAMPLES}.")
+        return ParseError(
+            f"That is too long for one request (at most {MAX_TEXT} characters). Try {EXAMPLES}."
+        ), False
     body, quoted = split_quoted(clean(text))
     grammar = Grammar(
-        tokenize(body),
-        body,
-        day_first(locale) if dates_day_first is None else dates_day_first,
-        _type_words(tuple(t.name for t in leave_types)),
-        today,
-        country,
+        tokenize(body), body, order, _type_words(tuple(t.name for t in leave_types)), today, country
     )
-    items, reason = settle(grammar, grammar.items(), today=today)
-    leave_type = next((i.name for i in items if isinstance(i, Kind) and i.name), None)
-    span = read_span(grammar, items, today=today, holidays=frozenset(holidays))
+    try:
+        items, reason = settle(grammar, grammar.items(), today=today)
+        leave_type = next((i.name for i in items if isinstance(i, Kind) and i.name), None)
+        span = read_span(grammar, items, today=today, holidays=frozenset(holidays))
+    except ParseError as exc:
+        return exc, grammar.order_read
     reason = " – ".join(r for r in (quoted, reason) if r)
     try:
-        return Draft(
+        draft = Draft(
             start_date=span.start_date,
             end_date=span.end_date,
             start=span.start,
@@ -90,7 +117,8 @@ def parse_request(
             reason=reason,
         )
     except ValidationError as exc:
-        raise _model_error(exc, span.start_date, span.end_date) from None
+        return _model_error(exc, span.start_date, span.end_date), grammar.order_read
+    return draft, grammar.order_read
 
 
 def day_first(locale: str) -> bool:
@@ -111,13 +139,15 @@ def reads_day_first(locale: str | None) -> bool:
 
 def order_matters(text: str, *, today: date, country: str | None = None) -> bool:
     """True when ``text`` reads differently day first and month first (`7/4`), so the locale decides it."""
-    readings = []
-    for order in (True, False):
-        try:
-            readings.append(parse_request(text, today=today, country=country, dates_day_first=order))
-        except ParseError as exc:
-            readings.append(str(exc))
-    return readings[0] != readings[1]
+    first, order_read = _read(text, today=today, country=country, order=True)
+    if not order_read:  # no numeric date, nothing for dateparser: the other order reads it the same
+        return False
+    second, _ = _read(text, today=today, country=country, order=False)
+    return _shown(first) != _shown(second)
+
+
+def _shown(found: Draft | ParseError) -> Draft | str:
+    return str(found) if isinstance(found, ParseError) else found
 
 
 def today_in(zone: tzinfo, now: datetime | None = None) -> date:

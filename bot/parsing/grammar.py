@@ -20,6 +20,12 @@ from bot.parsing.tokens import Token
 
 MAX_LENGTH_DAYS = 365
 WORKDAY_START = 8 * 60  # an hour written without am/pm before this is read in the afternoon
+# Unions the rules test words against, made once rather than on every test.
+THIS_NEXT = w.THIS | w.NEXT
+THIS_NEXT_LAST = THIS_NEXT | {"last"}
+ANY_WEEKDAYS = w.PLURAL_WEEKDAYS | w.WEEKDAYS
+OFFSET_UNITS = w.OFFSET_DAYS | w.OFFSET_MONTHS
+PARTS_OF_DAY = w.MORNING | w.AFTERNOON
 
 
 @dataclass(frozen=True)
@@ -132,11 +138,22 @@ class Grammar:
 
     tokens: list[Token]
     text: str
-    day_first: bool
+    dates_day_first: bool  # read through ``day_first``, which notes that the reading depended on it
     types: Mapping[str, str | None]
     today: date
     country: str | None = None
     between: bool = False
+    order_read: bool = False  # a numeric date or dateparser was read in the order of ``dates_day_first``
+
+    def __post_init__(self) -> None:
+        # Each token's word ("" for a number, a dash…): the rules ask for it about a hundred times a parse.
+        self._words = [t.text if t.kind == "word" else "" for t in self.tokens]
+
+    @property
+    def day_first(self) -> bool:
+        """The order of numeric dates; asking for it notes that this text's reading depends on it."""
+        self.order_read = True
+        return self.dates_day_first
 
     def items(self) -> list[Item]:
         """Every item of the text, in order."""
@@ -150,7 +167,9 @@ class Grammar:
             self._part,
         ]
         while at < len(self.tokens):
-            match = next((m for m in (rule(at) for rule in rules) if m is not None), None)
+            for rule in rules:
+                if (match := rule(at)) is not None:
+                    break
             item, at = match if match is not None else self._word(at)
             if isinstance(item, list):
                 found.extend(item)
@@ -163,9 +182,7 @@ class Grammar:
     # -- looking at tokens ------------------------------------------------------------------
 
     def _word_at(self, at: int) -> str:
-        if 0 <= at < len(self.tokens) and self.tokens[at].kind == "word":
-            return self.tokens[at].text
-        return ""
+        return self._words[at] if 0 <= at < len(self._words) else ""
 
     def _kind_at(self, at: int) -> str:
         return self.tokens[at].kind if at < len(self.tokens) else ""
@@ -258,19 +275,13 @@ class Grammar:
     def _date(self, at: int) -> Found:
         if at >= len(self.tokens):
             return None
-        for rule in (
-            self._holiday,
-            self._nth,
-            self._week,
-            self._weekday,
-            self._relative,
-            self._numeric,
-            self._month_day,
-        ):
-            found = rule(at)
-            if found is not None:
-                return self._weekday_behind(found) if rule in (self._numeric, self._month_day) else found
-        return None
+        found = (
+            self._holiday(at) or self._nth(at) or self._week(at) or self._weekday(at) or self._relative(at)
+        )
+        if found is not None:
+            return found
+        found = self._numeric(at) or self._month_day(at)
+        return self._weekday_behind(found) if found is not None else None
 
     def _weekday_behind(self, found: tuple[Item, int]) -> tuple[Item, int]:
         """A weekday written after its date (`jul 18, fri`, `24 dec thursday`): checked, as `fri, jul 18` is."""
@@ -345,7 +356,7 @@ class Grammar:
         """`fri`, `this fri`, `next fri`, `last fri`, `fri next week`, `fri week`, `fri 27 nov`."""
         mode = "plain"
         start = at
-        if self._is(at, w.THIS | w.NEXT | {"last"}):
+        if self._is(at, THIS_NEXT_LAST):
             word = self._word_at(at)
             mode = "this" if word in w.THIS else "next" if word in w.NEXT else "last"
             at += 1
@@ -387,7 +398,7 @@ class Grammar:
         """`this week` (0), `next week` (1), `the week after next` (2): (offset, next position)."""
         start = self._skip(at, "the")
         word = self._word_at(start)
-        if word in w.THIS | w.NEXT and self._word_at(start + 1) == "week":
+        if word in THIS_NEXT and self._word_at(start + 1) == "week":
             offset, after = (0 if word in w.THIS else 1), start + 2
             if self._word_at(after) == "after" and self._word_at(after + 1) == "next":
                 offset, after = 2, after + 2
@@ -488,7 +499,7 @@ class Grammar:
             year = self._year_at(year_at)
             return (year, month, False, year_at + 1) if year is not None else (None, month, True, at + 1)
         word, unit = self._word_at(at), self._word_at(at + 1)
-        if word in w.THIS | w.NEXT and unit in ("month", "year"):
+        if word in THIS_NEXT and unit in ("month", "year"):
             shift = 0 if word in w.THIS else 1
             if unit == "year":
                 return self.today.year + shift, None, False, at + 2
@@ -506,7 +517,7 @@ class Grammar:
     # -- named holidays: `christmas`, `next thanksgiving`, `thanksgiving 2014`, `easter in 3 years`, `christmas week`
 
     def _holiday(self, at: int) -> Found:
-        start = at + 1 if self._is(at, w.THIS | w.NEXT) else at
+        start = at + 1 if self._is(at, THIS_NEXT) else at
         if named_days.key(self._word_at(start)).partition(" ")[0] not in named_days.first_words(self.country):
             return None
         end, name = start, ""
@@ -578,7 +589,7 @@ class Grammar:
         unit = self._word_at(after)
         if unit in w.NEXT and (after_unit := self._word_at(after + 1)) in w.OFFSET_DAYS:
             return self._upcoming(at, count, after_unit, after + 2)  # `2 upcoming weeks`
-        if unit in w.PLURAL_WEEKDAYS | w.WEEKDAYS and self._word_at(after + 1) == "from":
+        if unit in ANY_WEEKDAYS and self._word_at(after + 1) == "from":
             when = self._anchor(after + 2)
             if when is not None:
                 day, end = when
@@ -628,7 +639,7 @@ class Grammar:
             return None
         if self._word_at(at) == "fortnight":
             return 1.0, at
-        if self._word_at(at) == "a" and self._word_at(at + 1) in w.OFFSET_DAYS | w.OFFSET_MONTHS:
+        if self._word_at(at) == "a" and self._word_at(at + 1) in OFFSET_UNITS:
             return 1.0, at + 1
         found = self._count(at)
         return found if found is not None and found[1] > at else None
@@ -678,10 +689,10 @@ class Grammar:
 
     def _part(self, at: int) -> Found:
         word = self._word_at(at)
-        if word in w.THIS and self._word_at(at + 1) in w.MORNING | w.AFTERNOON:
+        if word in w.THIS and self._word_at(at + 1) in PARTS_OF_DAY:
             part = "AM" if self._word_at(at + 1) in w.MORNING else "PM"
             return [Day(at, at + 1, spec=Relative(0)), Part(at + 1, at + 2, part=part)], at + 2
-        if word == "in" and self._word_at(self._skip(at + 1, "the")) in w.MORNING | w.AFTERNOON:
+        if word == "in" and self._word_at(self._skip(at + 1, "the")) in PARTS_OF_DAY:
             return self._part(self._skip(at + 1, "the"))
         if word in w.MORNING and not (word == "am" and self._word_at(at - 1) == "i"):
             return Part(at, at + 1, part="AM"), at + 1
@@ -740,7 +751,7 @@ class Grammar:
             return False  # `for christmas`: the occasion, a reason
         if self._length(at) is not None or self._date(at) is not None or self._part(at) is not None:
             return True
-        return self._word_at(at) in w.THIS | w.NEXT | {"week", "rest", "day"}
+        return self._word_at(at) in THIS_NEXT | {"week", "rest", "day"}
 
     def _reason(self, at: int, text_at: int) -> Reason:
         text = self.text[self.tokens[text_at].start :].strip() if text_at < len(self.tokens) else ""

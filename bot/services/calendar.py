@@ -3,6 +3,7 @@ policy every surface shares (where the digest goes, the team's limit, which leav
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -221,15 +222,20 @@ def next_day(moment: datetime, zone: tzinfo) -> datetime:
 
 
 def _country_holidays(country: str, start: date, end: date) -> list[PublicHoliday]:
+    years = range(start.year, end.year + 1)
+    found = [h for year in years for h in _year_holidays(country, year) if start <= h.day <= end]
+    return sorted(found, key=lambda h: (h.day, h.name)) if len(years) > 1 else found
+
+
+@functools.lru_cache(maxsize=64)
+def _year_holidays(country: str, year: int) -> tuple[PublicHoliday, ...]:
+    """A country's public holidays in ``year``, in date order: built once (0.4–1.3 ms a time, and a preview
+    before its ack asks for them)."""
     import holidays  # a large package: imported only where a country is set
 
     code, _, region = country.partition("-")
-    known = holidays.country_holidays(code, subdiv=region or None, years=range(start.year, end.year + 1))
-    return [
-        PublicHoliday(day=day, name=name, country=country)
-        for day, name in sorted(known.items())
-        if start <= day <= end
-    ]
+    known = holidays.country_holidays(code, subdiv=region or None, years=year)
+    return tuple(PublicHoliday(day=day, name=name, country=country) for day, name in sorted(known.items()))
 
 
 def _same_country(a: str, b: str) -> bool:
