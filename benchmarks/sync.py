@@ -242,7 +242,10 @@ async def _timed_pass(
     began = time.perf_counter()
     report = await services.sync.run_pass(full=full)
     seconds = time.perf_counter() - began
-    assert report is not None, f"the pass failed after {seconds:.1f} s, {len(_calls(fake)) - before} calls"
+    assert report is not None, (
+        f"the pass failed after {seconds:.1f} s, {len(_calls(fake)) - before} calls"
+        f"{'' if not hasattr(fake, 'peak_in_flight') else f', at most {fake.peak_in_flight} at once'}"
+    )
     return report, seconds, Counter(_calls(fake)[before:]), getattr(fake, "peak_in_flight", None)
 
 

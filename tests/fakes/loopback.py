@@ -84,6 +84,7 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     """Reads a request, lets the fake answer it (faults first), and sends the reply or drops the connection."""
 
     server: LoopbackServer
+    _counted = False  # this request is counted in its fake's in_flight
 
     def do_GET(self) -> None:
         """Serve a GET."""
@@ -107,9 +108,16 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         fake: Loopback = self.server.fake
         fake._flying(+1)
+        self._counted = True
         try:
             self._handle_counted(fake)
         finally:
+            self._answered(fake)
+
+    def _answered(self, fake: Loopback) -> None:
+        """No longer in flight; called before the body goes out, as the client cannot finish reading sooner."""
+        if self._counted:
+            self._counted = False
             fake._flying(-1)
 
     def _handle_counted(self, fake: Loopback) -> None:
@@ -134,6 +142,7 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        self._answered(fake)
         self.wfile.write(payload)
 
 

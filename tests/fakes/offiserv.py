@@ -222,7 +222,8 @@ class FakeOffiServ(Loopback):
         if target == self._company_uri():
             return Reply(200, self._company_json())
         if target == f"{self._company_uri()}/people":
-            return Reply(200, [self._user_json(u) for u in self.users.values()])
+            reports = self._reports()  # once for the whole listing: 10,000 users stay linear
+            return Reply(200, [self._user_json(u, reports) for u in self.users.values()])
         if target.startswith("/data/lv/"):
             return self._leave(method, target.removeprefix("/data/lv/"), body)
         route = self._route(target)
@@ -289,8 +290,17 @@ class FakeOffiServ(Loopback):
         """A reference to a user, as lists of Users carry them: its uri and name only."""
         return {"uri": self._issue(self.link(user.key, "user")), "displayName": f"{user.first} {user.last}"}
 
-    def _user_json(self, user: FakeUser) -> dict[str, Any]:
-        reports = [u for u in self.users.values() if u.manager == user.key]
+    def _reports(self) -> dict[str | None, list[FakeUser]]:
+        """Each manager's key -> the users reporting to them."""
+        by_manager: dict[str | None, list[FakeUser]] = {}
+        for u in self.users.values():
+            by_manager.setdefault(u.manager, []).append(u)
+        return by_manager
+
+    def _user_json(
+        self, user: FakeUser, by_manager: dict[str | None, list[FakeUser]] | None = None
+    ) -> dict[str, Any]:
+        reports = (by_manager if by_manager is not None else self._reports()).get(user.key, [])
         return {
             "uri": self._issue(self.link(user.key, "user")),
             "id": f"u-{user.token}",
