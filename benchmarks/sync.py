@@ -242,6 +242,11 @@ async def _timed_pass(
     began = time.perf_counter()
     report = await services.sync.run_pass(full=full)
     seconds = time.perf_counter() - began
+    print(
+        f"  {'full' if full else 'near'} pass: {seconds:.1f} s, {len(_calls(fake)) - before} calls, "
+        f"{getattr(fake, 'peak_in_flight', None)} at once at the HR system",
+        flush=True,
+    )  # as it is done: a long run keeps what it measured
     assert report is not None, (
         f"the pass failed after {seconds:.1f} s, {len(_calls(fake)) - before} calls"
         f"{'' if not hasattr(fake, 'peak_in_flight') else f', at most {fake.peak_in_flight} at once'}"

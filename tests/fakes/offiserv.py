@@ -68,7 +68,7 @@ class FakeUser:
             {"leaveType": "On-demand leave", "limit": 4, "used": 0},
         ]
     )
-    token: str = field(default_factory=lambda: secrets.token_hex(3))
+    token: str = field(default_factory=lambda: secrets.token_hex(6))  # 3 bytes collided at 10,000 users
     leaves_link: str | None = None  # a test's own leavesUri for this user ("" leaves it out)
 
 
