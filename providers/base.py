@@ -210,6 +210,7 @@ class HttpProvider(LeaveProvider):
     Subclasses declare ``rate_limit`` to stay under the API's limit; a 429 is
     retried after its ``Retry-After`` up to ``rate_limit_retries`` times when the
     wait is at most ``max_retry_wait`` seconds, then raised as ProviderRateLimited.
+    While a 429's wait runs, no other call to the provider starts either.
     """
 
     rate_limit: ClassVar[RateLimit | None] = None
@@ -224,6 +225,7 @@ class HttpProvider(LeaveProvider):
         self._http = http
         self._limiter = RateLimiter(self.rate_limit) if self.rate_limit else None
         self._auth: httpx.Auth | None = None  # how each call is signed, where the provider signs them
+        self._resume_at = 0.0  # monotonic time before which no call starts: the last 429's Retry-After
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
@@ -279,12 +281,16 @@ class HttpProvider(LeaveProvider):
                 break
             if (wait := 1.0 if wait is None else wait) > self.max_retry_wait:
                 break
-            await asyncio.sleep(wait)  # 429 means the request was not processed: sending it again is safe
+            # 429 means the request was not processed: sending it again is safe. The wait holds every
+            # caller (``_send``), so concurrent calls do not spend their retries on the same limit.
+            self._resume_at = max(self._resume_at, time.monotonic() + wait)
         return response
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         if self._http is None:
             raise ProviderError("no HTTP client configured", provider=self.name)
+        if (pause := self._resume_at - time.monotonic()) > 0:
+            await asyncio.sleep(pause)
         if self._limiter is not None:
             await self._limiter.wait()
         started, outcome = time.monotonic(), "failed"

@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from providers.base import ApprovalMode, Capabilities, LeaveProvider, SessionAuth, SessionProvider
@@ -61,6 +61,7 @@ ME = "/data/users/me"
 MY_COMPANY = "/data/companies/my"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 DIRECTORY_FRESH_FOR = 3600.0  # seconds the company's users are trusted (people and approvers change rarely)
+CONCURRENCY = 10  # listings in flight at once, by default: OffiServ documents no limit
 
 
 # -- What the document leaves open [assumed] -----------------------------------------------------
@@ -277,6 +278,8 @@ class OffiServProvider(BotKeptApproval, SessionProvider):
         email: str
         password: SecretStr
         base_url: str = BASE_URL
+        # OffiServ lists leave per person: a pass over everyone sends one call per person, this many at once.
+        concurrency: int = Field(default=CONCURRENCY, ge=1, le=100)
 
         @field_validator("base_url")
         @classmethod
@@ -303,6 +306,8 @@ class OffiServProvider(BotKeptApproval, SessionProvider):
         )
         self._admins: list[str] = []  # uris of the organisation's admins, read with the people
         self._org_zone = ZoneInfo("UTC")  # the organisation's time zone, read with the people
+        # Shared by every caller (a pass, the digest, one person's leave), so the total stays bounded.
+        self._listings = asyncio.Semaphore(self.config.concurrency)
 
     # -- HTTP ------------------------------------------------------------------------------------
 
@@ -455,10 +460,19 @@ class OffiServProvider(BotKeptApproval, SessionProvider):
         return Booking(id=uri, status=Status.APPROVED)
 
     async def absences(self, start: date, end: date) -> list[Absence]:
-        """Pending and approved leave touching ``start``..``end``: every user's ``leavesUri``, read at once."""
+        """Pending and approved leave touching ``start``..``end``: every user's ``leavesUri``, ``concurrency``
+        at a time (OffiServ has no listing of everyone's leave, nor a date filter).
+
+        The first failure stops the rest, so a failed pass does not go on calling for everyone.
+        """
         await self._people.everyone()
-        found = await asyncio.gather(*(self._leave_of(u, start, end) for u in self._by_uri().values()))
-        return sorted((a for each in found for a in each), key=lambda a: (a.start_date, a.id))
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._leave_of(u, start, end)) for u in self._by_uri().values()]
+        except ExceptionGroup as failed:
+            first = failed.exceptions[0]  # the first failure, as one call would raise it, its cause kept
+            raise first from first.__cause__
+        return sorted((a for task in tasks for a in task.result()), key=lambda a: (a.start_date, a.id))
 
     async def absences_of(self, person: Person, start: date, end: date) -> list[Absence]:
         """One person's pending and approved leave touching ``start``..``end``."""
@@ -467,7 +481,8 @@ class OffiServProvider(BotKeptApproval, SessionProvider):
     async def _leave_of(self, user: _User, start: date, end: date) -> list[Absence]:
         if not user.leaves_uri:
             return []
-        items = self._parse(list[Any], await self._get(user.leaves_uri))
+        async with self._listings:
+            items = self._parse(list[Any], await self._get(user.leaves_uri))
         person, zone = _person(user), self._org_zone
         absences = []
         for item in items:

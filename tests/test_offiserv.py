@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import BOB as U_BOB
 from conftest import CAROL as U_CAROL
-from fakes.offiserv import EMAIL, OVERLAP, PASSWORD, FakeOffiServ, whole_days
+from fakes.offiserv import EMAIL, OVERLAP, PASSWORD, FakeOffiServ, FakeUser, whole_days
 from fakes.slack import FakeSlack
 from helpers.bots import ProviderBot
 from helpers.bots import submitted as submit
@@ -133,6 +133,59 @@ async def test_retry_after_is_honoured_and_a_long_wait_reported(
     with pytest.raises(ProviderRateLimited) as caught:
         await provider.leave_types()
     assert caught.value.retry_after == 120.0
+
+
+def staff(fake: FakeOffiServ, people: int) -> list[str]:
+    """``people`` more users, each with a whole Monday off booked in OffiServ; their keys."""
+    keys = [f"p{n:03d}" for n in range(people)]
+    with fake._lock:
+        fake.users |= {k: FakeUser(k, "Person", k, f"{k}@example.com") for k in keys}
+    for key in keys:
+        fake.book_by_itself(key, MONDAY)
+    return keys
+
+
+def listings(fake: FakeOffiServ) -> list[float]:
+    """When each call for someone's leave arrived, in order."""
+    return sorted(c.at for c in fake.calls if c.path.endswith("/time-off"))
+
+
+async def test_everyones_leave_is_read_at_most_concurrency_calls_at_a_time(fake: FakeOffiServ) -> None:
+    """A pass over everyone keeps OFFISERV_CONCURRENCY listings in flight, never more, and reads them all."""
+    keys = staff(fake, 24)
+    provider = connect(fake, concurrency=4)
+    await provider.find_person("alice@example.com")  # the directory, read one call at a time
+    fake.stall_next(30, seconds=0.25, path="/time-off")  # slow answers: the calls pile up if they can
+    fake.peak_in_flight = 0
+    found = await provider.absences(MONDAY, MONDAY)
+    assert fake.peak_in_flight == 4
+    assert sorted(a.person.email or "" for a in found) == sorted(f"{k}@example.com" for k in keys)
+    assert len(listings(fake)) == len(fake.users)  # one call per person, none repeated
+    await provider.aclose()
+
+
+async def test_a_429_in_a_pass_holds_every_listing_for_its_retry_after_and_loses_nothing(
+    fake: FakeOffiServ,
+) -> None:
+    """One listing answered 429 (Retry-After: 1): no new listing starts for that second, the refused one is
+    sent again, every absence is read, and the calls in flight stay within the limit."""
+    keys = staff(fake, 16)
+    provider = connect(fake, concurrency=4)
+    await provider.find_person("alice@example.com")
+    fake.fail_next(
+        1, status=429, retry_after=1, path="/time-off"
+    )  # the first listing (faults match in order)
+    fake.stall_next(30, seconds=0.3, path="/time-off")  # then the rest slow: more would start if they could
+    fake.peak_in_flight = 0
+    found = await provider.absences(MONDAY, MONDAY)
+    assert sorted(a.person.email or "" for a in found) == sorted(f"{k}@example.com" for k in keys)
+    arrived = listings(fake)
+    assert len(arrived) == len(fake.users) + 1  # the refused one, sent again
+    first = arrived[0]  # the 429 went to one of the first calls, sent together before it came back
+    before_the_wait = [t for t in arrived if t < first + 1.0]
+    assert 1 <= len(before_the_wait) <= 4
+    assert fake.peak_in_flight <= 4
+    await provider.aclose()
 
 
 # -- links -------------------------------------------------------------------------------------------
@@ -319,6 +372,10 @@ def test_settings_come_from_offiserv_variables(monkeypatch: pytest.MonkeyPatch, 
     assert "pa55" not in str(caught.value)
     monkeypatch.setenv("OFFISERV_BASE_URL", "http://localhost:8080/")
     assert load_provider_config(settings).base_url == "http://localhost:8080"  # type: ignore[attr-defined]
+    assert load_provider_config(settings).concurrency == 10  # type: ignore[attr-defined]
+    monkeypatch.setenv("OFFISERV_CONCURRENCY", "0")
+    with pytest.raises(ConfigError, match=r"OFFISERV_CONCURRENCY: .*greater than or equal to 1"):
+        load_provider_config(settings)
 
 
 # -- end to end over real HTTP, approval kept by leavebot --------------------------------------------

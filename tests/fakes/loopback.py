@@ -1,5 +1,6 @@
 """What every fake shares: a real HTTP server on 127.0.0.1, on a free port, in a daemon thread, and one
-set of transport faults (``fail_next``, ``stall_next``, ``drop_next``) applied before the fake's own routing.
+set of transport faults (``fail_next``, ``stall_next``, ``drop_next``) applied before the fake's own routing, and
+a count of the requests being served at once (``in_flight``, its high-water mark ``peak_in_flight``).
 
 A fake subclasses ``Loopback`` and writes two hooks, both run on server threads:
 ``_record(incoming)`` keeps the call where its tests look (every call is recorded, faulted or not), and
@@ -83,6 +84,7 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     """Reads a request, lets the fake answer it (faults first), and sends the reply or drops the connection."""
 
     server: LoopbackServer
+    _counted = False  # this request is counted in its fake's in_flight
 
     def do_GET(self) -> None:
         """Serve a GET."""
@@ -104,10 +106,24 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         """Keep test output quiet."""
 
     def _handle(self) -> None:
+        fake: Loopback = self.server.fake
+        fake._flying(+1)
+        self._counted = True
+        try:
+            self._handle_counted(fake)
+        finally:
+            self._answered(fake)
+
+    def _answered(self, fake: Loopback) -> None:
+        """No longer in flight; called before the body goes out, as the client cannot finish reading sooner."""
+        if self._counted:
+            self._counted = False
+            fake._flying(-1)
+
+    def _handle_counted(self, fake: Loopback) -> None:
         url = urlsplit(self.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         query = dict(parse_qsl(url.query, keep_blank_values=True))
-        fake: Loopback = self.server.fake
         reply = fake._serve(Incoming(self.command, url.path, self.path, query, raw, self.headers))
         if reply is None:
             self.close_connection = True  # the work is done; the answer never comes
@@ -126,6 +142,7 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        self._answered(fake)
         self.wfile.write(payload)
 
 
@@ -143,6 +160,9 @@ class Loopback:
     def __init__(self) -> None:
         self._faults: list[_Fault] = []
         self._fault_lock = threading.Lock()
+        self.in_flight = 0  # requests read and not yet answered (or dropped), faulted ones too
+        self.peak_in_flight = 0  # the most at once since start (a test may set it back to 0)
+        self._flight_lock = threading.Lock()
 
     # -- faults ----------------------------------------------------------------------------------
 
@@ -167,6 +187,12 @@ class Loopback:
     def drop_next(self, times: int = 1, *, path: str = "", method: str = "") -> None:
         """Do the next ``times`` matching calls, then close the connection without answering."""
         self._add_fault(_Fault("drop", times, path, method))
+
+    def _flying(self, change: int) -> None:
+        """One more request read (+1), or one answered or dropped (-1)."""
+        with self._flight_lock:
+            self.in_flight += change
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
     def _add_fault(self, fault: _Fault) -> None:
         with self._fault_lock:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,6 +37,7 @@ STATES = ("NEW", "ACCEPTED", "REJECTED", "CANCELLED")
 LIVE = ("NEW", "ACCEPTED")
 OVERLAP = "These dates overlap another leave request."
 LEAVE_TYPES = ("Vacation", "On-demand leave", "Training")
+RESOURCES = ("user", "leaves", "approval", "chain", "limits")  # what ``link`` names for each user
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Call:
     path: str  # with its query string, as sent
     body: Any
     cookie: str | None  # the session cookie's value, if sent
+    at: float = field(default_factory=time.monotonic)  # when it arrived (the provider's clock too)
 
 
 @dataclass
@@ -65,7 +68,7 @@ class FakeUser:
             {"leaveType": "On-demand leave", "limit": 4, "used": 0},
         ]
     )
-    token: str = field(default_factory=lambda: secrets.token_hex(3))
+    token: str = field(default_factory=lambda: secrets.token_hex(6))  # 3 bytes collided at 10,000 users
     leaves_link: str | None = None  # a test's own leavesUri for this user ("" leaves it out)
 
 
@@ -108,6 +111,7 @@ class FakeOffiServ(Loopback):
         self._company = secrets.token_hex(3)
         self._ids = itertools.count(70_001)
         self._lock = threading.RLock()
+        self._routes: dict[str, tuple[str, str]] = {}  # link -> (user key, resource): O(1) at 10,000 users
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -218,14 +222,22 @@ class FakeOffiServ(Loopback):
         if target == self._company_uri():
             return Reply(200, self._company_json())
         if target == f"{self._company_uri()}/people":
-            return Reply(200, [self._user_json(u) for u in self.users.values()])
+            reports = self._reports()  # once for the whole listing: 10,000 users stay linear
+            return Reply(200, [self._user_json(u, reports) for u in self.users.values()])
         if target.startswith("/data/lv/"):
             return self._leave(method, target.removeprefix("/data/lv/"), body)
-        for key in self.users:
-            for what in ("user", "leaves", "approval", "chain", "limits"):
-                if target == self.link(key, what):
-                    return self._user_resource(method, key, what, body)
-        return Reply(404, {"message": f"No resource at {target}"})
+        route = self._route(target)
+        if route is None:
+            return Reply(404, {"message": f"No resource at {target}"})
+        return self._user_resource(method, *route, body)
+
+    def _route(self, target: str) -> tuple[str, str] | None:
+        """The user and resource a link names; the index is rebuilt when users came or went since."""
+        route = self._routes.get(target)
+        if route is None or route[0] not in self.users or self.link(*route) != target:
+            self._routes = {self.link(k, what): (k, what) for k in self.users for what in RESOURCES}
+            route = self._routes.get(target)
+        return route
 
     def _user_resource(self, method: str, key: str, what: str, body: Any) -> Reply:
         user = self.users[key]
@@ -278,8 +290,17 @@ class FakeOffiServ(Loopback):
         """A reference to a user, as lists of Users carry them: its uri and name only."""
         return {"uri": self._issue(self.link(user.key, "user")), "displayName": f"{user.first} {user.last}"}
 
-    def _user_json(self, user: FakeUser) -> dict[str, Any]:
-        reports = [u for u in self.users.values() if u.manager == user.key]
+    def _reports(self) -> dict[str | None, list[FakeUser]]:
+        """Each manager's key -> the users reporting to them."""
+        by_manager: dict[str | None, list[FakeUser]] = {}
+        for u in self.users.values():
+            by_manager.setdefault(u.manager, []).append(u)
+        return by_manager
+
+    def _user_json(
+        self, user: FakeUser, by_manager: dict[str | None, list[FakeUser]] | None = None
+    ) -> dict[str, Any]:
+        reports = (by_manager if by_manager is not None else self._reports()).get(user.key, [])
         return {
             "uri": self._issue(self.link(user.key, "user")),
             "id": f"u-{user.token}",
