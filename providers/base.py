@@ -8,7 +8,8 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping
+from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, Generic, TypeVar
@@ -182,26 +183,40 @@ class RateLimit:
 class RateLimiter:
     """A sliding-window limiter shared by every task using one provider (one API key).
 
-    A sliding window never lets more than ``calls`` requests start in any
-    ``per`` seconds, so it also satisfies a server counting fixed windows.
+    A request holds its slot from its start until its answer, and the slot stays taken for ``per`` seconds
+    after the answer: the server counted the request somewhere in between, so however late a request reaches
+    it (a busy machine, a slow connection, a new TLS handshake), no ``per`` seconds of the server's see more
+    than ``calls`` — by a sliding window or fixed ones. A 429 spent is a ``Retry-After`` that holds every call.
     """
 
     def __init__(self, limit: RateLimit) -> None:
         self.limit = limit
-        self._starts: deque[float] = deque()
-        self._lock = asyncio.Lock()
+        self._answered: deque[float] = deque()  # when each request of the last ``per`` seconds was answered
+        self._running = 0
+        self._changed = asyncio.Condition()
 
-    async def wait(self) -> None:
-        """Return once one more request may start."""
-        async with self._lock:  # one waiter at a time keeps the order fair
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one request's slot while it runs."""
+        async with self._changed:  # waiters are woken in turn, which keeps the order fair
             while True:
                 moment = time.monotonic()
-                while self._starts and moment - self._starts[0] >= self.limit.per:
-                    self._starts.popleft()
-                if len(self._starts) < self.limit.calls:
+                while self._answered and moment - self._answered[0] >= self.limit.per:
+                    self._answered.popleft()
+                if self._running + len(self._answered) < self.limit.calls:
                     break
-                await asyncio.sleep(self.limit.per - (moment - self._starts[0]))
-            self._starts.append(time.monotonic())
+                # Until the oldest answer leaves the window, or a running request is answered.
+                expires = self.limit.per - (moment - self._answered[0]) if self._answered else None
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), expires)
+            self._running += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._running -= 1
+                self._answered.append(time.monotonic())
+                self._changed.notify()
 
 
 class HttpProvider(LeaveProvider):
@@ -291,25 +306,24 @@ class HttpProvider(LeaveProvider):
             raise ProviderError("no HTTP client configured", provider=self.name)
         if (pause := self._resume_at - time.monotonic()) > 0:
             await asyncio.sleep(pause)
-        if self._limiter is not None:
-            await self._limiter.wait()
-        started, outcome = time.monotonic(), "failed"
-        try:
-            response = await self._http.request(method, url, **kwargs)
-            outcome = str(response.status_code)
-            return response
-        except httpx.TimeoutException as exc:
-            outcome = "timed out"
-            raise ProviderUnavailable(
-                f"{self.display_name} did not answer in time", provider=self.name
-            ) from exc
-        except httpx.TransportError as exc:
-            outcome = "unreachable"
-            raise ProviderUnavailable(
-                f"{self.display_name} could not be reached", provider=self.name
-            ) from exc
-        finally:
-            self._log_call(method, url, outcome, time.monotonic() - started)
+        async with self._limiter.slot() if self._limiter is not None else nullcontext():
+            started, outcome = time.monotonic(), "failed"
+            try:
+                response = await self._http.request(method, url, **kwargs)
+                outcome = str(response.status_code)
+                return response
+            except httpx.TimeoutException as exc:
+                outcome = "timed out"
+                raise ProviderUnavailable(
+                    f"{self.display_name} did not answer in time", provider=self.name
+                ) from exc
+            except httpx.TransportError as exc:
+                outcome = "unreachable"
+                raise ProviderUnavailable(
+                    f"{self.display_name} could not be reached", provider=self.name
+                ) from exc
+            finally:
+                self._log_call(method, url, outcome, time.monotonic() - started)
 
     def _log_call(self, method: str, url: str, outcome: str, seconds: float) -> None:
         """One line per HTTP call: its method and path (never the query string, where some HR APIs carry

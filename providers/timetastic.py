@@ -250,7 +250,7 @@ class TimetasticProvider(HttpProvider):
     name = "timetastic"
     display_name = "Timetastic"
     capabilities = Capabilities(approval=ApprovalMode.NATIVE, half_days=True, hourly=True, balances=True)
-    # Documented: 5 requests per second per key. A 10% wider window absorbs network jitter.
+    # Documented: 5 requests per second per key; the window (run from each answer) 10% wider for its clock.
     rate_limit = RateLimit(calls=5, per=1.1)
     auth_hint = "the API token is wrong or was renewed in Timetastic: set TIMETASTIC_API_TOKEN"
     refresh_users_after_miss = 10.0  # seconds: an unknown e-mail re-reads the users at most this often

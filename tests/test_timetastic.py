@@ -310,6 +310,16 @@ async def test_client_side_limiter_stays_under_the_limit(
     assert len(fake.calls) == 6  # a 429 would have been retried, adding calls
 
 
+async def test_calls_that_reach_timetastic_late_leave_room_for_the_next(
+    fake: FakeTimetastic, provider: TimetasticProvider
+) -> None:
+    """Five calls reach Timetastic half a second late, a sixth on time: it is not refused, because each call's
+    place in the window runs from its answer (a window run from the sending would let six land in one second)."""
+    fake.delay_next(5, seconds=0.5)
+    await asyncio.gather(*(provider.leave_types() for _ in range(6)))
+    assert len(fake.calls) == 6  # a 429 would have been retried, adding calls
+
+
 async def test_retry_after_is_honoured(fake: FakeTimetastic, provider: TimetasticProvider) -> None:
     """A 429 with Retry-After: 1 is waited out and the call sent again."""
     fake.fail_next(1, status=429, retry_after="1")

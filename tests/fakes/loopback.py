@@ -56,7 +56,7 @@ class Reply:
 
 @dataclass
 class _Fault:
-    kind: Literal["fail", "stall", "drop"]
+    kind: Literal["fail", "stall", "drop", "late"]
     times: int
     path: str
     method: str
@@ -184,6 +184,10 @@ class Loopback:
         """Do the next ``times`` matching calls, then wait ``seconds`` before answering: a timeout after the work."""
         self._add_fault(_Fault("stall", times, path, method, seconds=seconds))
 
+    def delay_next(self, times: int = 1, *, seconds: float, path: str = "", method: str = "") -> None:
+        """Let the next ``times`` matching calls reach the API ``seconds`` late (a slow network), then serve them."""
+        self._add_fault(_Fault("late", times, path, method, seconds=seconds))
+
     def drop_next(self, times: int = 1, *, path: str = "", method: str = "") -> None:
         """Do the next ``times`` matching calls, then close the connection without answering."""
         self._add_fault(_Fault("drop", times, path, method))
@@ -210,6 +214,8 @@ class Loopback:
     def _serve(self, incoming: Incoming) -> Reply | None:
         """Record the call, then apply a fault or answer it (None: drop the connection)."""
         fault = self._take_fault(incoming)
+        if fault is not None and fault.kind == "late":
+            time.sleep(fault.seconds)
         if fault is None or fault.kind != "fail" or fault.status not in self.unrecorded:
             self._record(incoming)
         if fault is not None and fault.kind == "fail":
