@@ -1,7 +1,7 @@
 """Run every benchmark and write ``benchmarks/RESULTS.md``: ``.venv/bin/python benchmarks/run.py``.
 
-Runs `ack.py` (ack latency under load, leavebot beside bare Bolt apps), then `parse.py`,
-`digest.py` and `sync.py` when they are there (each prints its own figures, kept as it printed them). Options
+Runs `ack.py` (ack latency under load, leavebot beside bare Bolt apps), then `sustained.py` (open-loop load at
+fixed rates, CPU per request), `parse.py`, `digest.py` and `sync.py` when they are there (each prints its own figures, kept as it printed them). Options
 after ``--`` go to `ack.py`, e.g. ``benchmarks/run.py -- --servers bare-default leavebot-local``.
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OTHERS = {
+    "sustained.py": "Under sustained load (`benchmarks/sustained.py`)",
     "parse.py": "Parsing `/leave` text (`benchmarks/parse.py`)",
     "digest.py": "The digest of a big company (`benchmarks/digest.py`)",
     "sync.py": "The absence mirror and its sync passes (`benchmarks/sync.py`)",

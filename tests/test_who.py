@@ -112,7 +112,9 @@ async def test_who_answers_for_today_tomorrow_friday_and_next_week(bot: Bot) -> 
     assert f"<@{BOB}>: Annual leave, all day" in wednesday.replace("Leave", "leave")
 
 
-@pytest.mark.parametrize("question", ["who's off tomorrow?", "Who’s out tomorrow", "who is off tomorrow?"])
+@pytest.mark.parametrize(
+    "question", ["who's off tomorrow?", "Who’s out tomorrow", "whos off tomorrow", "who is off tomorrow?"]
+)
 async def test_who_answers_a_question_as_it_is_asked(bot: Bot, question: str) -> None:
     """`/leave who's off tomorrow?` is `/leave who tomorrow`, not a leave request for tomorrow."""
     await approved_leave(bot, date.today() + timedelta(days=1), user=BOB)

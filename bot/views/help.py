@@ -9,7 +9,8 @@ from __future__ import annotations
 import difflib
 
 SUBCOMMANDS = ("who", "mine", "cancel", "balance", "delegate", "help")
-# What people type for a subcommand, besides its name ("whos off tomorrow" is `/leave who tomorrow`).
+# What people type for a subcommand, besides its name: a near miss of these ("whose off") suggests it. Typed
+# right, a question ("who's off friday?") is answered at once (bot/listeners/commands.py asking_who).
 PHRASES = {name: name for name in SUBCOMMANDS} | {
     "whos off": "who",
     "who's off": "who",
