@@ -51,6 +51,7 @@ KEY = Fernet.generate_key().decode()
 PUBLIC = "https://leavebot.example.com"
 LONDON, TOKYO = "Europe/London", "Asia/Tokyo"
 MONDAY, TUESDAY = date(2027, 1, 4), date(2027, 1, 5)
+MONDAY_START_LONDON = datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC)  # just after 09:00 on Monday in London
 PLAN = DigestPlan(routes={}, country="GB")  # the local provider knows no public holidays: England's
 
 
@@ -344,7 +345,7 @@ async def test_status_and_dnd_follow_leave_in_each_zone_once_across_two_instance
         }
         assert about(datetime(2027, 1, 4, 8, 30, tzinfo=UTC))(slack.snoozed_until(CAROL))
 
-        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))  # Monday 09:00 in London
+        clock.move_to(MONDAY_START_LONDON)
         await run_both(bot, second)
         assert len(calls_of(slack, "users.profile.set", ALICE)) == 1
         assert slack.status_of(ALICE)["status_expiration"] == epoch(datetime(2027, 1, 5, 17, 30, tzinfo=UTC))
@@ -483,6 +484,18 @@ async def test_leave_approved_right_after_leave_under_way_extends_it_without_a_g
     assert await periods(bot) == []
 
 
+async def approved_monday_to_tuesday(bot: Bot, *, key: str) -> int:
+    """Alice's leave on Monday and Tuesday, requested and approved by Bob; its request id."""
+    requests = bot.service.requests
+    submitted = await requests.submit(
+        draft=Draft(start_date=MONDAY, end_date=TUESDAY), key=key, slack_user_id=ALICE
+    )
+    request_id = submitted.request.id
+    assert request_id is not None
+    await requests.decide(request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE)
+    return request_id
+
+
 async def test_cancelling_mid_leave_restores_status_and_dnd_at_once(bot: Bot) -> None:
     """Alice's approved leave has begun; she cancels it in her Home (a signed request): the status she had
     comes back and the snooze ends with no tick of the job loop, nor the leave's end, nor a sync pass."""
@@ -492,12 +505,8 @@ async def test_cancelling_mid_leave_restores_status_and_dnd_at_once(bot: Bot) ->
     with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
         await connect(bot, ALICE)
         bot.slack.set_status(ALICE, "Writing the plan", ":memo:", epoch(datetime(2027, 2, 1, tzinfo=UTC)))
-        submitted = await service.requests.submit(
-            draft=Draft(start_date=MONDAY, end_date=TUESDAY), key="away-cancel", slack_user_id=ALICE
-        )
-        request_id = submitted.request.id
-        await service.requests.decide(request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE)
-        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        request_id = await approved_monday_to_tuesday(bot, key="away-cancel")
+        clock.move_to(MONDAY_START_LONDON)
         await service.away.run(datetime.now(UTC))
         assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
         assert bot.slack.snoozed_until(ALICE)
@@ -522,7 +531,7 @@ async def test_disconnecting_mid_leave_gives_back_the_status_first(bot: Bot) -> 
         await connect(bot, ALICE)
         bot.slack.set_status(ALICE, "Writing the plan", ":memo:")
         await mirror_leave(bot, ALICE, "b-alice", MONDAY, TUESDAY)
-        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        clock.move_to(MONDAY_START_LONDON)
         await service.away.run(datetime.now(UTC))
         assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
         await click_in_home(bot, ids.HOME_AWAY_DISCONNECT, "disconnect", user=ALICE)
@@ -541,12 +550,8 @@ async def test_a_date_changed_in_the_hr_system_mid_leave_changes_the_status_at_o
     assert service.away
     with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
         await connect(bot, ALICE)
-        submitted = await service.requests.submit(
-            draft=Draft(start_date=MONDAY, end_date=TUESDAY), key="away-moved", slack_user_id=ALICE
-        )
-        request_id = submitted.request.id
-        await service.requests.decide(request_id=request_id, slack_user_id=BOB, decision=Decision.APPROVE)
-        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        request_id = await approved_monday_to_tuesday(bot, key="away-moved")
+        clock.move_to(MONDAY_START_LONDON)
         await service.away.run(datetime.now(UTC))
         assert bot.slack.status_of(ALICE)["status_text"] == "On leave · back Wed 6 Jan"
         request = await service.deps.store.request(request_id=request_id)
@@ -600,7 +605,7 @@ async def test_a_revoked_token_stops_everything_for_that_person_with_one_log_lin
         await mirror_leave(bot, ALICE, "b-alice", MONDAY, TUESDAY)
         await mirror_leave(bot, CAROL, "b-carol", MONDAY, TUESDAY)
         bot.slack.revoke_user(ALICE)
-        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        clock.move_to(MONDAY_START_LONDON)
         with caplog.at_level(logging.INFO):
             for _ in range(3):
                 await service.away.run(datetime.now(UTC))
@@ -627,7 +632,7 @@ async def test_a_tokens_revoked_event_mid_leave_stops_everything_with_one_log_li
     with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
         await connect(bot, BOB)
         await mirror_leave(bot, BOB, "b-bob", MONDAY, TUESDAY)
-        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        clock.move_to(MONDAY_START_LONDON)
         await service.away.run(datetime.now(UTC))
         assert bot.slack.status_of(BOB)["status_text"] == "On leave · back Wed 6 Jan"
         before = len(bot.slack.calls)
@@ -656,7 +661,7 @@ async def test_a_429_waits_for_its_retry_after(bot: Bot) -> None:
     with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
         await connect(bot, ALICE)
         await mirror_leave(bot, ALICE, "b-alice", MONDAY, TUESDAY)
-        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        clock.move_to(MONDAY_START_LONDON)
         bot.slack.fail_next(status=429, retry_after=1, path="/api/users.profile.set")
         began = time.monotonic()
         await service.away.run(datetime.now(UTC))
@@ -673,7 +678,7 @@ async def test_restart_keeps_what_was_claimed(bot: Bot, second: Services) -> Non
     with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True) as clock:
         await connect(bot, ALICE)
         await mirror_leave(bot, ALICE, "b-alice", MONDAY, MONDAY)
-        clock.move_to(datetime(2027, 1, 4, 9, 0, 30, tzinfo=UTC))
+        clock.move_to(MONDAY_START_LONDON)
         await bot.service.away.run(datetime.now(UTC))
         clock.move_to(datetime(2027, 1, 4, 17, 31, tzinfo=UTC))
         await second.away.run(datetime.now(UTC))
