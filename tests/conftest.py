@@ -221,6 +221,18 @@ class Bot:
         return await self.post(sr.interactive(payload))
 
 
+def fake_slack_settings(slack: FakeSlack, database_url: str, **changes: Any) -> Settings:
+    """Settings of a leavebot signed with ``SECRET``, talking to the fake Slack, on ``database_url`` (no .env)."""
+    return Settings(
+        _env_file=None,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.url,
+        database_url=database_url,
+        **changes,
+    )
+
+
 @pytest.fixture
 async def bot(database_url: str, slack: FakeSlack, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
     """leavebot on the local provider, served over real HTTP by uvicorn, talking to the fake Slack.
@@ -231,12 +243,9 @@ async def bot(database_url: str, slack: FakeSlack, request: pytest.FixtureReques
     """
     marker = request.node.get_closest_marker("bot")
     options = marker.kwargs if marker else {}
-    settings = Settings(
-        _env_file=None,
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.url,
-        database_url=database_url,
+    settings = fake_slack_settings(
+        slack,
+        database_url,
         digest_channel="C0DIGEST",
         escalation_approver=options.get("escalation_approver"),
         leavebot_public_url=options.get("public_url"),

@@ -16,11 +16,10 @@ from typing import Any
 
 import httpx
 import uvicorn
-from conftest import SECRET, Bot
+from conftest import Bot, fake_slack_settings
 from fakes.slack import FakeSlack
 
 from bot.app import create_app, slack_client
-from bot.config import Settings
 from bot.listeners import ListenerDeps
 from bot.server import create_server
 from bot.services.wiring import Services
@@ -60,12 +59,9 @@ async def provider_bot(
     Provider webhooks are served at ``/webhooks/<name>`` of ``bot.http.base_url``. The provider is
     closed afterwards. SQLite only: the Slack flow runs on both databases in test_e2e.py.
     """
-    config = Settings(
-        _env_file=None,
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.url,
-        database_url=f"sqlite:///{tmp_path}/leavebot.db",
+    config = fake_slack_settings(
+        slack,
+        f"sqlite:///{tmp_path}/leavebot.db",
         leavebot_provider=provider.name,
         digest_channel="C0DIGEST",
         **settings,

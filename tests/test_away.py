@@ -23,10 +23,10 @@ from conftest import (
     BOB,
     CAROL,
     MALLORY,
-    SECRET,
     USERS,
     Bot,
     SpyProvider,
+    fake_slack_settings,
     served_on_loopback,
 )
 from cryptography.fernet import Fernet
@@ -34,7 +34,6 @@ from fakes.slack import CLIENT_ID, CLIENT_SECRET, FakeSlack
 from pydantic import SecretStr
 
 from bot.app import create_app, slack_client
-from bot.config import Settings
 from bot.listeners import ListenerDeps
 from bot.oauth import OAuthRedirect
 from bot.server import create_server
@@ -69,13 +68,7 @@ async def bot(database_url: str, slack: FakeSlack, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SLACK_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
     slack.redirect_uri = PUBLIC + "/slack/oauth_redirect"
-    settings = Settings(
-        _env_file=None,
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.url,
-        database_url=database_url,
-    )
+    settings = fake_slack_settings(slack, database_url)
     engine = create_engine(settings.database_url)
     await upgrade(engine)
     provider = SpyProvider(LocalProvider.Config(approvers=APPROVERS), engine=engine)

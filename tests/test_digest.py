@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SECRET, served_on_loopback
+from conftest import fake_slack_settings, served_on_loopback
 from fakes.hr import FakeHR, FakeHRProvider, company
 from fakes.slack import FakeSlack
 from slack_sdk.errors import SlackApiError
@@ -274,14 +274,7 @@ async def instance(
     database_url: str, slack: FakeSlack, hr: FakeHR, *, paced: bool = True, **settings: Any
 ) -> AsyncIterator[Instance]:
     """A whole leavebot instance (its own engine, provider client and server) on the shared database."""
-    config = Settings(
-        _env_file=None,
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.url,
-        database_url=database_url,
-        **({"digest_channel": "C0DIGEST"} | settings),
-    )
+    config = fake_slack_settings(slack, database_url, **({"digest_channel": "C0DIGEST"} | settings))
     engine = create_engine(config.database_url)
     await upgrade(engine)
     provider = FakeHRProvider(
