@@ -205,7 +205,7 @@ ANSWERS = {"who": who, "mine": mine, "cancel": cancel, "balance": balance, "dele
 def asking_who(text: str) -> str:
     """ "who's off friday" as "who off friday": a question asked with the contraction is still `/leave who`."""
     first, _, rest = text.partition(" ")
-    return f"who 's {rest}".strip() if first.lower() in ("who's", "who’s", "whos") else text
+    return f"who {rest}".strip() if first.lower() in ("who's", "who’s", "whos") else text
 
 
 def unescape(text: str) -> str:
